@@ -1,0 +1,76 @@
+package transport
+
+import (
+	"crypto/tls"
+	"time"
+)
+
+// DefaultMaxMessageSize is the largest message a stream connection sends or
+// accepts unless WithMaxMessageSize says otherwise: 16 MiB.
+const DefaultMaxMessageSize = 16 << 20
+
+// DefaultLinger is how long Close waits, by default, for queued messages to
+// be written before it closes the underlying connection: 1 s.
+const DefaultLinger = time.Second
+
+// An Option configures NewConn, DialTCP or ListenTCP.
+type Option interface {
+	apply(*options)
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+type options struct {
+	maxMessage int
+	linger     time.Duration
+	tls        *tls.Config
+}
+
+func newOptions(opts []Option) options {
+	o := options{maxMessage: DefaultMaxMessageSize, linger: DefaultLinger}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	return o
+}
+
+// WithMaxMessageSize sets the largest message, in bytes, that the connection
+// sends or accepts. Zero or a negative n means DefaultMaxMessageSize. The
+// limit also bounds what a hostile peer can make us allocate: a frame
+// announcing more is refused before any memory is reserved for it. Values
+// above 4 GiB - 1 are capped there, the largest length a frame header holds.
+func WithMaxMessageSize(n int) Option {
+	return optionFunc(func(o *options) {
+		switch {
+		case n <= 0:
+			o.maxMessage = DefaultMaxMessageSize
+		case uint64(n) > maxFrameLen:
+			o.maxMessage = maxFrameLen
+		default:
+			o.maxMessage = n
+		}
+	})
+}
+
+// WithLinger sets how long Close waits for queued messages to be written
+// before closing the underlying connection. A peer that has stopped reading
+// can make Close wait this long. Zero means DefaultLinger; a negative d means
+// Close discards queued messages at once.
+func WithLinger(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d == 0 {
+			d = DefaultLinger
+		}
+		o.linger = d
+	})
+}
+
+// WithTLS makes DialTCP and ListenTCP speak TLS with the given configuration.
+// NewConn ignores it: to frame a TLS stream you already have, pass the
+// *tls.Conn itself to NewConn. For mutual TLS, set ClientAuth and ClientCAs on
+// the listener's config and Certificates on the dialer's.
+func WithTLS(cfg *tls.Config) Option {
+	return optionFunc(func(o *options) { o.tls = cfg })
+}

@@ -1,0 +1,313 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// sendBufferSize bounds the bytes queued by Send and not yet written. Send
+// blocks while the queue is fuller than this, which is how a slow peer slows
+// its senders down. A single message larger than the bound is still queued,
+// alone.
+const sendBufferSize = 1 << 20
+
+// aLongTimeAgo is a deadline in the past: setting it makes a blocked read or
+// write on a net.Conn return at once with a timeout error.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// NewConn returns a message Conn that frames the byte stream nc: each
+// message is sent as a 4-byte big-endian length and then its bytes. nc may be
+// a TCP, TLS or Unix connection, or one end of net.Pipe. The Conn owns nc
+// and closes it on Close.
+//
+// Messages are delivered whole, exactly once and in order, as long as nc
+// delivers its bytes that way (TCP and TLS do); if nc fails, Send and Recv
+// return the error.
+//
+// Sends are queued and written by one goroutine, which writes everything
+// queued with one write: under load many messages go out per system call.
+// Send returns once its message is queued, so a nil error means "accepted",
+// not "delivered"; a write that fails later is reported by the next Send.
+// Close writes what is queued (waiting at most the linger time, see
+// WithLinger) before closing nc, so messages sent before Close are not lost
+// while the peer reads.
+//
+// Recv reads frames directly from nc. Its ctx is honoured by interrupting
+// the read with a deadline; bytes already read are kept, so a cancelled Recv
+// loses no message.
+func NewConn(nc net.Conn, opts ...Option) Conn {
+	o := newOptions(opts)
+	c := &streamConn{
+		nc:         nc,
+		linger:     o.linger,
+		max:        o.maxMessage,
+		fr:         newFrameReader(nc, o.maxMessage),
+		rlock:      make(chan struct{}, 1),
+		kick:       make(chan struct{}, 1),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	go c.writeLoop() // exits when c.closing is closed
+	return c
+}
+
+var _ Conn = (*streamConn)(nil)
+
+type streamConn struct {
+	nc     net.Conn
+	linger time.Duration
+	max    int
+
+	// rlock is held (a value is in it) by the Recv in progress; a channel
+	// rather than a mutex so that a waiting Recv can honour its ctx.
+	rlock chan struct{}
+	fr    *frameReader // guarded by rlock
+	rerr  error        // guarded by rlock: the first fatal receive error
+
+	mu      sync.Mutex    // protects the fields below
+	pending []byte        // framed messages queued for the writer
+	spare   []byte        // a drained buffer kept for reuse
+	space   chan struct{} // closed when pending is drained; nil if no one waits
+	werr    error         // the first write error; Sends fail with it
+	closed  bool          // Close has been called
+
+	kick       chan struct{} // size 1: tells the writer that pending is non-empty
+	closing    chan struct{} // closed by Close
+	closeOnce  sync.Once
+	writerDone chan struct{} // closed when writeLoop returns
+}
+
+func (c *streamConn) LocalAddr() net.Addr  { return c.nc.LocalAddr() }
+func (c *streamConn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+func (c *streamConn) Send(ctx context.Context, msg []byte) error {
+	if len(msg) > c.max {
+		return fmt.Errorf("%w: %d bytes, limit is %d", ErrMessageTooLarge, len(msg), c.max)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	for {
+		if c.closed {
+			c.mu.Unlock()
+			return ErrClosed
+		}
+		if c.werr != nil {
+			err := c.werr
+			c.mu.Unlock()
+			return err
+		}
+		if len(c.pending) == 0 || len(c.pending)+headerLen+len(msg) <= sendBufferSize {
+			break
+		}
+		if c.space == nil {
+			c.space = make(chan struct{})
+		}
+		space := c.space
+		c.mu.Unlock()
+		select {
+		case <-space:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.closing:
+			return ErrClosed
+		}
+		c.mu.Lock()
+	}
+	wasEmpty := len(c.pending) == 0
+	c.pending = appendFrame(c.pending, msg)
+	c.mu.Unlock()
+	// The writer waits for a kick only after it has seen pending empty
+	// under c.mu, so a kick is needed only when pending was empty; kick has
+	// room for one, so the writer cannot miss it.
+	if wasEmpty {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// writeLoop writes queued messages until Close; then it writes what is
+// left, within the linger time, and closes nc.
+func (c *streamConn) writeLoop() {
+	defer close(c.writerDone)
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		// Run the TLS handshake now, so that a server conn nobody has
+		// read from yet still answers a client waiting in its Dial. (Close
+		// interrupts it with deadlines, like any read or write.)
+		if err := tc.Handshake(); err != nil {
+			c.mu.Lock()
+			c.werr = fmt.Errorf("transport: tls handshake: %w", err)
+			c.mu.Unlock()
+		}
+	}
+	for {
+		select {
+		case <-c.kick:
+			if err := c.flush(); err != nil {
+				c.mu.Lock()
+				c.werr = fmt.Errorf("transport: send: %w", err)
+				c.pending = nil
+				c.mu.Unlock()
+				c.wakeSenders()
+			}
+		case <-c.closing:
+			if c.linger > 0 {
+				_ = c.flush() // Close set the write deadline
+			}
+			_ = c.nc.Close()
+			return
+		}
+	}
+}
+
+// flush writes pending until it is empty. Senders keep appending while it
+// writes; each round takes everything queued so far.
+func (c *streamConn) flush() error {
+	for {
+		c.mu.Lock()
+		if len(c.pending) == 0 || c.werr != nil {
+			c.mu.Unlock()
+			return nil
+		}
+		buf := c.pending
+		c.pending, c.spare = c.spare[:0], nil
+		c.mu.Unlock()
+		c.wakeSenders() // the queue is empty again
+
+		_, err := c.nc.Write(buf)
+		if cap(buf) <= 2*sendBufferSize { // don't keep a buffer grown for one huge message
+			c.mu.Lock()
+			c.spare = buf[:0]
+			c.mu.Unlock()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// wakeSenders wakes the Sends waiting for space in the queue.
+func (c *streamConn) wakeSenders() {
+	c.mu.Lock()
+	space := c.space
+	c.space = nil
+	c.mu.Unlock()
+	if space != nil {
+		close(space)
+	}
+}
+
+func (c *streamConn) Recv(ctx context.Context) ([]byte, error) {
+	select {
+	case c.rlock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.closing:
+		return nil, ErrClosed
+	}
+	defer func() { <-c.rlock }()
+
+	if c.isClosing() {
+		return nil, ErrClosed
+	}
+	if c.rerr != nil {
+		return nil, c.rerr
+	}
+	armed := false
+	for {
+		msg, err := c.fr.parse()
+		if msg != nil {
+			return msg, nil
+		}
+		if err != nil {
+			c.rerr = err
+			_ = c.nc.Close() // cut the peer off: the stream is out of sync
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if !armed && ctx.Done() != nil {
+			armed = true
+			defer c.interruptReadOn(ctx)()
+		}
+		if err := c.fr.fill(); err != nil {
+			return nil, c.recvErr(ctx, err)
+		}
+	}
+}
+
+// interruptReadOn makes a read on nc return when ctx ends, by setting a read
+// deadline in the past. The returned function undoes it; it must be called
+// before the next read.
+func (c *streamConn) interruptReadOn(ctx context.Context) (undo func()) {
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = c.nc.SetReadDeadline(aLongTimeAgo)
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			<-fired // the deadline is set; clear it for the next Recv
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
+	}
+}
+
+// recvErr turns a read error into Recv's error, remembering it if the
+// stream cannot be read any further.
+func (c *streamConn) recvErr(ctx context.Context, err error) error {
+	switch {
+	case c.isClosing():
+		return ErrClosed
+	case os.IsTimeout(err) && ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, net.ErrClosed):
+		// nc was closed under us (a write failed, or Recv cut the
+		// peer off); report why.
+		c.mu.Lock()
+		werr := c.werr
+		c.mu.Unlock()
+		if werr != nil {
+			err = werr
+		}
+	}
+	c.rerr = err
+	return err
+}
+
+func (c *streamConn) isClosing() bool {
+	select {
+	case <-c.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *streamConn) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		if c.linger > 0 {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(c.linger))
+		} else {
+			_ = c.nc.SetWriteDeadline(aLongTimeAgo)
+		}
+		_ = c.nc.SetReadDeadline(aLongTimeAgo) // unblock Recv now
+		close(c.closing)
+	})
+	<-c.writerDone
+	return nil
+}
