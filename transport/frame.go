@@ -18,7 +18,7 @@ import (
 const (
 	headerLen   = 4
 	maxFrameLen = 1<<32 - 1
-	readBufSize = 32 << 10
+	readBufSize = 64 << 10
 )
 
 // appendFrame appends msg, framed, to buf.
@@ -86,10 +86,14 @@ func (fr *frameReader) parse() ([]byte, error) {
 	}
 	size := int(n)
 	if avail-headerLen >= size {
-		msg := make([]byte, size)
-		copy(msg, fr.buf[fr.start+headerLen:])
+		body := fr.buf[fr.start+headerLen : fr.start+headerLen+size]
 		fr.start += headerLen + size
-		return msg, nil
+		if size == 0 {
+			return []byte{}, nil // an empty message, not "no message"
+		}
+		// append, unlike make+copy, does not clear memory it is about
+		// to overwrite: it matters for large messages.
+		return append([]byte(nil), body...), nil
 	}
 	if size > readBufSize-headerLen {
 		// Too big for buf: assemble it in a slice of its own, starting

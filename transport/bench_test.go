@@ -1,0 +1,187 @@
+package transport_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/distsys-kit/distsys/transport"
+)
+
+// The benchmarks put framed message conns beside the raw TCP baselines they
+// are built on, in the same run:
+//
+//	go test -run='^$' -bench=TCP -benchmem ./transport/
+//
+// framed:     transport.DialTCP conns, one receiver, 1 or 64 senders.
+// raw:        a net.Conn writing 4 KiB chunks, one write each, read in large
+//
+//	reads: the plain byte stream, with no framing at all.
+//
+// rawBatched: one goroutine writing length-prefixed frames through a
+//
+//	bufio.Writer and one parsing them through a bufio.Reader: the
+//	best a hand-written framing loop does.
+func BenchmarkTCP(b *testing.B) {
+	for _, size := range []int{64, 4096} {
+		name := sizeName(size)
+		b.Run("framed/"+name+"/1sender", func(b *testing.B) { benchFramed(b, size, 1) })
+		b.Run("framed/"+name+"/64senders", func(b *testing.B) { benchFramed(b, size, 64) })
+		b.Run("rawBatched/"+name, func(b *testing.B) { benchRawBatched(b, size) })
+	}
+	b.Run("raw/4KiB", benchRaw)
+}
+
+func sizeName(n int) string {
+	if n >= 1024 {
+		return strconv.Itoa(n/1024) + "KiB"
+	}
+	return strconv.Itoa(n) + "B"
+}
+
+func tcpPair(b *testing.B) (client, server net.Conn) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		b.Fatal("accept failed")
+	}
+	return client, server
+}
+
+func benchFramed(b *testing.B, size, senders int) {
+	x, y := tcpPair(b)
+	a, r := transport.NewConn(x), transport.NewConn(y)
+	defer a.Close()
+	defer r.Close()
+	ctx := context.Background()
+	msg := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+
+	done := make(chan error, 1)
+	go func() {
+		for range b.N {
+			if _, err := r.Recv(ctx); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	var wg sync.WaitGroup
+	for s := range senders {
+		n := b.N / senders
+		if s < b.N%senders {
+			n++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				if err := a.Send(ctx, msg); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchRawBatched(b *testing.B, size int) {
+	x, y := tcpPair(b)
+	defer x.Close()
+	defer y.Close()
+	msg := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+
+	done := make(chan error, 1)
+	go func() {
+		br := bufio.NewReaderSize(y, 64<<10)
+		var hdr [4]byte
+		buf := make([]byte, size)
+		for range b.N {
+			if _, err := io.ReadFull(br, hdr[:]); err != nil {
+				done <- err
+				return
+			}
+			if _, err := io.ReadFull(br, buf[:binary.BigEndian.Uint32(hdr[:])]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	bw := bufio.NewWriterSize(x, 64<<10)
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(size))
+	for range b.N {
+		bw.Write(hdr[:])
+		bw.Write(msg)
+	}
+	if err := bw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchRaw(b *testing.B) {
+	const size = 4096
+	x, y := tcpPair(b)
+	defer x.Close()
+	defer y.Close()
+	msg := make([]byte, size)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	b.ResetTimer()
+
+	done := make(chan error, 1)
+	go func() {
+		// Read the stream in large reads, as a receiver that knows
+		// nothing of messages would.
+		buf := make([]byte, 64<<10)
+		for left := b.N * size; left > 0; {
+			n, err := y.Read(buf[:min(len(buf), left)])
+			if err != nil {
+				done <- err
+				return
+			}
+			left -= n
+		}
+		done <- nil
+	}()
+	for range b.N {
+		if _, err := x.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
