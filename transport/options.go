@@ -9,6 +9,10 @@ import (
 // accepts unless WithMaxMessageSize says otherwise: 16 MiB.
 const DefaultMaxMessageSize = 16 << 20
 
+// DefaultSendBuffer is how many bytes of messages Send queues, by default,
+// before it blocks waiting for the network: 1 MiB.
+const DefaultSendBuffer = 1 << 20
+
 // DefaultLinger is how long Close waits, by default, for queued messages to
 // be written before it closes the underlying connection: 1 s.
 const DefaultLinger = time.Second
@@ -24,12 +28,13 @@ func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
 	maxMessage int
+	sendBuffer int
 	linger     time.Duration
 	tls        *tls.Config
 }
 
 func newOptions(opts []Option) options {
-	o := options{maxMessage: DefaultMaxMessageSize, linger: DefaultLinger}
+	o := options{maxMessage: DefaultMaxMessageSize, sendBuffer: DefaultSendBuffer, linger: DefaultLinger}
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
@@ -51,6 +56,20 @@ func WithMaxMessageSize(n int) Option {
 		default:
 			o.maxMessage = n
 		}
+	})
+}
+
+// WithSendBuffer sets how many bytes of messages Send may queue before it
+// blocks until the network takes them. A large buffer lets many small sends
+// go out in one write; a small one makes a slow peer felt sooner (the
+// operating system buffers more below it). A single message larger than n
+// is still queued, alone. Zero or a negative n means DefaultSendBuffer.
+func WithSendBuffer(n int) Option {
+	return optionFunc(func(o *options) {
+		if n <= 0 {
+			n = DefaultSendBuffer
+		}
+		o.sendBuffer = n
 	})
 }
 

@@ -11,12 +11,6 @@ import (
 	"time"
 )
 
-// sendBufferSize bounds the bytes queued by Send and not yet written. Send
-// blocks while the queue is fuller than this, which is how a slow peer slows
-// its senders down. A single message larger than the bound is still queued,
-// alone.
-const sendBufferSize = 1 << 20
-
 // aLongTimeAgo is a deadline in the past: setting it makes a blocked read or
 // write on a net.Conn return at once with a timeout error.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -48,6 +42,7 @@ func NewConn(nc net.Conn, opts ...Option) Conn {
 		nc:         nc,
 		linger:     o.linger,
 		max:        o.maxMessage,
+		sendBuffer: o.sendBuffer,
 		fr:         newFrameReader(nc, o.maxMessage),
 		kick:       make(chan struct{}, 1),
 		closing:    make(chan struct{}),
@@ -60,9 +55,10 @@ func NewConn(nc net.Conn, opts ...Option) Conn {
 var _ Conn = (*streamConn)(nil)
 
 type streamConn struct {
-	nc     net.Conn
-	linger time.Duration
-	max    int
+	nc         net.Conn
+	linger     time.Duration
+	max        int
+	sendBuffer int // Send blocks while more than this is queued; see WithSendBuffer
 
 	// rmu is held by the Recv in progress. Recv is meant for one receiver
 	// at a time; a second, concurrent Recv waits its turn here without
@@ -106,7 +102,7 @@ func (c *streamConn) Send(ctx context.Context, msg []byte) error {
 			c.mu.Unlock()
 			return err
 		}
-		if len(c.pending) == 0 || len(c.pending)+headerLen+len(msg) <= sendBufferSize {
+		if len(c.pending) == 0 || len(c.pending)+headerLen+len(msg) <= c.sendBuffer {
 			break
 		}
 		if c.space == nil {
@@ -187,7 +183,7 @@ func (c *streamConn) flush() error {
 		c.wakeSenders() // the queue is empty again
 
 		_, err := c.nc.Write(buf)
-		if cap(buf) <= 2*sendBufferSize { // don't keep a buffer grown for one huge message
+		if cap(buf) <= 2*c.sendBuffer { // don't keep a buffer grown for one huge message
 			c.mu.Lock()
 			c.spare = buf[:0]
 			c.mu.Unlock()

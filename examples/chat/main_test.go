@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var accountRE = regexp.MustCompile(`(?m)^(\w+)\s+received\s+(\d+) messages; the server dropped\s+(\d+) meant for \w+: (\d+) of (\d+) accounted for$`)
+
+func TestSlowReaderLosesMessagesAndTheRoomGoesOn(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-messages", "300", "-pace", "0", "-slow", "5ms", "-queue", "4"}, &out, &errb)
+	require.NoError(t, err, errb.String())
+
+	rows := accountRE.FindAllStringSubmatch(out.String(), -1)
+	require.Len(t, rows, 3, out.String())
+	for _, row := range rows {
+		name := row[1]
+		got, _ := strconv.Atoi(row[2])
+		dropped, _ := strconv.Atoi(row[3])
+		want, _ := strconv.Atoi(row[5])
+		assert.Equal(t, want, got+dropped, "%s: every message is either received or reported dropped", name)
+		if name == "carol" {
+			assert.Equal(t, 600, want)
+			assert.Positive(t, dropped, "carol reads slowly: the server dropped some of hers")
+		}
+	}
+	assert.Contains(t, out.String(), "carol's queue of 4 is full")
+}
+
+func TestBadFlagsAreExplained(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{"zero queue", []string{"-queue", "0"}, "-queue must be at least 1"},
+		{"stray argument", []string{"extra"}, "no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), tt.args, &out, &errb)
+			require.ErrorIs(t, err, errUsage)
+			assert.Contains(t, errb.String(), tt.want)
+		})
+	}
+}
