@@ -1,0 +1,162 @@
+package trace
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Kind says what an Event is.
+type Kind string
+
+// The kinds of events. Sends, receives and local events are events of a
+// process: each ticks its node's clock. A drop is not: it notes that a
+// message sent earlier never arrived, and carries the clock of its send.
+const (
+	KindSend    Kind = "send"    // the node sent a message
+	KindReceive Kind = "receive" // the node received a message
+	KindLocal   Kind = "local"   // the program logged something (Node.Log)
+	KindDrop    Kind = "drop"    // a message was lost on its way (reported by netsim, or a failed send)
+)
+
+// valid reports whether k is one of the kinds above.
+func (k Kind) valid() bool {
+	return k == KindSend || k == KindReceive || k == KindLocal || k == KindDrop
+}
+
+// Event is one thing that happened at one node. Events are values: the
+// Recorder hands out copies, and changing one changes nothing recorded.
+type Event struct {
+	// Node is the node the event happened at; for a drop, the sender.
+	Node string `json:"node"`
+	// Kind says what happened.
+	Kind Kind `json:"kind"`
+	// Clock is Node's vector clock just after the event; for a drop, the
+	// clock of the lost message's send.
+	Clock VectorClock `json:"clock"`
+	// Peer is the other end of a message: the receiver of a send or a
+	// drop, the sender of a receive. A send's Peer is the receiving node
+	// once the Recorder has seen the message received; before that, it is
+	// what the sending conn knew: the peer's name if it has heard from it,
+	// its address if not.
+	Peer string `json:"peer,omitempty"`
+	// Msg numbers the message of a send, receive or drop: the sender's own
+	// clock entry at the send. Sender and Msg together name the message
+	// (see Message), so a receive can be matched to its send.
+	Msg uint64 `json:"msg,omitempty"`
+	// Label says what the event is: the text of a local event, the rpc
+	// method a message carries, or a label set with ContextWithLabel.
+	Label string `json:"label,omitempty"`
+	// Size is the length of a message's payload in bytes.
+	Size int `json:"size,omitempty"`
+	// Data shows the start of a message's payload: text if it is
+	// printable, hex if not.
+	Data string `json:"data,omitempty"`
+	// Note explains a drop ("dropped by the network", "send failed: ...").
+	Note string `json:"note,omitempty"`
+	// Time is when the Recorder saw the event, by its clock (WithClock).
+	// It is for people to read: the order of events is given by Clock.
+	Time time.Time `json:"time"`
+}
+
+// copied returns e with a clock of its own.
+func (e Event) copied() Event {
+	e.Clock = e.Clock.Copy()
+	return e
+}
+
+// MessageID names a message: the node that sent it and that node's own
+// clock entry at the send, which no other message of that node shares.
+type MessageID struct {
+	From string
+	N    uint64
+}
+
+// String returns "from#n".
+func (m MessageID) String() string { return m.From + "#" + strconv.FormatUint(m.N, 10) }
+
+// Message returns the message a send, receive or drop is about, and false
+// for a local event.
+func (e Event) Message() (MessageID, bool) {
+	switch e.Kind {
+	case KindSend, KindDrop:
+		return MessageID{From: e.Node, N: e.Msg}, true
+	case KindReceive:
+		return MessageID{From: e.Peer, N: e.Msg}, true
+	}
+	return MessageID{}, false
+}
+
+// HappensBefore reports whether e happens before f: there is a chain of
+// events from e to f, each one either the next event of the same node or
+// the receipt of a message sent by the one before it. It compares clocks,
+// so it holds for events of one recording. Drops are not events of a
+// process; a drop compares like the send of its message.
+func (e Event) HappensBefore(f Event) bool { return e.Clock.HappensBefore(f.Clock) }
+
+// String describes the event in one line, as the ShiViz log and the
+// diagram's hover text show it.
+func (e Event) String() string {
+	var b strings.Builder
+	switch e.Kind {
+	case KindSend:
+		fmt.Fprintf(&b, "send %s to %s", e.what(), e.Peer)
+	case KindReceive:
+		fmt.Fprintf(&b, "receive %s from %s", e.what(), e.Peer)
+	case KindDrop:
+		m, _ := e.Message()
+		fmt.Fprintf(&b, "lost %s to %s", e.what(), e.Peer)
+		fmt.Fprintf(&b, " (message %s)", m)
+		if e.Note != "" {
+			b.WriteString(": " + e.Note)
+		}
+	default:
+		b.WriteString(e.Label)
+	}
+	return b.String()
+}
+
+// what names a message for String: its label if any, and its size.
+func (e Event) what() string {
+	s := fmt.Sprintf("%d bytes", e.Size)
+	if e.Label != "" {
+		s = strconv.Quote(e.Label) + " (" + s + ")"
+	}
+	return s
+}
+
+// previewLen is how many payload bytes Event.Data shows.
+const previewLen = 32
+
+// preview shows the start of a payload: quoted text if it is printable
+// UTF-8, hex if not, with "..." when cut.
+func preview(p []byte) string {
+	if len(p) == 0 {
+		return ""
+	}
+	cut, more := p, ""
+	if len(p) > previewLen {
+		cut, more = p[:previewLen], "..."
+		// The cut may split the last rune: leave out its first bytes.
+		for i := len(cut) - 1; i >= 0 && i >= len(cut)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(cut[i]) {
+				if !utf8.FullRune(cut[i:]) {
+					cut = cut[:i]
+				}
+				break
+			}
+		}
+	}
+	if utf8.Valid(cut) && !bytes.ContainsFunc(cut, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return strconv.Quote(string(cut)) + more
+	}
+	return fmt.Sprintf("%x", p[:min(len(p), previewLen)]) + more
+}
+
+// sortedNodes returns the nodes of a clock in sorted order.
+func sortedNodes(v VectorClock) []string { return slices.Sorted(maps.Keys(v)) }
