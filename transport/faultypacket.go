@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -89,6 +90,25 @@ func (fp *FaultyPacketConn) SetReadDeadline(t time.Time) error { return fp.inner
 // apply to delayed datagrams, which are written later.
 func (fp *FaultyPacketConn) SetWriteDeadline(t time.Time) error {
 	return fp.inner.SetWriteDeadline(t)
+}
+
+// SetReadBuffer sets the receive buffer of the wrapped socket, if it has
+// one (a *net.UDPConn does). A protocol that keeps many datagrams in flight
+// needs a bigger buffer than the operating system's default, or the kernel
+// drops datagrams on top of the faults.
+func (fp *FaultyPacketConn) SetReadBuffer(bytes int) error {
+	if s, ok := fp.inner.(interface{ SetReadBuffer(int) error }); ok {
+		return s.SetReadBuffer(bytes)
+	}
+	return fmt.Errorf("transport: %T has no read buffer to set", fp.inner)
+}
+
+// SetWriteBuffer sets the send buffer of the wrapped socket, if it has one.
+func (fp *FaultyPacketConn) SetWriteBuffer(bytes int) error {
+	if s, ok := fp.inner.(interface{ SetWriteBuffer(int) error }); ok {
+		return s.SetWriteBuffer(bytes)
+	}
+	return fmt.Errorf("transport: %T has no write buffer to set", fp.inner)
 }
 
 // SetFaults replaces the faults; datagrams written after it returns meet the

@@ -132,3 +132,17 @@ func TestFaultyPacketConnOverRealUDP(t *testing.T) {
 	assert.Less(t, len(seen), n, "some datagrams were dropped")
 	assert.Positive(t, dups, "some datagrams arrived twice")
 }
+
+func TestFaultyPacketConnPassesBufferSizesThrough(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	fp, err := transport.NewFaultyPacketConn(pc, transport.Faults{})
+	require.NoError(t, err)
+	defer fp.Close()
+	require.NoError(t, fp.SetReadBuffer(1<<20))
+	require.NoError(t, fp.SetWriteBuffer(1<<20))
+
+	fake, err := transport.NewFaultyPacketConn(&recordingPacketConn{}, transport.Faults{})
+	require.NoError(t, err)
+	require.Error(t, fake.SetReadBuffer(1<<20), "a socket without buffers says so")
+}
