@@ -1,0 +1,209 @@
+package rpc
+
+// Reflection lives in this file and in the gob codec, nowhere else. It does
+// three things: find a receiver's methods of the accepted shapes and call
+// them (the only way to serve arbitrary methods by name, as net/rpc does),
+// check that argument and reply types survive the wire, and zero a reply
+// before it is decoded.
+
+import (
+	"context"
+	"encoding"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// method is one registered method, ready to call.
+type method struct {
+	name      string        // "Service.Method"
+	rcvr      reflect.Value // the registered receiver
+	fn        reflect.Value // the method as a function taking the receiver first
+	withCtx   bool          // fn takes a context.Context before the arguments
+	argType   reflect.Type  // the type of the args parameter
+	replyType reflect.Type  // what the reply parameter points to
+}
+
+var (
+	ctxType   = reflect.TypeFor[context.Context]()
+	errorType = reflect.TypeFor[error]()
+)
+
+// suitableMethods returns the methods of rcvr that have one of the shapes
+//
+//	func (t *T) M(ctx context.Context, args A, reply *R) error
+//	func (t *T) M(args A, reply *R) error
+//
+// (A is usually a pointer) named "service.M", after checking that A and R
+// survive the wire (see checkWireType). Other methods are ignored, as
+// net/rpc ignores them.
+func suitableMethods(service string, rcvr any) ([]*method, error) {
+	v := reflect.ValueOf(rcvr)
+	t := v.Type()
+	var methods []*method
+	for i := range t.NumMethod() {
+		m := t.Method(i)
+		ft := m.Type // the receiver is parameter 0
+		if !m.IsExported() || ft.NumOut() != 1 || ft.Out(0) != errorType {
+			continue
+		}
+		in := ft.NumIn()
+		withCtx := in == 4 && ft.In(1) == ctxType
+		if in != 3 && !withCtx {
+			continue
+		}
+		argType, replyType := ft.In(in-2), ft.In(in-1)
+		if replyType.Kind() != reflect.Pointer {
+			continue
+		}
+		name := service + "." + m.Name
+		if err := checkWireType(argType, "args"); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidService, name, err)
+		}
+		if err := checkWireType(replyType, "reply"); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidService, name, err)
+		}
+		methods = append(methods, &method{
+			name: name, rcvr: v, fn: m.Func, withCtx: withCtx,
+			argType: argType, replyType: replyType.Elem(),
+		})
+	}
+	if len(methods) == 0 {
+		return nil, fmt.Errorf("%w: type %v has no exported methods of the form "+
+			"M(args *A, reply *R) error or M(ctx context.Context, args *A, reply *R) error", ErrInvalidService, t)
+	}
+	return methods, nil
+}
+
+// serviceName is the name Register gives rcvr: its type's name, without
+// the pointer.
+func serviceName(rcvr any) string {
+	t := reflect.TypeOf(rcvr)
+	if t == nil {
+		return ""
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// newArgs returns a new zero argument and reply for m. args is a pointer
+// whether or not the method takes one, so that it can be decoded into.
+func (m *method) newArgs() (args, reply any) {
+	if m.argType.Kind() == reflect.Pointer {
+		args = reflect.New(m.argType.Elem()).Interface()
+	} else {
+		args = reflect.New(m.argType).Interface()
+	}
+	return args, reflect.New(m.replyType).Interface()
+}
+
+// call runs the method.
+func (m *method) call(ctx context.Context, args, reply any) error {
+	av := reflect.ValueOf(args)
+	if m.argType.Kind() != reflect.Pointer {
+		av = av.Elem()
+	}
+	var out []reflect.Value
+	if m.withCtx {
+		out = m.fn.Call([]reflect.Value{m.rcvr, reflect.ValueOf(&ctx).Elem(), av, reflect.ValueOf(reply)})
+	} else {
+		out = m.fn.Call([]reflect.Value{m.rcvr, av, reflect.ValueOf(reply)})
+	}
+	err, _ := out[0].Interface().(error)
+	return err
+}
+
+// Types that encode themselves are opaque to checkWireType: their own
+// methods decide what is sent.
+var selfEncoders = []reflect.Type{
+	reflect.TypeFor[gob.GobEncoder](),
+	reflect.TypeFor[encoding.BinaryMarshaler](),
+	reflect.TypeFor[encoding.TextMarshaler](),
+	reflect.TypeFor[json.Marshaler](),
+}
+
+// checkWireType reports the first part of t that would not cross the wire
+// intact: an unexported struct field (gob and JSON silently skip it, which
+// MIT's labgob warns about at run time), a channel or a function. Types
+// that encode themselves, and interfaces (whose contents are only known at
+// run time), are not looked into. root names t in the message ("args").
+func checkWireType(t reflect.Type, root string) error {
+	return walkType(t, root, map[reflect.Type]bool{}, func(t reflect.Type, path string) error {
+		switch t.Kind() {
+		case reflect.Chan, reflect.Func, reflect.UnsafePointer:
+			return fmt.Errorf("%s is a %v, which cannot be sent", path, t.Kind())
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if f := t.Field(i); !f.IsExported() {
+					return fmt.Errorf("%s: type %v has unexported field %s, which would silently not be sent; "+
+						"export it (%s)", path, t, f.Name, strings.ToUpper(f.Name[:1])+f.Name[1:])
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// holdsInterface reports whether values of t can hold interface values.
+func holdsInterface(t reflect.Type) bool {
+	err := walkType(t, "", map[reflect.Type]bool{}, func(t reflect.Type, _ string) error {
+		if t.Kind() == reflect.Interface {
+			return errFound
+		}
+		return nil
+	})
+	return err != nil
+}
+
+var errFound = fmt.Errorf("found")
+
+// walkType calls visit on t and every type reachable from it through
+// pointers, slices, arrays, maps and exported struct fields, each once,
+// stopping at self-encoding types and at the first error.
+func walkType(t reflect.Type, path string, seen map[reflect.Type]bool, visit func(reflect.Type, string) error) error {
+	if seen[t] {
+		return nil
+	}
+	seen[t] = true
+	for _, s := range selfEncoders {
+		if t.Implements(s) || reflect.PointerTo(t).Implements(s) {
+			return nil
+		}
+	}
+	if err := visit(t, path); err != nil {
+		return err
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return walkType(t.Elem(), path, seen, visit)
+	case reflect.Slice, reflect.Array:
+		return walkType(t.Elem(), path+"[i]", seen, visit)
+	case reflect.Map:
+		if err := walkType(t.Key(), path+"[key]", seen, visit); err != nil {
+			return err
+		}
+		return walkType(t.Elem(), path+"[value]", seen, visit)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if err := walkType(f.Type, path+"."+f.Name, seen, visit); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// zero sets what v points to to its zero value, so that decoding into it
+// leaves exactly what was sent (gob and JSON both leave absent fields
+// alone). v must be a non-nil pointer; anything else is left for the codec
+// to complain about.
+func zero(v any) {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero()
+	}
+}

@@ -1,0 +1,169 @@
+// Package reliable builds reliable, ordered message connections on top of
+// UDP, which guarantees none of that: a protocol of the family of CMU's Live
+// Sequence Protocol (LSP), written to be read. Dial and Listen return a
+// transport.Conn and a transport.Listener, so package rpc, and everything
+// above it, runs over it unchanged; one UDP socket on the listener's side
+// serves every connection.
+//
+// # What it promises
+//
+// Below a connection, datagrams may be lost, duplicated, delayed, overtaken
+// by later ones, corrupted or cut short. Above it, every message sent
+// arrives exactly once, whole, and in the order sent; or the connection
+// fails, and says so: Send and Recv return ErrPeerLost when nothing has been
+// heard from the peer for Config.EpochLimit epochs, that is between
+// EpochLimit×EpochLength and (EpochLimit+1)×EpochLength after the last
+// packet heard (5 to 5.5 s with the defaults), and Recv returns first every
+// message that arrived before. A peer's Close is read as io.EOF after its
+// last message, and Close itself does not return before the peer has
+// acknowledged what was sent (waiting at most Config.Linger): messages are
+// not lost to a peer that is alive and reading.
+//
+// It does not promise more than that. The checksum catches accidents, not
+// attackers: there is no encryption and no authentication. And there is no
+// congestion control: like KCP in its fast mode, a connection keeps its
+// whole window in flight whatever else shares the network. That suits a
+// LAN, a loopback interface and a course; on a shared wide-area link, TCP
+// is the better citizen.
+//
+// # The protocol
+//
+// A connection starts with a handshake. The dialer sends CONNECT with a
+// random nonce naming this attempt; the listener makes a connection, gives
+// it a random 64-bit connection ID, and answers ACCEPT with the ID and the
+// nonce. Each side also announces its initial sequence number, its window,
+// and its largest packet and message. After that every packet carries the
+// connection ID, so the listener tells its connections apart, and a packet
+// from an earlier connection (a delayed copy, or a peer that crashed and
+// restarted on the same address) never reaches a newer one. A restarted
+// peer dials again, with a new nonce, and gets a new connection.
+//
+// Messages are cut into segments of at most SegmentSize bytes, each with a
+// sequence number, and a packet carries as many segments as fit in it, so
+// small messages share a packet and a large one spans several. Every packet
+// starts with a CRC-32C checksum of the rest: a corrupted or truncated
+// datagram fails it and is dropped, exactly as if it were lost.
+//
+//	dialer                                          listener
+//	  │ CONNECT nonce=N isn=1000                        │
+//	  │────────────────────────────────────────────────>│ new connection, ID 7
+//	  │                     ACCEPT id=7 nonce=N isn=500 │
+//	  │<────────────────────────────────────────────────│
+//	  │ DATA id=7 ack=500 [1000 "hi"]                   │
+//	  │────────────────────────────────────────────────>│ Recv: "hi"
+//	  │ DATA id=7 ack=500 [1001 "wor" left=1]           │
+//	  │─────────────────────────X lost                  │
+//	  │ DATA id=7 ack=500 [1002 "ld" left=0]            │
+//	  │────────────────────────────────────────────────>│ 1001 missing: keep 1002
+//	  │            ACK id=7 ack=1001 sack=[1002,1003) │
+//	  │<────────────────────────────────────────────────│
+//	  │ 1002, sent after 1001, arrived: 1001 is lost    │
+//	  │ DATA id=7 ack=500 [1001 "wor" left=1]           │
+//	  │────────────────────────────────────────────────>│ Recv: "world"
+//	  │                               ACK id=7 ack=1003 │
+//	  │<────────────────────────────────────────────────│
+//	  ┆ an epoch with nothing to say                    ┆
+//	  │ ACK id=7 ack=500  (a heartbeat)                 │
+//	  │────────────────────────────────────────────────>│ the dialer is alive
+//	  │ Close: DATA id=7 ack=500 [1003 FIN]             │
+//	  │────────────────────────────────────────────────>│ Recv: io.EOF
+//	  │                               ACK id=7 ack=1004 │
+//	  │<────────────────────────────────────────────────│ Close returns
+//
+// What each packet carries (all integers big-endian; packet.go has the
+// byte layout):
+//
+//	every packet  checksum, version, type, connection ID
+//	CONNECT       nonce, initial sequence number, packet size, window, max message
+//	ACCEPT        the same, for the listener's side, with the nonce echoed
+//	DATA          ack, window, SACK ranges, then segments:
+//	              sequence number, FIN flag, fragments left, length, bytes
+//	ACK           ack, window, SACK ranges (no segments); also the heartbeat
+//	RESET         nothing more: "I have no connection with this ID"
+//
+// How the faults of the network are handled:
+//
+//   - Loss. The receiver acknowledges what it has: ack says every segment
+//     before it arrived (cumulative), and up to 255 SACK ranges name the
+//     ones that arrived above it (selective). The sender keeps each segment
+//     until it is acknowledged. When a segment sent after another is
+//     acknowledged and the other is not, a round trip and a quarter later,
+//     the other is lost, and sent again at once (the idea of RACK, RFC 8985);
+//     that repairs nearly every loss within a round trip. If nothing at all
+//     is acknowledged for a retransmission timeout (the measured round-trip
+//     time plus four deviations, as in TCP), the oldest segments are sent
+//     again as a probe, and the timeout doubles each time it expires in a
+//     row, up to Config.MaxBackOffInterval.
+//   - Duplication. A segment whose sequence number was seen already is
+//     dropped, and counted in Stats.Duplicates. Its arrival is still
+//     acknowledged: it usually means our acknowledgement was lost.
+//   - Reordering. A segment that arrives early waits in the receive window
+//     until the ones before it arrive; only then are messages delivered,
+//     in order. A fragment is glued to its message only in its turn.
+//   - Corruption and truncation. The checksum fails and the datagram is
+//     dropped: it becomes a loss, repaired as above.
+//   - A silent peer. Time is cut into epochs of Config.EpochLength. A side
+//     that sent nothing during an epoch sends an ACK as a heartbeat; a side
+//     that heard nothing during Config.EpochLimit epochs in a row declares
+//     the peer lost.
+//   - A forgotten connection. A packet for a connection ID the socket does
+//     not know (closed, or from before a restart) is answered with RESET,
+//     and its sender fails with ErrPeerReset at once instead of waiting for
+//     the epochs to run out.
+//
+// The windows. A sender keeps at most Config.WindowSize segments between
+// the oldest unacknowledged one and the newest sent, and at most
+// Config.MaxUnackedMessages unacknowledged, as LSP does. The receiver holds
+// at most WindowSize segments, counting those that arrived early and the
+// messages nobody has read yet, and advertises the room left in every
+// acknowledgement: a Recv that falls behind slows the sender down instead
+// of being flooded, and Send blocks once WindowSize more segments wait. A
+// sender facing a closed window sends one segment beyond it after a
+// retransmission timeout (a window probe, as TCP does), so a lost window
+// update costs a timeout, not an epoch.
+//
+// Closing. Close sends a FIN segment after the last message. The peer reads
+// io.EOF after the messages before it, and Close returns when the FIN is
+// acknowledged (so everything before it was received), or the peer has
+// closed too, or Config.Linger has passed (then a RESET tells the peer to
+// stop waiting in turn). Unlike KCP, whose peers learn of a close only by
+// timing out, the peer knows at once.
+//
+// # The code
+//
+// The protocol is a state machine with no goroutine, no socket and no
+// clock, in the style of etcd's raft: session (session.go, flush.go) is one
+// end of a connection, made of a sender (sender.go) and a receiver
+// (receiver.go); it is fed packets and the time, and says what to send.
+// Tests drive it packet by packet. The driver around it is thin: a socket
+// (socket.go) owns the UDP socket and one goroutine reading it, and routes
+// each packet to its Conn (conn.go), whose one goroutine ticks the timers
+// and writes what the session wants sent. Listener and Dial set them up.
+//
+// # Walkthrough
+//
+// An echo server, and a client that talks to it:
+//
+//	l, _ := reliable.Listen("127.0.0.1:0", reliable.Config{})
+//	defer l.Close()
+//	go func() {
+//		c, _ := l.Accept(ctx)
+//		defer c.Close()
+//		for {
+//			msg, err := c.Recv(ctx)
+//			if err != nil {
+//				return // io.EOF once the client has closed
+//			}
+//			c.Send(ctx, msg)
+//		}
+//	}()
+//	c, _ := reliable.Dial(ctx, l.Addr().String(), reliable.Config{})
+//	c.Send(ctx, []byte("hello"))
+//	reply, _ := c.Recv(ctx) // "hello"
+//	c.Close()               // returns once the server has everything
+//
+// To watch it repair a bad network, hand it sockets wrapped in
+// transport.NewFaultyPacketConn (DialPacket, ListenPacket), and read
+// Conn.Stats. Over a simulated network, pass transport/netsim's packet
+// sockets the same way.
+package reliable
