@@ -1,0 +1,207 @@
+package lock_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsys-kit/distsys/lock"
+	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/transport"
+)
+
+// fixture runs a lock server on an in-memory listener (net.Pipe
+// connections), and can crash it and restart it on the same directory.
+// Clients dial it through rpc.Dial, so they reconnect after a restart. It
+// works inside a synctest bubble.
+type fixture struct {
+	tb  testing.TB
+	cfg lock.Config
+	wg  sync.WaitGroup // Serve goroutines
+
+	mu  sync.Mutex // protects srv, l
+	srv *lock.Server
+	l   *memListener
+}
+
+func newFixture(tb testing.TB, cfg lock.Config) *fixture {
+	tb.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = tb.TempDir()
+	}
+	f := &fixture{tb: tb, cfg: cfg}
+	require.NoError(tb, f.start())
+	return f
+}
+
+// start starts a server on the fixture's directory.
+func (f *fixture) start() error {
+	srv, err := lock.NewServer(f.cfg)
+	if err != nil {
+		return err
+	}
+	l := newMemListener()
+	f.mu.Lock()
+	f.srv, f.l = srv, l
+	f.mu.Unlock()
+	f.wg.Add(1)
+	go func() { // exits when srv is closed
+		defer f.wg.Done()
+		_ = srv.Serve(l)
+	}()
+	return nil
+}
+
+// crash stops the server abruptly; clients' connections fail.
+func (f *fixture) crash() {
+	f.mu.Lock()
+	srv := f.srv
+	f.srv, f.l = nil, nil
+	f.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+	f.wg.Wait()
+}
+
+func (f *fixture) server() *lock.Server {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.srv
+}
+
+// close crashes the server: the lock server's Close is a crash.
+func (f *fixture) close() { f.crash() }
+
+var errRefused = errors.New("connection refused: no server")
+
+// dial connects to the current server.
+func (f *fixture) dial(ctx context.Context, _ string) (transport.Conn, error) {
+	f.mu.Lock()
+	l := f.l
+	f.mu.Unlock()
+	if l == nil {
+		return nil, errRefused
+	}
+	return l.dial(ctx)
+}
+
+// rpcClient returns a redialing rpc client of the fixture's server.
+func (f *fixture) rpcClient(ctx context.Context) *rpc.Client {
+	f.tb.Helper()
+	rc, err := rpc.Dial(ctx, "lock", rpc.WithDialer(transport.DialerFunc(f.dial)))
+	require.NoError(f.tb, err)
+	return rc
+}
+
+// client returns a lock client and a function that closes it and its rpc
+// client.
+func (f *fixture) client(ctx context.Context, opts ...lock.ClientOption) (*lock.Client, func()) {
+	rc := f.rpcClient(ctx)
+	c := lock.NewClient(rc, opts...)
+	return c, func() {
+		_ = c.Close()
+		_ = rc.Close()
+	}
+}
+
+// memListener is a transport.Listener of net.Pipe connections.
+type memListener struct {
+	conns chan transport.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newMemListener() *memListener {
+	return &memListener{conns: make(chan transport.Conn), done: make(chan struct{})}
+}
+
+func (l *memListener) Accept(ctx context.Context) (transport.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, transport.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (l *memListener) dial(ctx context.Context) (transport.Conn, error) {
+	a, b := net.Pipe()
+	select {
+	case l.conns <- transport.NewConn(b):
+		return transport.NewConn(a), nil
+	case <-l.done:
+	case <-ctx.Done():
+	}
+	_ = a.Close()
+	_ = b.Close()
+	return nil, errRefused
+}
+
+func (l *memListener) Addr() net.Addr { return memAddr{} }
+
+func (l *memListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+type memAddr struct{}
+
+func (memAddr) Network() string { return "mem" }
+func (memAddr) String() string  { return "lock" }
+
+// cutCaller wraps a Caller with a switch that cuts the client off the
+// network: while cut, every call is lost, and returns when its ctx ends.
+type cutCaller struct {
+	next lock.Caller
+	mu   sync.Mutex
+	cut  bool
+}
+
+func (c *cutCaller) setCut(cut bool) {
+	c.mu.Lock()
+	c.cut = cut
+	c.mu.Unlock()
+}
+
+func (c *cutCaller) Call(ctx context.Context, method string, args, reply any) error {
+	c.mu.Lock()
+	cut := c.cut
+	c.mu.Unlock()
+	if cut {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return c.next.Call(ctx, method, args, reply)
+}
+
+// skewedClock is off by offset and runs at rate times the speed of real
+// time.
+type skewedClock struct {
+	base   time.Time
+	offset time.Duration
+	rate   float64
+}
+
+func newSkewedClock(offset time.Duration, rate float64) skewedClock {
+	return skewedClock{base: time.Now(), offset: offset, rate: rate}
+}
+
+func (c skewedClock) Now() time.Time {
+	return c.base.Add(c.offset + time.Duration(float64(time.Since(c.base))*c.rate))
+}
+
+func (c skewedClock) real(d time.Duration) time.Duration { return time.Duration(float64(d) / c.rate) }
+
+func (c skewedClock) NewTimer(d time.Duration) *time.Timer { return time.NewTimer(c.real(d)) }
+
+func (c skewedClock) AfterFunc(d time.Duration, f func()) *time.Timer {
+	return time.AfterFunc(c.real(d), f)
+}

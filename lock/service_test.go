@@ -1,0 +1,371 @@
+package lock_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsys-kit/distsys/lock"
+)
+
+// Every test here runs in a synctest bubble: leases, renewals and
+// lock-delays run on virtual time, so a test of a 10-second TTL takes
+// milliseconds.
+
+const (
+	ttl       = 10 * time.Second
+	lockDelay = 4 * time.Second
+)
+
+func testConfig() lock.Config { return lock.Config{TTL: ttl, LockDelay: lockDelay} }
+
+func TestLockIsExclusiveAndTokensGrow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		a, closeA := f.client(ctx, lock.WithName("a"))
+		defer closeA()
+		b, closeB := f.client(ctx, lock.WithName("b"))
+		defer closeB()
+
+		ma, mb := a.Mutex("x"), b.Mutex("x")
+		la, err := ma.Lock(ctx)
+		require.NoError(t, err)
+		_, err = mb.TryLock(ctx)
+		require.ErrorIs(t, err, lock.ErrLocked)
+		assert.Equal(t, []lock.LockInfo{{Name: "x", Holder: "a", Token: la.Token(), Since: time.Now()}}, f.server().Locks())
+
+		require.NoError(t, ma.Unlock(ctx))
+		assert.ErrorIs(t, la.Err(), lock.ErrUnlocked)
+		lb, err := mb.TryLock(ctx)
+		require.NoError(t, err)
+		assert.Greater(t, lb.Token(), la.Token())
+		require.NoError(t, mb.Unlock(ctx))
+		require.ErrorIs(t, mb.Unlock(ctx), lock.ErrNotHeld)
+	})
+}
+
+func TestWaitersAreGrantedInArrivalOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		holder, closeH := f.client(ctx)
+		defer closeH()
+		m := holder.Mutex("x")
+		_, err := m.Lock(ctx)
+		require.NoError(t, err)
+
+		const n = 5
+		order := make(chan int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			c, closeC := f.client(ctx)
+			defer closeC()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mi := c.Mutex("x")
+				if _, err := mi.Lock(ctx); err != nil {
+					t.Error(err)
+					order <- -1
+					return
+				}
+				order <- i
+				time.Sleep(time.Second) // hold it a while
+				if err := mi.Unlock(ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+			synctest.Wait() // i is queued before i+1 starts
+		}
+		require.Len(t, f.server().Locks()[0].Waiters, n)
+		require.NoError(t, m.Unlock(ctx))
+		for want := range n {
+			assert.Equal(t, want, <-order)
+		}
+		wg.Wait()
+	})
+}
+
+func TestLeaseIsRenewedWhileHeld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		a, closeA := f.client(ctx)
+		defer closeA()
+		b, closeB := f.client(ctx)
+		defer closeB()
+
+		l, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		first := l.Expiry()
+		time.Sleep(10 * ttl)
+		assert.NoError(t, l.Err())
+		assert.True(t, l.Expiry().After(first.Add(9*ttl)), "expiry moved with renewals")
+		_, err = b.Mutex("x").TryLock(ctx)
+		assert.ErrorIs(t, err, lock.ErrLocked)
+	})
+}
+
+func TestCutOffHolderLosesLeaseAndLockWaitsOutLockDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		cut := &cutCaller{next: f.rpcClient(ctx)}
+		a := lock.NewClient(cut)
+		defer a.Close()
+		b, closeB := f.client(ctx)
+		defer closeB()
+
+		la, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		cut.setCut(true)
+		lastRenewal := time.Now() // renewals succeeded until now (virtual time has not moved)
+
+		lb, err := b.Mutex("x").Lock(ctx) // waits
+		require.NoError(t, err)
+		granted := time.Now()
+
+		<-la.Done()
+		assert.ErrorIs(t, la.Err(), lock.ErrLeaseExpired)
+		assert.GreaterOrEqual(t, granted.Sub(lastRenewal), ttl+lockDelay,
+			"b was granted %v after a's last renewal, want at least TTL + lock-delay", granted.Sub(lastRenewal))
+		assert.Greater(t, lb.Token(), la.Token())
+		cut.setCut(false)
+	})
+}
+
+func TestWaiterWhoseSessionDiesStopsWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		a, closeA := f.client(ctx)
+		defer closeA()
+		cut := &cutCaller{next: f.rpcClient(ctx)}
+		b := lock.NewClient(cut)
+		defer b.Close()
+
+		_, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		errs := make(chan error, 1)
+		go func() {
+			_, err := b.Mutex("x").Lock(ctx)
+			errs <- err
+		}()
+		synctest.Wait()
+		require.Len(t, f.server().Locks()[0].Waiters, 1)
+
+		cut.setCut(true)
+		start := time.Now()
+		err = <-errs
+		require.ErrorIs(t, err, lock.ErrLeaseExpired)
+		assert.LessOrEqual(t, time.Since(start), ttl, "b stopped waiting when its own lease ran out")
+		time.Sleep(ttl) // the server expires b's session too
+		assert.Empty(t, f.server().Locks()[0].Waiters)
+		cut.setCut(false)
+	})
+}
+
+func TestCloseReleasesLocksAtOnceAndUnblocksLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		a, closeA := f.client(ctx)
+		defer closeA()
+		b, closeB := f.client(ctx)
+		defer closeB()
+		c, closeC := f.client(ctx)
+		defer closeC()
+
+		la, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		errs := make(chan error, 1)
+		go func() {
+			_, err := c.Mutex("x").Lock(ctx)
+			errs <- err
+		}()
+		synctest.Wait()
+		require.NoError(t, c.Close())
+		require.ErrorIs(t, <-errs, lock.ErrClosed)
+
+		start := time.Now()
+		require.NoError(t, a.Close())
+		assert.ErrorIs(t, la.Err(), lock.ErrClosed)
+		_, err = b.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, time.Since(start), "no lock-delay after a clean close")
+		_, err = a.Mutex("y").Lock(ctx)
+		require.ErrorIs(t, err, lock.ErrClosed)
+	})
+}
+
+func TestCancelledLockGivesUpItsPlace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		a, closeA := f.client(ctx)
+		defer closeA()
+		b, closeB := f.client(ctx)
+		defer closeB()
+
+		ma := a.Mutex("x")
+		_, err := ma.Lock(ctx)
+		require.NoError(t, err)
+		wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		_, err = b.Mutex("x").Lock(wctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		synctest.Wait() // the renewal that tells the server
+		assert.Empty(t, f.server().Locks()[0].Waiters)
+		require.NoError(t, ma.Unlock(ctx))
+		assert.Empty(t, f.server().Locks(), "nobody was granted the lock")
+	})
+}
+
+func TestMutexSharedByGoroutinesTakesTurns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		a, closeA := f.client(ctx)
+		defer closeA()
+		m := a.Mutex("x")
+		_, err := m.Lock(ctx)
+		require.NoError(t, err)
+		_, err = m.TryLock(ctx)
+		require.ErrorIs(t, err, lock.ErrLocked)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := m.Lock(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := m.Unlock(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		time.Sleep(time.Minute)
+		select {
+		case <-done:
+			t.Fatal("second Lock on a held Mutex returned")
+		default:
+		}
+		require.NoError(t, m.Unlock(ctx))
+		<-done
+	})
+}
+
+func TestRestartKeepsTokensGrowingAndOldLeasesUnbroken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		a, closeA := f.client(ctx)
+		defer closeA()
+		b, closeB := f.client(ctx)
+		defer closeB()
+
+		la, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		time.Sleep(ttl / 2)
+		f.crash()
+		crashed := time.Now()
+		time.Sleep(time.Second)
+		require.NoError(t, f.start())
+		restarted := time.Now()
+
+		lb, err := b.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		granted := time.Now()
+		assert.Greater(t, lb.Token(), la.Token(), "tokens grow across the restart")
+		assert.GreaterOrEqual(t, granted.Sub(restarted), ttl+lockDelay, "grace period after restart")
+		assert.GreaterOrEqual(t, granted.Sub(crashed), ttl+lockDelay)
+
+		// a's lease was not broken silently: a learned it was lost, when
+		// its renewal found its session gone.
+		<-la.Done()
+		assert.ErrorIs(t, la.Err(), lock.ErrSessionExpired)
+	})
+}
+
+func TestNewServerRefusesDamagedState(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := lock.NewServer(lock.Config{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, srv.Close())
+	path := filepath.Join(dir, lock.StateFileName)
+
+	tests := []struct {
+		name   string
+		damage func(b []byte) []byte
+	}{
+		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"empty", func([]byte) []byte { return nil }},
+		{"bit flip", func(b []byte) []byte { b[17] ^= 1; return b }},
+	}
+	good, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(path, tt.damage(append([]byte(nil), good...)), 0o644))
+			_, err := lock.NewServer(lock.Config{Dir: dir})
+			require.ErrorIs(t, err, lock.ErrCorruptState)
+			assert.ErrorContains(t, err, path)
+		})
+	}
+	require.NoError(t, os.WriteFile(path, good, 0o644))
+	srv, err = lock.NewServer(lock.Config{Dir: dir})
+	require.NoError(t, err, "the undamaged file is accepted again")
+	require.NoError(t, srv.Close())
+}
+
+func TestNewServerRejectsBadConfig(t *testing.T) {
+	_, err := lock.NewServer(lock.Config{})
+	require.ErrorContains(t, err, "Dir is required")
+	_, err = lock.NewServer(lock.Config{Dir: t.TempDir(), TTL: -time.Second})
+	require.ErrorContains(t, err, "TTL")
+}
+
+func TestRestartGrantsNothingWhileACutOffHolderStillBelievesItsLease(t *testing.T) {
+	// A holds the lock and is cut off; it cannot hear that the server
+	// restarted, so it believes in its lease until its expiry. The
+	// restarted server must not grant the lock before then.
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		cut := &cutCaller{next: f.rpcClient(ctx)}
+		a := lock.NewClient(cut)
+		defer a.Close()
+		b, closeB := f.client(ctx)
+		defer closeB()
+
+		la, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		cut.setCut(true)
+		f.crash()
+		require.NoError(t, f.start())
+		believed := la.Expiry()
+
+		_, err = b.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		assert.False(t, time.Now().Before(believed), "b was granted at %v, while a believed in its lease until %v",
+			time.Now(), believed)
+		cut.setCut(false)
+	})
+}

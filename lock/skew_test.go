@@ -1,0 +1,98 @@
+package lock_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsys-kit/distsys/lock"
+)
+
+func TestClockOffsetDoesNotMatter(t *testing.T) {
+	// Only durations cross the wire, never times, so a client whose clock
+	// is hours off keeps its lease like any other.
+	for _, offset := range []time.Duration{-3 * time.Hour, 5 * time.Hour} {
+		t.Run(offset.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx := t.Context()
+				f := newFixture(t, testConfig())
+				defer f.close()
+				a, closeA := f.client(ctx, lock.WithClock(newSkewedClock(offset, 1)))
+				defer closeA()
+				l, err := a.Mutex("x").Lock(ctx)
+				require.NoError(t, err)
+				assert.WithinDuration(t, time.Now().Add(offset+ttl), l.Expiry(), time.Second)
+				time.Sleep(5 * ttl)
+				assert.NoError(t, l.Err())
+			})
+		})
+	}
+}
+
+func TestSlowClockHolderBelievesTooLongButIsFenced(t *testing.T) {
+	// A's clock runs at a tenth of the speed: it renews every 33 real
+	// seconds instead of every 3.3, so the server expires its session
+	// while A still believes in its lease. Only the fencing token stops
+	// its write.
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		a, closeA := f.client(ctx, lock.WithClock(newSkewedClock(0, 0.1)))
+		defer closeA()
+		b, closeB := f.client(ctx)
+		defer closeB()
+		var store lock.FencedStore
+
+		la, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		require.NoError(t, store.Put(la.Token(), "owner", "a"))
+
+		lb, err := b.Mutex("x").Lock(ctx) // granted once a's session expires, plus the lock-delay
+		require.NoError(t, err)
+		require.NoError(t, store.Put(lb.Token(), "owner", "b"))
+
+		require.NoError(t, la.Err(), "a still believes it holds the lock")
+		require.ErrorIs(t, store.Put(la.Token(), "owner", "a"), lock.ErrStaleToken)
+		v, _ := store.Get("owner")
+		assert.Equal(t, "b", v)
+
+		<-la.Done() // a's next renewal finds its session gone
+		assert.ErrorIs(t, la.Err(), lock.ErrSessionExpired)
+	})
+}
+
+func TestPausedHolderIsStoppedByTheToken(t *testing.T) {
+	// The classic failure: A checks its lease, pauses (a long garbage
+	// collection), and writes after its lease has run out and B has taken
+	// the lock. A lock alone cannot prevent it; the token can.
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		cut := &cutCaller{next: f.rpcClient(ctx)}
+		a := lock.NewClient(cut) // the pause also stops a's renewals
+		defer a.Close()
+		b, closeB := f.client(ctx)
+		defer closeB()
+		var store lock.FencedStore
+
+		la, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		require.NoError(t, la.Err(), "a checks its lease: fine")
+		cut.setCut(true) // ... and a pauses
+
+		lb, err := b.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		require.NoError(t, store.Put(lb.Token(), "file", "b's data"))
+
+		err = store.Put(la.Token(), "file", "a's data") // a wakes and writes
+		require.ErrorIs(t, err, lock.ErrStaleToken)
+		v, _ := store.Get("file")
+		assert.Equal(t, "b's data", v)
+		cut.setCut(false)
+	})
+}
