@@ -11,10 +11,6 @@ import (
 	"time"
 )
 
-// aLongTimeAgo is a deadline in the past: setting it makes a blocked read or
-// write on a net.Conn return at once with a timeout error.
-var aLongTimeAgo = time.Unix(1, 0)
-
 // NewConn returns a message Conn that frames the byte stream nc: each
 // message is sent as a 4-byte big-endian length and then its bytes. nc may be
 // a TCP, TLS or Unix connection, or one end of net.Pipe. The Conn owns nc
@@ -214,7 +210,7 @@ func (c *streamConn) Recv(ctx context.Context) ([]byte, error) {
 
 // recv does Recv's work; the caller holds rmu.
 func (c *streamConn) recv(ctx context.Context) ([]byte, error) {
-	if c.isClosing() {
+	if isClosed(c.closing) {
 		return nil, ErrClosed
 	}
 	if c.rerr != nil {
@@ -236,27 +232,10 @@ func (c *streamConn) recv(ctx context.Context) ([]byte, error) {
 		}
 		if !armed && ctx.Done() != nil {
 			armed = true
-			defer c.interruptReadOn(ctx)()
+			defer interruptOn(ctx, c.nc.SetReadDeadline)()
 		}
 		if err := c.fr.fill(); err != nil {
 			return nil, c.recvErr(ctx, err)
-		}
-	}
-}
-
-// interruptReadOn makes a read on nc return when ctx ends, by setting a read
-// deadline in the past. The returned function undoes it; it must be called
-// before the next read.
-func (c *streamConn) interruptReadOn(ctx context.Context) (undo func()) {
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		_ = c.nc.SetReadDeadline(aLongTimeAgo)
-		close(fired)
-	})
-	return func() {
-		if !stop() {
-			<-fired // the deadline is set; clear it for the next Recv
-			_ = c.nc.SetReadDeadline(time.Time{})
 		}
 	}
 }
@@ -265,7 +244,7 @@ func (c *streamConn) interruptReadOn(ctx context.Context) (undo func()) {
 // stream cannot be read any further.
 func (c *streamConn) recvErr(ctx context.Context, err error) error {
 	switch {
-	case c.isClosing():
+	case isClosed(c.closing):
 		return ErrClosed
 	case os.IsTimeout(err) && ctx.Err() != nil:
 		return ctx.Err()
@@ -281,15 +260,6 @@ func (c *streamConn) recvErr(ctx context.Context, err error) error {
 	}
 	c.rerr = err
 	return err
-}
-
-func (c *streamConn) isClosing() bool {
-	select {
-	case <-c.closing:
-		return true
-	default:
-		return false
-	}
 }
 
 func (c *streamConn) Close() error {

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"time"
 )
 
 // DialTCP connects to the TCP address addr ("host:port") and returns a
@@ -91,26 +90,12 @@ func (l *tcpListener) Accept(ctx context.Context) (Conn, error) {
 		return nil, err
 	}
 
-	// Interrupt Accept when ctx ends, with a deadline in the past (the
-	// same trick Recv uses), and clear it again before the next Accept.
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		_ = l.tcp.SetDeadline(aLongTimeAgo)
-		close(fired)
-	})
-	defer func() {
-		if !stop() {
-			<-fired
-			_ = l.tcp.SetDeadline(time.Time{})
-		}
-	}()
-
+	undo := interruptOn(ctx, l.tcp.SetDeadline)
 	nc, err := l.l.Accept()
+	undo()
 	if err != nil {
-		select {
-		case <-l.closing:
+		if isClosed(l.closing) {
 			return nil, ErrClosed
-		default:
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"time"
 )
 
 // MaxDatagramSize is the largest payload one UDP datagram carries over IPv4:
@@ -66,7 +65,7 @@ func (e *Endpoint) SendTo(ctx context.Context, msg []byte, addr net.Addr) error 
 		return err
 	}
 	if _, err := e.pc.WriteTo(msg, addr); err != nil {
-		if e.isClosing() || errors.Is(err, net.ErrClosed) {
+		if isClosed(e.closing) || errors.Is(err, net.ErrClosed) {
 			return ErrClosed
 		}
 		return fmt.Errorf("transport: send to %s: %w", addr, err)
@@ -89,26 +88,15 @@ func (e *Endpoint) RecvFrom(ctx context.Context) ([]byte, net.Addr, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	if ctx.Done() != nil {
-		fired := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			_ = e.pc.SetReadDeadline(aLongTimeAgo)
-			close(fired)
-		})
-		defer func() {
-			if !stop() {
-				<-fired
-				_ = e.pc.SetReadDeadline(time.Time{})
-			}
-		}()
-	}
 	if e.buf == nil {
 		e.buf = make([]byte, MaxDatagramSize+1)
 	}
+	undo := interruptOn(ctx, e.pc.SetReadDeadline)
 	n, addr, err := e.pc.ReadFrom(e.buf)
+	undo()
 	if err != nil {
 		switch {
-		case e.isClosing() || errors.Is(err, net.ErrClosed):
+		case isClosed(e.closing) || errors.Is(err, net.ErrClosed):
 			return nil, nil, ErrClosed
 		case os.IsTimeout(err) && ctx.Err() != nil:
 			return nil, nil, ctx.Err()
@@ -129,13 +117,4 @@ func (e *Endpoint) Close() error {
 		err = e.pc.Close()
 	})
 	return err
-}
-
-func (e *Endpoint) isClosing() bool {
-	select {
-	case <-e.closing:
-		return true
-	default:
-		return false
-	}
 }
