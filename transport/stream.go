@@ -243,8 +243,11 @@ func (c *streamConn) recv(ctx context.Context) ([]byte, error) {
 // recvErr turns a read error into Recv's error, remembering it if the
 // stream cannot be read any further.
 func (c *streamConn) recvErr(ctx context.Context, err error) error {
+	c.mu.Lock()
+	closed := c.closed // set before Close moves the read deadline
+	c.mu.Unlock()
 	switch {
-	case isClosed(c.closing):
+	case closed:
 		return ErrClosed
 	case os.IsTimeout(err) && ctx.Err() != nil:
 		return ctx.Err()
