@@ -1,0 +1,65 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+// ErrUsage is what an example's run returns for bad flags or arguments,
+// after it has explained the problem on stderr. Main exits with status 2
+// for it, without printing it again.
+var ErrUsage = errors.New("usage")
+
+// RunFunc is the shape of every example's logic: it takes the arguments
+// (without the program name) and the writers, so a test can run it and
+// check what it prints.
+type RunFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+// Main runs run with the process's arguments and writers, and a context
+// that ends on an interrupt (Ctrl-C). It exits with status 2 on ErrUsage
+// and 1, after printing "name: error", on any other error.
+func Main(name string, run RunFunc) {
+	os.Exit(exitCode(name, run, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func exitCode(name string, run RunFunc, args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := run(ctx, args, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrUsage):
+		return 2 // run has said what is wrong
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 1
+	}
+}
+
+// Parse parses args with fs, whose output must already be set to the
+// example's stderr. It returns flag.ErrHelp for -h (the usage is printed;
+// the caller returns nil) and ErrUsage for a bad flag (the flag package has
+// printed the error and the usage).
+func Parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return err
+	default:
+		return ErrUsage
+	}
+}
+
+// Usagef prints "name: message" and the usage of fs to fs's output and
+// returns ErrUsage, for an example's own checks of its flags.
+func Usagef(fs *flag.FlagSet, format string, args ...any) error {
+	fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return ErrUsage
+}

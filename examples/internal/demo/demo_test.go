@@ -1,0 +1,136 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/transport"
+	"github.com/distsys-kit/distsys/transport/netsim"
+	"github.com/distsys-kit/distsys/transport/trace"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		code    int
+		wantErr string
+	}{
+		{"success", nil, 0, ""},
+		{"usage", ErrUsage, 2, ""},
+		{"failure", errors.New("disk full"), 1, "ex: disk full\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			run := func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+				assert.Equal(t, []string{"a"}, args)
+				return tt.err
+			}
+			assert.Equal(t, tt.code, exitCode("ex", run, []string{"a"}, &out, &errb))
+			assert.Equal(t, tt.wantErr, errb.String())
+		})
+	}
+}
+
+func TestFaultFlags(t *testing.T) {
+	var f transport.Faults
+	fs := flag.NewFlagSet("ex", flag.ContinueOnError)
+	var errb bytes.Buffer
+	fs.SetOutput(&errb)
+	FaultFlags(fs, &f)
+	require.NoError(t, Parse(fs, []string{"-drop", "0.2", "-dup", "0.1", "-delay", "50ms", "-jitter", "5ms", "-reorder", "0.3", "-seed", "7"}))
+	assert.Equal(t, transport.Faults{Drop: 0.2, Duplicate: 0.1, Delay: 50 * time.Millisecond, Jitter: 5 * time.Millisecond, Reorder: 0.3, Seed: 7}, f)
+
+	var g transport.Faults
+	fs = flag.NewFlagSet("ex", flag.ContinueOnError)
+	fs.SetOutput(&errb)
+	FaultFlags(fs, &g)
+	require.NoError(t, Parse(fs, nil))
+	assert.Equal(t, int64(1), g.Seed, "the default seed is 1, never 0")
+
+	assert.ErrorIs(t, Parse(fs, []string{"-drop", "lots"}), ErrUsage)
+	assert.Contains(t, errb.String(), `invalid value "lots" for flag -drop`)
+	assert.ErrorIs(t, Parse(fs, []string{"-h"}), flag.ErrHelp)
+}
+
+func TestUsagef(t *testing.T) {
+	fs := flag.NewFlagSet("ex", flag.ContinueOnError)
+	var errb bytes.Buffer
+	fs.SetOutput(&errb)
+	fs.Int("n", 3, "how many")
+	err := Usagef(fs, "-n must be at least %d", 1)
+	assert.ErrorIs(t, err, ErrUsage)
+	assert.Contains(t, errb.String(), "ex: -n must be at least 1\n")
+	assert.Contains(t, errb.String(), "how many", "the usage follows the message")
+}
+
+type Echo struct{}
+
+func (Echo) Say(args *string, reply *string) error { *reply = *args; return nil }
+
+func TestTracerOffIsANoOp(t *testing.T) {
+	tr := NewTracer("", "nothing")
+	assert.False(t, tr.On())
+	assert.Nil(t, tr.Recorder())
+	assert.Nil(t, tr.ServerOptions("s"))
+	assert.Nil(t, tr.ClientOptions("c", "s"))
+	assert.Nil(t, tr.NetsimOptions())
+	tr.Logf("c", "ignored")
+	var out bytes.Buffer
+	require.NoError(t, tr.Write(&out))
+	assert.Empty(t, out.String())
+}
+
+func TestTracerRecordsAnRPCRun(t *testing.T) {
+	dir := t.TempDir()
+	tr := NewTracer(dir, "echo")
+	require.True(t, tr.On())
+	net := netsim.NewNetwork(1, tr.NetsimOptions()...)
+	l, err := net.Listen("server")
+	require.NoError(t, err)
+	srv := rpc.NewServer(tr.ServerOptions("server")...)
+	require.NoError(t, srv.Register(Echo{}))
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+
+	ctx := context.Background()
+	c, err := net.Dial(ctx, "client", "server")
+	require.NoError(t, err)
+	cli := rpc.NewClient(c, tr.ClientOptions("client", "server")...)
+	var reply string
+	require.NoError(t, cli.Call(ctx, "Echo.Say", "hi", &reply))
+	assert.Equal(t, "hi", reply)
+	tr.Logf("client", "got %q", reply)
+	require.NoError(t, cli.Close())
+	require.NoError(t, srv.Close())
+	require.ErrorIs(t, <-served, rpc.ErrServerClosed)
+
+	var out bytes.Buffer
+	require.NoError(t, tr.Write(&out))
+	assert.Contains(t, out.String(), filepath.Join(dir, trace.HTMLFile))
+	for _, name := range []string{trace.HTMLFile, trace.ShiVizFile, trace.JSONFile} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Contains(t, string(data), "Echo.Say", name)
+	}
+	kinds := map[trace.Kind]int{}
+	for _, e := range tr.Recorder().Events() {
+		kinds[e.Kind]++
+	}
+	assert.Equal(t, map[trace.Kind]int{trace.KindSend: 2, trace.KindReceive: 2, trace.KindLocal: 1}, kinds)
+}

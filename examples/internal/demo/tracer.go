@@ -1,0 +1,103 @@
+package demo
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/transport"
+	"github.com/distsys-kit/distsys/transport/netsim"
+	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/transport/trace/tracerpc"
+	"github.com/distsys-kit/distsys/transport/trace/tracesim"
+)
+
+// Tracer records a run for the -trace DIR flag, with package
+// transport/trace. A Tracer made with an empty directory records nothing,
+// and all its methods are then no-ops, so an example calls them
+// unconditionally.
+type Tracer struct {
+	dir string
+	rec *trace.Recorder // nil when not tracing
+}
+
+// NewTracer returns a Tracer that will write its files to dir; with dir
+// empty it records nothing. Options are passed to trace.NewRecorder.
+func NewTracer(dir, title string, opts ...trace.Option) *Tracer {
+	if dir == "" {
+		return &Tracer{}
+	}
+	opts = append([]trace.Option{trace.WithTitle(title)}, opts...)
+	return &Tracer{dir: dir, rec: trace.NewRecorder(opts...)}
+}
+
+// On reports whether the run is being recorded.
+func (t *Tracer) On() bool { return t.rec != nil }
+
+// Recorder returns the recorder, or nil when not tracing.
+func (t *Tracer) Recorder() *trace.Recorder { return t.rec }
+
+// Logf records a local event on node, shown as a dot on its line.
+func (t *Tracer) Logf(node, format string, args ...any) {
+	if t.rec != nil {
+		t.rec.Node(node).Logf(format, args...)
+	}
+}
+
+// ServerOptions returns the rpc options that trace a server on node.
+func (t *Tracer) ServerOptions(node string) []rpc.Option {
+	if t.rec == nil {
+		return nil
+	}
+	return []rpc.Option{rpc.WithServerInterceptor(tracerpc.ServerInterceptor(t.rec.Node(node)))}
+}
+
+// ClientOptions returns the rpc options that trace a client on node that
+// calls the server named server.
+func (t *Tracer) ClientOptions(node, server string) []rpc.Option {
+	if t.rec == nil {
+		return nil
+	}
+	return []rpc.Option{rpc.WithClientInterceptor(tracerpc.ClientInterceptor(t.rec.Node(node), server))}
+}
+
+// WrapConn traces every message on c, a conn of node; the peer's conn must
+// be wrapped too. Do not also trace rpc calls on a wrapped conn.
+func (t *Tracer) WrapConn(node string, c transport.Conn) transport.Conn {
+	if t.rec == nil {
+		return c
+	}
+	return t.rec.Node(node).Wrap(c)
+}
+
+// WrapListener traces every conn that l, a listener of node, accepts.
+func (t *Tracer) WrapListener(node string, l transport.Listener) transport.Listener {
+	if t.rec == nil {
+		return l
+	}
+	return t.rec.Node(node).WrapListener(l)
+}
+
+// NetsimOptions returns the netsim options that draw the simulator's drops
+// as crosses in the diagram.
+func (t *Tracer) NetsimOptions() []netsim.Option {
+	if t.rec == nil {
+		return nil
+	}
+	return []netsim.Option{netsim.WithObserver(tracesim.Observer(t.rec))}
+}
+
+// Write writes trace.html, trace.shiviz.log and trace.jsonl to the
+// directory and tells out where they are.
+func (t *Tracer) Write(out io.Writer) error {
+	if t.rec == nil {
+		return nil
+	}
+	if err := t.rec.WriteFiles(t.dir); err != nil {
+		return fmt.Errorf("write trace: %w", err)
+	}
+	fmt.Fprintf(out, "\nThe space-time diagram of this run is in %s (open it in a browser);\n%s is for ShiViz.\n",
+		filepath.Join(t.dir, trace.HTMLFile), filepath.Join(t.dir, trace.ShiVizFile))
+	return nil
+}
