@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distsys-kit/distsys/examples/internal/demo"
 	"github.com/distsys-kit/distsys/transport"
 )
 
@@ -22,7 +23,7 @@ type server struct {
 	done chan struct{}
 }
 
-func startServer(ctx context.Context, queue int, log io.Writer) (*server, error) {
+func startServer(ctx context.Context, queue int, tr *demo.Tracer, log io.Writer) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func startServer(ctx context.Context, queue int, log io.Writer) (*server, error)
 				return
 			}
 			nc.(*net.TCPConn).SetWriteBuffer(smallBuffer)
-			s.room.join(ctx, transport.NewConn(nc, transport.WithSendBuffer(smallBuffer)))
+			s.room.join(ctx, tr.WrapConn("server", transport.NewConn(nc, transport.WithSendBuffer(smallBuffer))))
 		}
 	}()
 	return s, nil
@@ -57,7 +58,7 @@ type client struct {
 }
 
 // joinRoom connects, sends the member's name and waits for the welcome.
-func joinRoom(ctx context.Context, addr, name string, slow bool) (*client, error) {
+func joinRoom(ctx context.Context, addr, name string, slow bool, tr *demo.Tracer) (*client, error) {
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func joinRoom(ctx context.Context, addr, name string, slow bool) (*client, error
 	if slow {
 		nc.(*net.TCPConn).SetReadBuffer(smallBuffer)
 	}
-	c := &client{name: name, conn: transport.NewConn(nc)}
+	c := &client{name: name, conn: tr.WrapConn(name, transport.NewConn(nc))}
 	if err := c.conn.Send(ctx, []byte(name)); err != nil {
 		c.conn.Close()
 		return nil, err

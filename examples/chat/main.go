@@ -5,6 +5,7 @@
 //
 //	go run ./examples/chat
 //	go run ./examples/chat -queue 1000   # a big queue: carol gets everything, late
+//	go run ./examples/chat -messages 10 -trace /tmp/chat   # the space-time diagram of a short run
 package main
 
 import (
@@ -13,35 +14,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/transport/trace"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, errUsage):
-		os.Exit(2) // run has said what is wrong
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "chat:", err)
-		os.Exit(1)
-	}
-}
-
-// errUsage reports bad flags, already explained on stderr.
-var errUsage = errors.New("usage")
+func main() { demo.Main("chat", run) }
 
 type config struct {
 	messages int
 	queue    int
 	pace     time.Duration
 	slow     time.Duration
+	traceDir string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -52,22 +40,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.queue, "queue", 8, "messages the server queues per member before dropping")
 	fs.DurationVar(&cfg.pace, "pace", 2*time.Millisecond, "pause between two messages of a sender")
 	fs.DurationVar(&cfg.slow, "slow", 20*time.Millisecond, "how long carol takes to read one message while the others talk")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
+	if err := demo.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return errUsage // the flag package has printed the error and the usage
+		return err
 	}
 	if cfg.messages < 1 || cfg.queue < 1 || cfg.pace < 0 || cfg.slow < 0 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "chat: -messages and -queue must be at least 1, -pace and -slow not negative, and no arguments")
-		fs.Usage()
-		return errUsage
+		return demo.Usagef(fs, "-messages and -queue must be at least 1, -pace and -slow not negative, and no arguments")
 	}
-	return demo(ctx, cfg, stdout)
+	tr := demo.NewTracer(cfg.traceDir, "chat room", trace.WithMaxEvents(maxTraceEvents))
+	if err := chat(ctx, cfg, tr, stdout); err != nil {
+		return err
+	}
+	return tr.Write(stdout)
 }
 
-func demo(ctx context.Context, cfg config, out io.Writer) error {
-	srv, err := startServer(ctx, cfg.queue, out)
+// maxTraceEvents bounds the -trace diagram: a longer run shows its start.
+const maxTraceEvents = 2000
+
+func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error {
+	srv, err := startServer(ctx, cfg.queue, tr, out)
 	if err != nil {
 		return err
 	}
@@ -82,7 +76,7 @@ func demo(ctx context.Context, cfg config, out io.Writer) error {
 	names := []string{"alice", "bob", "carol"}
 	clients := map[string]*client{}
 	for _, name := range names {
-		c, err := joinRoom(ctx, srv.addr(), name, name == "carol")
+		c, err := joinRoom(ctx, srv.addr(), name, name == "carol", tr)
 		if err != nil {
 			return err
 		}

@@ -7,9 +7,16 @@ import (
 	"strconv"
 	"testing"
 
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -51,8 +58,27 @@ func TestBadFlagsAreExplained(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			err := run(context.Background(), tt.args, &out, &errb)
-			require.ErrorIs(t, err, errUsage)
+			require.ErrorIs(t, err, demo.ErrUsage)
 			assert.Contains(t, errb.String(), tt.want)
 		})
 	}
+}
+
+func TestTraceDrawsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-messages", "3", "-pace", "0", "-slow", "0", "-trace", dir}, &out, &errb)
+	require.NoError(t, err, errb.String())
+	assert.Contains(t, out.String(), filepath.Join(dir, trace.HTMLFile))
+
+	page, err := os.ReadFile(filepath.Join(dir, trace.HTMLFile))
+	require.NoError(t, err)
+	for _, node := range []string{"alice", "bob", "carol", "server"} {
+		assert.Contains(t, string(page), node, "every member and the server has a line in the diagram")
+	}
+	events, err := os.ReadFile(filepath.Join(dir, trace.JSONFile))
+	require.NoError(t, err)
+	// 3 joins, 3 welcomes, 6 messages, each relayed to 2 members: at least
+	// 3+3+6+12 sends, each with a receive.
+	assert.GreaterOrEqual(t, strings.Count(string(events), `"kind":"send"`), 24)
 }
