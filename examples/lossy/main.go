@@ -132,7 +132,7 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 		return fmt.Errorf("reliable: %w", err)
 	}
 	rel.describe(out)
-	fmt.Fprintf(out, "   the sender sent %d segments again (of them, %d found lost by a later acknowledgement, %d by a timeout);\n",
+	fmt.Fprintf(out, "   the sender sent %d segments again (losses seen: %d by a gap in later acknowledgements, %d by a timeout);\n",
 		rel.sender.Retransmissions, rel.sender.FastRetransmits, rel.sender.Timeouts)
 	fmt.Fprintf(out, "   the receiver threw away %d duplicate segments, and held early ones back until the gaps before them filled.\n", rel.receiver.Duplicates)
 	if rel.perfect() {
