@@ -176,6 +176,12 @@ func (c *Client) call(ctx context.Context, sess *clientSession, method string, a
 		case permanent(err):
 			return err
 		case errors.Is(err, context.DeadlineExceeded):
+			if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+				// ctx's deadline has passed but its timer has not fired
+				// yet: the rpc client refuses the call at once, and
+				// retrying now would spin until the timer fires.
+				return context.DeadlineExceeded
+			}
 			continue // the attempt has waited already
 		}
 		pause := time.NewTimer(backoff)
