@@ -41,8 +41,9 @@ type RingStats struct {
 
 // Ring is one member of a token ring: a single token travels around the
 // ring, and only the member holding it may be in its critical section.
-// Under heavy contention an entry costs about one message (each member
-// uses the token and passes it on); with nobody interested the token still
+// Under heavy contention an entry costs about one message: each member
+// uses the token for one entry and passes it on, so none can starve the
+// others by asking again at once. With nobody interested the token still
 // circulates, one message per Idle, and a Lock waits for it to come round,
 // up to N-1 passes. A crashed member breaks the ring: the token is lost
 // with it, or cannot get past it, and nobody enters again.
@@ -190,23 +191,30 @@ func (r *Ring) loop() {
 	}
 }
 
-// use keeps the token while a Lock here wants it or holds it, or for Idle
-// if none does. It returns false if the member closed meanwhile.
+// use grants the token to one Lock here, if one wants it (or comes while
+// the token rests), and keeps it until that Unlock; then the token moves
+// on at once, so a member that wants in again waits for the next round
+// and cannot starve the others. With nobody here interested, the token
+// rests for Idle. use returns false if the member closed meanwhile.
 func (r *Ring) use() bool {
 	idle := time.NewTimer(r.cfg.Idle)
 	defer idle.Stop()
+	used := false // one entry has been granted on this visit
 	for {
 		r.mu.Lock()
-		if r.wanting {
-			r.wanting, r.holding = false, true
+		if r.wanting && !used {
+			r.wanting, r.holding, used = false, true, true
 			r.stats.Entries++
 			close(r.grant)
 		}
 		busy := r.holding
 		r.mu.Unlock()
+		if used && !busy {
+			return true // the entry is over: pass the token on
+		}
 		var rest <-chan time.Time
 		if !busy {
-			rest = idle.C // fires at once if the idle time passed while busy
+			rest = idle.C
 		}
 		select {
 		case <-r.kick:
