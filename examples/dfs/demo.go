@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/distsys-kit/distsys/examples/internal/demo"
+)
+
+// dfs runs the demo: alice opens the file again and again while bob edits
+// it, and the narration says where each open was served from and whether
+// what alice read was the file as the server has it.
+func dfs(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error {
+	s, err := startSystem(ctx, cfg, tr)
+	defer s.close()
+	if err != nil {
+		return err
+	}
+	n := &narrator{out: out, s: s, timeout: cfg.timeout, stale: map[*Client]int{}, breaks: map[*Client]int{}}
+
+	fmt.Fprintf(out, "dfs: a file server and two clients that cache whole files, on a simulated network (seed %d); %v.\n", cfg.faults.Seed, cfg.faults)
+	if cfg.nocallbacks {
+		fmt.Fprintln(out, "Callbacks are off (-nocallbacks): a client uses its cached copy of a file for ever.")
+	} else {
+		fmt.Fprintln(out, "The server promises a callback to every client that fetches a file, and breaks the promise")
+		fmt.Fprintln(out, "(calls the client back) when the file changes, before the write that changed it returns.")
+	}
+	f := s.server.file(fileName)
+	fmt.Fprintf(out, "The server has %s, version %d: %q.\n", fileName, f.Version, f.Data)
+
+	fmt.Fprintf(out, "\n1. alice opens %s %d times.\n", fileName, cfg.opens)
+	for range cfg.opens {
+		n.open(ctx, s.alice, "alice")
+	}
+	for r := range cfg.rounds {
+		if ctx.Err() != nil {
+			break // interrupted
+		}
+		draft := fmt.Sprintf("draft %d", r+2)
+		fmt.Fprintf(out, "\n%d. bob opens %s, writes %q and closes it; then alice opens it %d times.\n", r+2, fileName, draft, cfg.opens)
+		n.open(ctx, s.bob, "bob")
+		n.write(ctx, s.bob, "bob", draft)
+		for range cfg.opens {
+			n.open(ctx, s.alice, "alice")
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: the narration above is cut short
+	}
+	n.summary(cfg)
+	return nil
+}
+
+// narrator makes the clients' calls and says what they see.
+type narrator struct {
+	out     io.Writer
+	s       *system
+	timeout time.Duration
+	stale   map[*Client]int // reads of an old version, per client
+	breaks  map[*Client]int // callbacks received, per client, as of its last open
+	failed  int             // calls that got no answer in time, or failed otherwise
+}
+
+// open has c open the file, and says where it came from and whether it is
+// the server's current version.
+func (n *narrator) open(ctx context.Context, c *Client, who string) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	f, hit, err := c.Open(ctx, fileName)
+	if err != nil {
+		fmt.Fprintf(n.out, "   %-5s open: %s\n", who, n.failure(err))
+		return
+	}
+	from := "fetched from the server"
+	if hit {
+		from = "from the cache, no message"
+	}
+	line := fmt.Sprintf("   %-5s open: %-27s version %d %q", who, from, f.Version, f.Data)
+	if now := n.s.server.file(fileName); now.Version != f.Version {
+		n.stale[c]++
+		line += fmt.Sprintf("  STALE: the server has version %d %q", now.Version, now.Data)
+	}
+	if breaks := c.stats().breaks; breaks > n.breaks[c] {
+		n.breaks[c] = breaks
+		if !hit {
+			line += "  (a callback had voided the cached copy)"
+		}
+	}
+	fmt.Fprintln(n.out, line)
+}
+
+// write has c store new contents, and says whom the server called back.
+func (n *narrator) write(ctx context.Context, c *Client, who, data string) {
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	before := n.s.server.stats()
+	f, err := c.Write(ctx, fileName, data)
+	if err != nil {
+		fmt.Fprintf(n.out, "   %-5s close: %s; did the store happen? %s cannot tell\n", who, n.failure(err), who)
+		return
+	}
+	after := n.s.server.stats()
+	line := fmt.Sprintf("   %-5s close: stored as version %d %q", who, f.Version, f.Data)
+	switch broken, lost := after.broken-before.broken, after.unreachable-before.unreachable; {
+	case lost > 0:
+		line += fmt.Sprintf("; %s could not be delivered: those copies may be read stale", plural(lost, "callback"))
+	case broken > 0:
+		line += fmt.Sprintf("; the server first called back %s holding a copy", plural(broken, "client"))
+	default:
+		line += "; nobody was told"
+	}
+	fmt.Fprintln(n.out, line)
+}
+
+// failure says what a call's error means, and counts it.
+func (n *narrator) failure(err error) string {
+	n.failed++
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("TIMED OUT: no reply within %v", n.timeout)
+	}
+	return "FAILED: " + err.Error()
+}
+
+// summary prints the counts: where opens were served from, the calls made
+// and the messages the network carried.
+func (n *narrator) summary(cfg config) {
+	a, b, srv := n.s.alice.stats(), n.s.bob.stats(), n.s.server.stats()
+	fmt.Fprintln(n.out, "\nSummary:")
+	fmt.Fprintf(n.out, "   alice opened %s %d times: %d from the cache, %d fetched; %d stale reads; %d callbacks received.\n",
+		fileName, a.opens, a.hits, a.fetches, n.stale[n.s.alice], a.breaks)
+	fmt.Fprintf(n.out, "   bob   opened %s %d times: %d from the cache, %d fetched; %d stale reads; wrote it %d times.\n",
+		fileName, b.opens, b.hits, b.fetches, n.stale[n.s.bob], cfg.rounds)
+	fmt.Fprintf(n.out, "   server: %d fetches, %d stores, %d callbacks made, %d undelivered.\n",
+		srv.fetches, srv.stores, srv.broken, srv.unreachable)
+	opens := a.opens + b.opens
+	fmt.Fprintf(n.out, "   Without a cache every open is a fetch: %d fetches instead of %d; the cache saved %d.\n",
+		opens, srv.fetches, opens-srv.fetches)
+	if n.failed > 0 {
+		fmt.Fprintf(n.out, "   %s got no answer in time: the network lost its requests or their replies.\n", plural(n.failed, "call"))
+	}
+	sent, lost := n.s.messages()
+	fmt.Fprintf(n.out, "   netsim carried %d messages for %d calls, and lost %d. (A call is a request and a reply; a connection's\n",
+		sent, a.fetches+b.fetches+srv.stores+srv.broken+srv.unreachable, lost)
+	fmt.Fprintln(n.out, "   first call costs one more round trip, where rpc.WithRetry learns the server's epoch; lost messages are resent.)")
+	if cfg.nocallbacks {
+		fmt.Fprintln(n.out, "\nNo callbacks: fewer messages, and alice read an old version after every write of bob's.")
+		fmt.Fprintln(n.out, "Run without -nocallbacks: the server calls alice back, and she never reads a stale copy.")
+	} else {
+		fmt.Fprintln(n.out, "\nEach write cost one callback per client holding a copy, and no open read a stale copy;")
+		fmt.Fprintln(n.out, "every other open was served from the cache without a message. Try -nocallbacks.")
+	}
+}
+
+// plural returns "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}

@@ -1,0 +1,97 @@
+// Command dfs runs a small distributed file service in the style of AFS:
+// clients cache whole files, and the server promises each client that
+// fetched a file to call it back when the file changes. alice opens a file
+// (a fetch from the server), then opens it again (from her cache, no
+// message at all); bob writes the file; the server breaks alice's callback
+// before bob's write returns, so alice's next open fetches the new version.
+//
+// With -nocallbacks the clients cache the same way, but nobody tells alice
+// that her copy is old: she reads a stale file, for as long as she likes.
+// The summary counts the opens served from the cache (fetches saved), the
+// fetches, the callbacks and the messages on the network.
+//
+// The clients call the server over package rpc, and the server calls the
+// clients back over connections of its own, where each client is the rpc
+// server. It all runs on the simulated network of package netsim.
+//
+//	go run ./examples/dfs
+//	go run ./examples/dfs -nocallbacks          # alice reads stale copies
+//	go run ./examples/dfs -opens 10 -rounds 3   # more opens: more saved fetches
+//	go run ./examples/dfs -drop 0.2 -seed 7     # a lossy network: retries hide the losses
+//	go run ./examples/dfs -trace /tmp/dfs       # the space-time diagram of the run
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/transport"
+	"github.com/distsys-kit/distsys/transport/trace"
+)
+
+func main() { demo.Main("dfs", run) }
+
+// fileName is the file the demo opens and writes.
+const fileName = "notes.txt"
+
+// config is what the flags say.
+type config struct {
+	nocallbacks bool
+	opens       int           // alice's opens in each step
+	rounds      int           // bob's edits
+	timeout     time.Duration // how long a client waits for a reply
+	faults      transport.Faults
+	traceDir    string
+}
+
+// maxTraceEvents bounds the -trace diagram: a longer run shows its start.
+const maxTraceEvents = 2000
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dfs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg config
+	fs.BoolVar(&cfg.nocallbacks, "nocallbacks", false, "the server makes no callback promises: cached copies are never invalidated")
+	fs.IntVar(&cfg.opens, "opens", 3, "how many times alice opens the file in each step")
+	fs.IntVar(&cfg.rounds, "rounds", 2, "how many times bob edits the file")
+	fs.DurationVar(&cfg.timeout, "timeout", 0, "how long a client waits for a reply (default 400ms, plus 16 times -delay + -jitter)")
+	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
+	demo.FaultFlags(fs, &cfg.faults)
+	if err := demo.Parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return demo.Usagef(fs, "dfs takes no arguments, only flags")
+	case cfg.opens < 1 || cfg.rounds < 1:
+		return demo.Usagef(fs, "-opens and -rounds must be at least 1")
+	case cfg.timeout < 0:
+		return demo.Usagef(fs, "-timeout must not be negative")
+	}
+	if err := cfg.faults.Validate(); err != nil {
+		return demo.Usagef(fs, "%v", err)
+	}
+	if cfg.timeout == 0 {
+		cfg.timeout = 400*time.Millisecond + 16*(cfg.faults.Delay+cfg.faults.Jitter)
+	}
+	if cfg.traceDir != "" {
+		// Fail now, not after the whole run, if the trace cannot be written.
+		if err := os.MkdirAll(cfg.traceDir, 0o755); err != nil {
+			return fmt.Errorf("-trace: %w", err)
+		}
+	}
+	tr := demo.NewTracer(cfg.traceDir, "dfs: whole-file caching with callbacks", trace.WithMaxEvents(maxTraceEvents))
+	if err := dfs(ctx, cfg, tr, stdout); err != nil {
+		return err
+	}
+	return tr.Write(stdout)
+}

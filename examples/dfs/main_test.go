@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/transport/trace"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// runDemo runs the demo with args in a synctest bubble, so that its
+// timeouts pass in virtual time, and returns what it printed.
+func runDemo(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		require.NoError(t, run(context.Background(), args, &out, &errb), errb.String())
+	})
+	return out.String()
+}
+
+// counts are the numbers of the summary.
+type counts struct {
+	aliceOpens, aliceHits, aliceFetches, aliceStale, aliceCallbacks int
+	bobOpens, bobHits, bobFetches, bobStale                         int
+	fetches, stores, callbacks, undelivered                         int
+	saved                                                           int
+	messages, lost                                                  int
+}
+
+var summaryRE = regexp.MustCompile(`(?s)alice opened notes.txt (\d+) times: (\d+) from the cache, (\d+) fetched; (\d+) stale reads; (\d+) callbacks received\.` +
+	`.*bob   opened notes.txt (\d+) times: (\d+) from the cache, (\d+) fetched; (\d+) stale reads` +
+	`.*server: (\d+) fetches, (\d+) stores, (\d+) callbacks made, (\d+) undelivered\.` +
+	`.*the cache saved (\d+)\.` +
+	`.*netsim carried (\d+) messages for \d+ calls, and lost (\d+)\.`)
+
+func summary(t *testing.T, out string) counts {
+	t.Helper()
+	m := summaryRE.FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	n := make([]int, len(m)-1)
+	for i, s := range m[1:] {
+		var err error
+		n[i], err = strconv.Atoi(s)
+		require.NoError(t, err)
+	}
+	return counts{n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], n[9], n[10], n[11], n[12], n[13], n[14], n[15]}
+}
+
+func TestCacheCounts(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want counts // messages and lost are checked apart
+	}{
+		{
+			name: "callbacks keep every read fresh",
+			args: nil,
+			// alice: 9 opens, a fetch after each of bob's 2 writes; bob: a fetch, then a hit.
+			want: counts{9, 6, 3, 0, 2, 2, 1, 1, 0, 4, 2, 2, 0, 7, 0, 0},
+		},
+		{
+			name: "without callbacks alice reads stale copies",
+			args: []string{"-nocallbacks"},
+			// alice fetches once and reads version 1 for ever: 3 stale reads after each write.
+			want: counts{9, 8, 1, 6, 0, 2, 1, 1, 0, 2, 2, 0, 0, 9, 0, 0},
+		},
+		{
+			name: "more opens save more fetches",
+			args: []string{"-opens", "5", "-rounds", "3"},
+			want: counts{20, 16, 4, 0, 3, 3, 2, 1, 0, 5, 3, 3, 0, 18, 0, 0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := summary(t, runDemo(t, tt.args...))
+			assert.Positive(t, got.messages)
+			got.messages = 0
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestAliceSeesBobsWriteOnlyWithCallbacks(t *testing.T) {
+	t.Parallel()
+	with := runDemo(t)
+	assert.Contains(t, with, `bob   close: stored as version 2 "draft 2"; the server first called back 1 client holding a copy`)
+	assert.Contains(t, with, `alice open: fetched from the server     version 2 "draft 2"  (a callback had voided the cached copy)`)
+	assert.NotContains(t, with, "STALE")
+
+	without := runDemo(t, "-nocallbacks")
+	assert.Contains(t, without, `bob   close: stored as version 2 "draft 2"; nobody was told`)
+	assert.Contains(t, without, `alice open: from the cache, no message  version 1 "draft 1"  STALE: the server has version 2 "draft 2"`)
+	assert.Equal(t, 6, strings.Count(without, "STALE"))
+
+	assert.Greater(t, summary(t, with).messages, summary(t, without).messages, "callbacks cost messages")
+}
+
+func TestLossyNetworkKeepsTheCountsExact(t *testing.T) {
+	t.Parallel()
+	got := summary(t, runDemo(t, "-drop", "0.2", "-dup", "0.1", "-seed", "7"))
+	assert.Positive(t, got.lost, "the faults hit")
+	// Retries with at-most-once execution: every call ran once, as on a
+	// perfect network.
+	got.messages, got.lost = 0, 0
+	assert.Equal(t, counts{9, 6, 3, 0, 2, 2, 1, 1, 0, 4, 2, 2, 0, 7, 0, 0}, got)
+}
+
+// A fetch's reply and a callback for a later store travel on different
+// connections, so the callback may arrive first: the client must not then
+// cache the old version the fetch brings.
+func TestLateFetchReplyDoesNotUndoACallback(t *testing.T) {
+	c := newClient("alice", nil)
+	require.NoError(t, callbackService{c}.Break(&BreakArgs{Name: fileName, Version: 3}, nil))
+
+	c.mu.Lock()
+	c.keepLocked(File{Name: fileName, Data: "old", Version: 2})
+	_, cached := c.cache[fileName]
+	c.mu.Unlock()
+	assert.False(t, cached, "version 2 arrived after a callback for version 3")
+
+	c.mu.Lock()
+	c.keepLocked(File{Name: fileName, Data: "new", Version: 3})
+	got := c.cache[fileName]
+	c.mu.Unlock()
+	assert.Equal(t, "new", got.Data)
+}
+
+func TestBadFlagsAreExplained(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{"no opens", []string{"-opens", "0"}, "-opens and -rounds must be at least 1"},
+		{"no rounds", []string{"-rounds", "-2"}, "-opens and -rounds must be at least 1"},
+		{"negative timeout", []string{"-timeout", "-1s"}, "-timeout must not be negative"},
+		{"bad drop", []string{"-drop", "1.5"}, "drop"},
+		{"not a duration", []string{"-delay", "soon"}, `invalid value "soon" for flag -delay`},
+		{"stray argument", []string{"notes.txt"}, "no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), tt.args, &out, &errb)
+			require.ErrorIs(t, err, demo.ErrUsage)
+			assert.Contains(t, errb.String(), tt.want)
+			assert.Contains(t, errb.String(), "Usage of dfs", "the usage follows the message")
+			assert.Empty(t, out.String())
+		})
+	}
+}
+
+func TestHelpIsNotAnError(t *testing.T) {
+	var out, errb bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errb))
+	assert.Contains(t, errb.String(), "-nocallbacks")
+}
+
+func TestTraceDrawsTheRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := runDemo(t, "-trace", dir)
+	assert.Contains(t, out, filepath.Join(dir, trace.HTMLFile))
+
+	page, err := os.ReadFile(filepath.Join(dir, trace.HTMLFile))
+	require.NoError(t, err)
+	for _, want := range []string{"alice", "bob", "server", "Files.Fetch", "Files.Store", "Callback.Break"} {
+		assert.Contains(t, string(page), want)
+	}
+	events, err := os.ReadFile(filepath.Join(dir, trace.JSONFile))
+	require.NoError(t, err)
+	// 4 fetches, 2 stores and 2 callbacks, each a request and a reply.
+	assert.Equal(t, 16, strings.Count(string(events), `"kind":"send"`))
+	assert.Equal(t, 16, strings.Count(string(events), `"kind":"receive"`))
+	_, err = os.Stat(filepath.Join(dir, trace.ShiVizFile))
+	assert.NoError(t, err)
+}
+
+func TestHeavyLossIsNarratedNotFatal(t *testing.T) {
+	t.Parallel()
+	out := runDemo(t, "-drop", "0.6", "-seed", "2")
+	assert.Contains(t, out, "TIMED OUT: no reply within 400ms")
+	assert.Regexp(t, `\d+ calls? got no answer in time`, out)
+	assert.Contains(t, out, "Summary:", "the demo goes on to the end")
+}
+
+func TestTraceIntoAFileFailsBeforeTheRun(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-trace", file}, &out, &errb)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-trace: mkdir "+file)
+	assert.Empty(t, out.String(), "nothing ran")
+}

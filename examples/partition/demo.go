@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/rpc"
+)
+
+// partition runs the demo: the network whole, split, and healed again, with
+// what the clients see at each step.
+func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error {
+	c, err := startCluster(ctx, cfg, tr)
+	defer c.close()
+	if err != nil {
+		return err
+	}
+	n := &narrator{out: out, c: c, timeout: cfg.timeout}
+
+	fmt.Fprintf(out, "partition: a primary/backup key-value store on a simulated network (seed %d); %v.\n", cfg.faults.Seed, cfg.faults)
+	fmt.Fprintln(out, "alice works next to the primary, bob next to the backup. Both write to the primary;")
+	fmt.Fprintln(out, "each reads from the replica next to them. A client waits", cfg.timeout, "for a reply.")
+	if cfg.sync {
+		fmt.Fprintln(out, "The primary acknowledges a write only once the backup has it, and refuses it otherwise (-sync).")
+	} else {
+		fmt.Fprintln(out, "The primary acknowledges a write at once and copies it to the backup in the background.")
+	}
+
+	fmt.Fprintln(out, "\n1. The network is whole.")
+	n.put(ctx, "alice", "x", "1")
+	n.put(ctx, "bob", "y", "1")
+	n.waitSynced(ctx, "   (the demo waits until the backup has confirmed the primary's table)")
+	n.get(ctx, "bob", "x")
+
+	if cfg.crash {
+		fmt.Fprintln(out, "\n2. The backup crashes.")
+		c.net.Crash("backup")
+		tr.Logf("backup", "crash")
+	} else {
+		fmt.Fprintln(out, "\n2. The network splits: {primary, alice} | {backup, bob}.")
+		c.net.Partition(sides())
+		tr.Logf("primary", "partition: primary and alice | backup and bob")
+	}
+	for i := range cfg.writes {
+		if ctx.Err() != nil {
+			break // interrupted
+		}
+		n.put(ctx, "alice", "x", strconv.Itoa(i+2))
+	}
+	n.get(ctx, "alice", "x")
+	n.get(ctx, "bob", "x")
+	n.put(ctx, "bob", "y", "2")
+	lost, where := c.lostAtCut(), "between the two sides"
+	if cfg.crash {
+		where = "to and from the backup"
+	}
+	fmt.Fprintf(out, "   netsim: %d messages lost so far %s; no sender was told.\n", lost, where)
+
+	if cfg.crash {
+		fmt.Fprintln(out, "\n3. The backup restarts, with an empty table: its memory died with it.")
+		c.net.Restart("backup")
+		tr.Logf("backup", "restart")
+		if err := c.serve("backup", &Backup{}, tr); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(out, "\n3. The network heals.")
+		c.net.Heal()
+		tr.Logf("primary", "heal")
+	}
+	n.waitSynced(ctx, "   The primary's next copy got through: the backup has the primary's table again.")
+	n.put(ctx, "bob", "y", "3")
+	n.waitSynced(ctx, "")
+	n.get(ctx, "bob", "x")
+	n.get(ctx, "bob", "y")
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: the narration above is cut short
+	}
+
+	t := n.tally
+	fmt.Fprintf(out, "\nSummary: %d calls answered, %d timed out, %d refused, %d failed otherwise; reads at the backup: %d fresh, %d stale.\n",
+		t.ok, t.timedOut, t.refused, t.failed, t.fresh, t.stale)
+	cause := "the partition"
+	if cfg.crash {
+		cause = "the crash"
+	}
+	fmt.Fprintf(out, "netsim lost %d messages to %s and %d to the faults.\n\n", lost, cause, c.lostToFaults())
+	conclude(out, cfg)
+	return nil
+}
+
+// conclude says what the run showed.
+func conclude(out io.Writer, cfg config) {
+	switch {
+	case cfg.crash:
+		fmt.Fprintln(out, "To bob, the crashed backup looked like the primary behind a partition: no reply, and a timeout")
+		fmt.Fprintln(out, "that cannot say why. The restarted backup had lost its table; the primary's next copy restored it.")
+		if cfg.sync {
+			fmt.Fprintln(out, "With -sync, nobody could write while the backup was down.")
+		}
+	case cfg.sync:
+		fmt.Fprintln(out, "The primary refused the writes it could not copy: no read was stale, but alice could not write.")
+		fmt.Fprintln(out, "Consistency was kept and availability lost. Run without -sync for the other choice.")
+	default:
+		fmt.Fprintln(out, "The primary kept accepting writes it could not copy: alice could write, but bob read old data.")
+		fmt.Fprintln(out, "Availability was kept and consistency lost. Try -sync for the other choice.")
+	}
+}
+
+// tally counts what the clients saw.
+type tally struct {
+	ok, timedOut, refused, failed int // calls
+	maybe                         int // calls that met a restarted server, and were made again
+	fresh, stale                  int // reads at the backup, compared with the primary
+}
+
+// narrator makes the clients' calls and says what they see.
+type narrator struct {
+	out     io.Writer
+	c       *cluster
+	timeout time.Duration
+	tally   tally
+}
+
+// put has who write key=value at the primary.
+func (n *narrator) put(ctx context.Context, who, key, value string) {
+	rc := n.c.alice
+	if who == "bob" {
+		rc = n.c.bobPut
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	err := rc.Call(ctx, "Primary.Put", &PutArgs{Key: key, Value: value}, nil)
+	what := n.outcome(err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		what += "; did the write happen? " + who + " cannot tell"
+	}
+	fmt.Fprintf(n.out, "   %-5s put %s=%s at the primary: %s\n", who, key, value, what)
+}
+
+// get has who read key: alice at the primary, bob at the backup. A read at
+// the backup is compared with what the primary holds.
+func (n *narrator) get(ctx context.Context, who, key string) {
+	rc, method, where := n.c.alice, "Primary.Get", "primary"
+	if who == "bob" {
+		rc, method, where = n.c.bobGet, "Backup.Get", "backup"
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	var r GetReply
+	err := rc.Call(ctx, method, &key, &r)
+	if errors.Is(err, rpc.ErrMaybeExecuted) {
+		// The server restarted between two attempts of the call, and
+		// cannot say whether its old self ran it. A read is safe to repeat.
+		fmt.Fprintf(n.out, "   %-5s get %s at the %s: MAYBE EXECUTED: the %s has restarted and cannot tell whether\n", who, key, where, where)
+		fmt.Fprintf(n.out, "         its old self ran the call (rpc.ErrMaybeExecuted); a read is safe to repeat, so %s asks again\n", who)
+		n.tally.maybe++
+		err = rc.Call(ctx, method, &key, &r)
+	}
+	if err != nil {
+		fmt.Fprintf(n.out, "   %-5s get %s at the %s: %s\n", who, key, where, n.outcome(err))
+		return
+	}
+	n.tally.ok++
+	got := show(key, r)
+	if where == "primary" {
+		fmt.Fprintf(n.out, "   %-5s get %s at the %s: %s\n", who, key, where, got)
+		return
+	}
+	if truth := n.c.primary.value(key); truth != r.without(truth.Seq) {
+		n.tally.stale++
+		fmt.Fprintf(n.out, "   %-5s get %s at the %s: %s, STALE: the primary has %s\n", who, key, where, got, show(key, truth))
+		return
+	}
+	n.tally.fresh++
+	fmt.Fprintf(n.out, "   %-5s get %s at the %s: %s, as at the primary\n", who, key, where, got)
+}
+
+// without returns r with its Seq replaced by seq, to compare values only.
+func (r GetReply) without(seq int64) GetReply {
+	r.Seq = seq
+	return r
+}
+
+// show prints a read's result.
+func show(key string, r GetReply) string {
+	if !r.Found {
+		return key + " not set"
+	}
+	return key + "=" + r.Value
+}
+
+// outcome says what an error means to the client that got it, and counts it.
+func (n *narrator) outcome(err error) string {
+	switch {
+	case err == nil:
+		n.tally.ok++
+		return "ok"
+	case errors.Is(err, errNotReplicated):
+		n.tally.refused++
+		return "REFUSED: the backup did not confirm it in time, so the primary did not keep it"
+	case errors.Is(err, context.DeadlineExceeded):
+		n.tally.timedOut++
+		return fmt.Sprintf("TIMED OUT: no reply within %v", n.timeout)
+	case errors.Is(err, rpc.ErrClosed), errors.Is(err, context.Canceled):
+		n.tally.failed++
+		return "interrupted"
+	}
+	n.tally.failed++
+	return "FAILED: " + err.Error()
+}
+
+// waitSynced waits, a bounded time, until the backup has confirmed the
+// primary's table, and says so with msg, if any.
+func (n *narrator) waitSynced(ctx context.Context, msg string) {
+	ctx, cancel := context.WithTimeout(ctx, 10*n.timeout)
+	defer cancel()
+	if err := n.c.primary.waitSynced(ctx); err != nil {
+		fmt.Fprintf(n.out, "   The backup has not confirmed the primary's table after %v: its reads may be stale.\n", 10*n.timeout)
+		return
+	}
+	if msg != "" {
+		fmt.Fprintln(n.out, msg)
+	}
+}

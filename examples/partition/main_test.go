@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/transport/trace"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// story is a run's output, cut into its three steps.
+type story struct {
+	all, whole, split, healed string
+}
+
+// runDemo runs the demo with args in a synctest bubble, so that its
+// timeouts pass in virtual time, and returns what it printed.
+func runDemo(t *testing.T, args ...string) story {
+	t.Helper()
+	var out, errb bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		require.NoError(t, run(context.Background(), args, &out, &errb), errb.String())
+	})
+	s := out.String()
+	i, j := strings.Index(s, "\n2. "), strings.Index(s, "\n3. ")
+	require.True(t, i > 0 && j > i, "the three steps are narrated:\n%s", s)
+	return story{all: s, whole: s[:i], split: s[i:j], healed: s[j:]}
+}
+
+var (
+	summaryRE = regexp.MustCompile(`Summary: (\d+) calls answered, (\d+) timed out, (\d+) refused, (\d+) failed otherwise; reads at the backup: (\d+) fresh, (\d+) stale\.`)
+	lostRE    = regexp.MustCompile(`netsim: (\d+) messages lost so far`)
+	faultsRE  = regexp.MustCompile(`netsim lost (\d+) messages to the (?:partition|crash) and (\d+) to the faults`)
+)
+
+// summary returns the numbers of the summary line: answered, timed out,
+// refused, failed, fresh, stale.
+func summary(t *testing.T, s story) []int {
+	t.Helper()
+	m := summaryRE.FindStringSubmatch(s.all)
+	require.NotNil(t, m, s.all)
+	return atoi(t, m[1:])
+}
+
+func atoi(t *testing.T, ss []string) []int {
+	t.Helper()
+	ns := make([]int, len(ss))
+	for i, s := range ss {
+		n, err := strconv.Atoi(s)
+		require.NoError(t, err)
+		ns[i] = n
+	}
+	return ns
+}
+
+// lostAtCut returns how many messages the narration says the network lost
+// during step 2.
+func lostAtCut(t *testing.T, s story) int {
+	t.Helper()
+	m := lostRE.FindStringSubmatch(s.split)
+	require.NotNil(t, m, s.split)
+	return atoi(t, m[1:])[0]
+}
+
+func TestBackupCutOffServesStaleReadsAndCatchesUpAfterHeal(t *testing.T) {
+	t.Parallel()
+	s := runDemo(t)
+
+	assert.Contains(t, s.whole, "bob   get x at the backup: x=1, as at the primary")
+	assert.NotContains(t, s.whole, "TIMED OUT")
+
+	assert.Contains(t, s.split, "alice put x=2 at the primary: ok", "the primary keeps taking writes")
+	assert.Contains(t, s.split, "alice put x=3 at the primary: ok")
+	assert.Contains(t, s.split, "bob   get x at the backup: x=1, STALE: the primary has x=3")
+	assert.Contains(t, s.split, "bob   put y=2 at the primary: TIMED OUT", "bob cannot reach the primary")
+	assert.Positive(t, lostAtCut(t, s), "the network counted the messages the partition ate")
+
+	assert.Contains(t, s.healed, "bob   put y=3 at the primary: ok")
+	assert.Contains(t, s.healed, "bob   get x at the backup: x=3, as at the primary", "the backup caught up")
+	assert.Contains(t, s.healed, "bob   get y at the backup: y=3, as at the primary")
+	assert.NotContains(t, s.healed, "TIMED OUT")
+
+	//                      answered timed out refused failed fresh stale
+	assert.Equal(t, []int{10, 1, 0, 0, 3, 1}, summary(t, s))
+}
+
+func TestSyncReplicationRefusesWritesInsteadOfServingStaleReads(t *testing.T) {
+	t.Parallel()
+	s := runDemo(t, "-sync", "-writes", "3")
+
+	assert.Equal(t, 3, strings.Count(s.split, "alice put x="), s.split)
+	assert.Equal(t, 3, strings.Count(s.split, "at the primary: REFUSED"), "every write of alice's is refused")
+	assert.Contains(t, s.split, "alice get x at the primary: x=1", "the refused writes were not kept")
+	assert.Contains(t, s.split, "bob   get x at the backup: x=1, as at the primary")
+	assert.Contains(t, s.split, "bob   put y=2 at the primary: TIMED OUT")
+	assert.NotContains(t, s.all, "STALE")
+
+	assert.Contains(t, s.healed, "bob   put y=3 at the primary: ok", "writes are accepted again after the heal")
+	assert.Contains(t, s.healed, "bob   get y at the backup: y=3, as at the primary")
+	assert.Equal(t, []int{8, 1, 3, 0, 4, 0}, summary(t, s))
+}
+
+func TestCrashedBackupLooksLikeAPartitionAndIsRefilledAfterRestart(t *testing.T) {
+	t.Parallel()
+	s := runDemo(t, "-crash")
+
+	assert.Contains(t, s.split, "The backup crashes.")
+	assert.Contains(t, s.split, "bob   get x at the backup: TIMED OUT", "a crash is silence, like a partition")
+	assert.Contains(t, s.split, "bob   put y=2 at the primary: ok", "the primary is still there")
+	assert.Positive(t, lostAtCut(t, s))
+
+	assert.Contains(t, s.healed, "MAYBE EXECUTED", "the restarted backup cannot tell what its old self ran")
+	assert.Contains(t, s.healed, "bob   get x at the backup: x=3, as at the primary", "the primary refilled the empty backup")
+	assert.NotContains(t, s.all, "STALE")
+}
+
+func TestFaultsAreCountedAndHealingStillRecovers(t *testing.T) {
+	t.Parallel()
+	s := runDemo(t, "-drop", "0.2", "-dup", "0.1", "-seed", "7")
+
+	m := faultsRE.FindStringSubmatch(s.all)
+	require.NotNil(t, m, s.all)
+	lost := atoi(t, m[1:])
+	assert.Positive(t, lost[0], "messages lost to the partition")
+	assert.Positive(t, lost[1], "messages lost to -drop")
+	assert.Contains(t, s.split, "bob   put y=2 at the primary: TIMED OUT", "no retry crosses a partition")
+	assert.NotContains(t, s.healed, "STALE", "after the heal the backup has caught up")
+	assert.NotContains(t, s.all, "FAILED")
+}
+
+func TestBadFlagsAreExplained(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{"no writes", []string{"-writes", "0"}, "-writes must be at least 1"},
+		{"negative timeout", []string{"-timeout", "-1s"}, "-timeout must not be negative"},
+		{"bad drop", []string{"-drop", "2"}, "drop"},
+		{"not a number", []string{"-seed", "seven"}, `invalid value "seven" for flag -seed`},
+		{"stray argument", []string{"extra"}, "no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(context.Background(), tt.args, &out, &errb)
+			require.ErrorIs(t, err, demo.ErrUsage)
+			assert.Contains(t, errb.String(), tt.want)
+			assert.Contains(t, errb.String(), "Usage of partition", "the usage follows the message")
+			assert.Empty(t, out.String())
+		})
+	}
+}
+
+func TestHelpIsNotAnError(t *testing.T) {
+	var out, errb bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errb))
+	assert.Contains(t, errb.String(), "-sync")
+}
+
+func TestTraceDrawsTheRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := runDemo(t, "-trace", dir)
+	assert.Contains(t, s.all, filepath.Join(dir, trace.HTMLFile))
+
+	page, err := os.ReadFile(filepath.Join(dir, trace.HTMLFile))
+	require.NoError(t, err)
+	for _, want := range []string{"alice", "bob", "primary", "backup", "Backup.Apply", "Primary.Put"} {
+		assert.Contains(t, string(page), want)
+	}
+	events, err := os.ReadFile(filepath.Join(dir, trace.JSONFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(events), `"label":"partition: primary and alice | backup and bob"`)
+	assert.Contains(t, string(events), `"label":"heal"`)
+	sends, receives := strings.Count(string(events), `"kind":"send"`), strings.Count(string(events), `"kind":"receive"`)
+	assert.Greater(t, sends, receives, "messages lost at the cut are sends that were never received")
+	_, err = os.Stat(filepath.Join(dir, trace.ShiVizFile))
+	assert.NoError(t, err)
+}
+
+func TestHeavyLossIsNarratedNotFatal(t *testing.T) {
+	t.Parallel()
+	s := runDemo(t, "-drop", "0.6", "-seed", "2")
+	assert.Contains(t, s.whole, "TIMED OUT: no reply within 400ms", "calls time out even before the partition")
+	assert.Contains(t, s.all, "Summary:", "the demo goes on to the end")
+	assert.NotContains(t, s.all, "FAILED")
+}
+
+func TestTraceIntoAFileFailsBeforeTheRun(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-trace", file}, &out, &errb)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-trace: mkdir "+file)
+	assert.Empty(t, out.String(), "nothing ran")
+}
