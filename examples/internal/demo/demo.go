@@ -21,8 +21,9 @@ var ErrUsage = errors.New("usage")
 type RunFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // Main runs run with the process's arguments and writers, and a context
-// that ends on an interrupt (Ctrl-C). It exits with status 2 on ErrUsage
-// and 1, after printing "name: error", on any other error.
+// that ends on an interrupt (Ctrl-C). It exits with status 2 on ErrUsage,
+// 130 after "name: interrupted" when Ctrl-C cut the run short, and 1,
+// after printing "name: error", on any other error.
 func Main(name string, run RunFunc) {
 	os.Exit(exitCode(name, run, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -36,6 +37,9 @@ func exitCode(name string, run RunFunc, args []string, stdout, stderr io.Writer)
 		return 0
 	case errors.Is(err, ErrUsage):
 		return 2 // run has said what is wrong
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "%s: interrupted\n", name)
+		return 130 // as a shell reports a program stopped by Ctrl-C
 	default:
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
