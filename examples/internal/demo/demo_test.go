@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -133,4 +134,21 @@ func TestTracerRecordsAnRPCRun(t *testing.T) {
 		kinds[e.Kind]++
 	}
 	assert.Equal(t, map[trace.Kind]int{trace.KindSend: 2, trace.KindReceive: 2, trace.KindLocal: 1}, kinds)
+}
+
+func TestInterruptIsReportedQuietly(t *testing.T) {
+	run := func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		self, err := os.FindProcess(os.Getpid())
+		if err != nil {
+			return err
+		}
+		if err := self.Signal(os.Interrupt); err != nil {
+			t.Skipf("cannot send an interrupt here: %v", err)
+		}
+		<-ctx.Done() // Main's context ends on the interrupt
+		return fmt.Errorf("counting: %w", ctx.Err())
+	}
+	var out, errb bytes.Buffer
+	assert.Equal(t, 130, exitCode("ex", run, nil, &out, &errb))
+	assert.Equal(t, "ex: interrupted\n", errb.String())
 }
