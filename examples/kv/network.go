@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/internal/devcert"
+	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/transport"
+	"github.com/distsys-kit/distsys/transport/netsim"
+)
+
+// network is where the demo runs: the simulator (the default), or TCP on
+// 127.0.0.1, with TLS if asked. The same faults apply either way: netsim
+// applies them to every link; over TCP, each connection is wrapped in a
+// transport.FaultyConn on both ends.
+type network struct {
+	sim    *netsim.Network // nil over TCP
+	certs  *devcert.Set    // nil without TLS
+	faults transport.Faults
+	addr   string       // the server's address
+	conns  atomic.Int64 // TCP connections made so far, to give each its own fault seed
+}
+
+// newNetwork makes the network the flags ask for. On the simulator, tr
+// draws the messages it drops.
+func newNetwork(cfg config, tr *demo.Tracer) (*network, error) {
+	n := &network{faults: cfg.faults}
+	if !cfg.tcp {
+		n.sim = netsim.NewNetwork(cfg.faults.Seed, tr.NetsimOptions()...)
+		if err := n.sim.SetDefaultFaults(cfg.faults); err != nil {
+			n.sim.Close()
+			return nil, err
+		}
+		return n, nil
+	}
+	if cfg.tls {
+		certs, err := devcert.New()
+		if err != nil {
+			return nil, err
+		}
+		n.certs = certs
+	}
+	return n, nil
+}
+
+// describe says where the demo runs, once the server is listening.
+func (n *network) describe() string {
+	switch {
+	case n.sim != nil:
+		return fmt.Sprintf("on a simulated network (seed %d)", n.sim.Seed())
+	case n.certs != nil:
+		return "over TLS on " + n.addr + " (throwaway certificates from internal/devcert)"
+	}
+	return "over TCP on " + n.addr
+}
+
+// listen returns the server's listener.
+func (n *network) listen() (transport.Listener, error) {
+	if n.sim != nil {
+		n.addr = "server"
+		return n.sim.Listen(n.addr)
+	}
+	var opts []transport.Option
+	if n.certs != nil {
+		opts = append(opts, transport.WithTLS(n.certs.Server))
+	}
+	l, err := transport.ListenTCP("127.0.0.1:0", opts...)
+	if err != nil {
+		return nil, err
+	}
+	n.addr = l.Addr().String()
+	return &faultyListener{Listener: l, net: n}, nil
+}
+
+// dial connects a client called name to the server.
+func (n *network) dial(ctx context.Context, name string, opts ...rpc.Option) (*rpc.Client, error) {
+	if n.sim != nil {
+		return rpc.Dial(ctx, n.addr, append(opts, rpc.WithDialer(n.sim.Dialer(name)))...)
+	}
+	var topts []transport.Option
+	if n.certs != nil {
+		topts = append(topts, transport.WithTLS(n.certs.Client))
+	}
+	d := transport.DialerFunc(func(ctx context.Context, addr string) (transport.Conn, error) {
+		c, err := transport.DialTCP(ctx, addr, topts...)
+		if err != nil {
+			return nil, err
+		}
+		return n.faulty(c)
+	})
+	return rpc.Dial(ctx, n.addr, append(opts, rpc.WithDialer(d))...)
+}
+
+// faulty wraps a TCP conn so that what it sends meets the faults, each conn
+// with a seed of its own.
+func (n *network) faulty(c transport.Conn) (transport.Conn, error) {
+	if n.faults.IsZero() {
+		return c, nil
+	}
+	f := n.faults
+	f.Seed += n.conns.Add(1)
+	fc, err := transport.NewFaultyConn(c, f)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return fc, nil
+}
+
+// close shuts the simulated network down; TCP needs nothing.
+func (n *network) close() {
+	if n.sim != nil {
+		n.sim.Close()
+	}
+}
+
+// faultyListener gives the server's end of every TCP conn the faults too,
+// so that replies are lost as well as requests.
+type faultyListener struct {
+	transport.Listener
+	net *network
+}
+
+// Accept accepts a conn and wraps it in the faults.
+func (l *faultyListener) Accept(ctx context.Context) (transport.Conn, error) {
+	c, err := l.Listener.Accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.net.faulty(c)
+}
+
+// settle waits until the server has run every request that will reach it,
+// late copies included, so that a report counts them. A duplicate can
+// arrive after its original was answered, and a naive client's resent
+// request after the client got the reply to an earlier copy: the client
+// has moved on, but the server has not finished.
+//
+// On the simulator, the counters show when nothing is in flight to the
+// server; over TCP they cannot, so settle first waits for as long as the
+// faults may hold a message back. Then it waits until the server has been
+// idle (busy, which counts its calls, stopped moving) for a while.
+func (n *network) settle(ctx context.Context, busy func() int64) error {
+	const tick, idleTicks = 5 * time.Millisecond, 4
+	if n.sim == nil {
+		if err := pause(ctx, heldBack(n.faults)); err != nil {
+			return err
+		}
+	}
+	last := busy()
+	for idle := 0; idle < idleTicks; {
+		if err := pause(ctx, tick); err != nil {
+			return err
+		}
+		now := busy()
+		if now != last || !n.quiet() {
+			last, idle = now, 0
+			continue
+		}
+		idle++
+	}
+	return nil
+}
+
+// quiet reports whether no message is in flight to the server. Over TCP it
+// cannot tell, and says yes.
+func (n *network) quiet() bool {
+	if n.sim == nil {
+		return true
+	}
+	in := n.sim.NodeStats(n.addr).In
+	return in.Sent+in.Duplicated == in.Delivered+in.Dropped
+}
+
+// pause waits for d, or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// heldBack is the longest the faults hold a message back.
+func heldBack(f transport.Faults) time.Duration {
+	d := f.Delay + f.Jitter
+	switch {
+	case f.Reorder > 0 && f.ReorderDelay > 0:
+		d += f.ReorderDelay
+	case f.Reorder > 0:
+		d += transport.DefaultReorderDelay
+	}
+	return d
+}
+
+// retryAfter is how long a client waits for a reply before sending the
+// request again: a little more than a round trip on this network, so that
+// retries answer losses rather than slowness.
+func retryAfter(f transport.Faults) time.Duration {
+	return 25*time.Millisecond + 2*heldBack(f)
+}
