@@ -333,3 +333,24 @@ func TestWindowHoldsNewCallsBack(t *testing.T) {
 		assert.EqualValues(t, 1, svc.n.Load())
 	})
 }
+
+// The resend that follows the server's epoch answer is part of how
+// WithRetry starts, not a loss: on a perfect network Retries stays zero.
+func TestRetriesCountOnlyLosses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pl := newPipeListener(transport.Faults{}, 1)
+		srv := rpc.NewServer()
+		require.NoError(t, srv.Register(newArith()))
+		go func() { _ = srv.Serve(pl) }()
+		defer srv.Close()
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(pl),
+			rpc.WithRetry(rpc.RetryPolicy{Interval: 50 * time.Millisecond}))
+		require.NoError(t, err)
+		defer c.Close()
+		for range 5 {
+			var r Reply
+			require.NoError(t, c.Call(t.Context(), "Arith.Incr", &Args{A: 1}, &r))
+		}
+		assert.Zero(t, c.Stats().Retries)
+	})
+}

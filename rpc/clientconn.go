@@ -233,6 +233,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 	// failed Send counts too, in case part of it left.
 	var sentOn *clientConn
 	severalConns := false
+	resend := false // this attempt answers a lost reply, not an epoch bounce
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			if err := c.stamp(ctx, &h, attempt); err != nil {
@@ -264,9 +265,10 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 			}
 			cc = nil // retry later, on a new connection
 		}
-		if attempt > 1 && cc != nil {
+		if resend && cc != nil {
 			c.stats.retries.Add(1)
 		}
+		resend = true
 
 		var lost <-chan struct{}
 		if cc != nil {
@@ -283,6 +285,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 			again, err := c.finish(method, &h, r, !severalConns && r.cc == sentOn, reply, replyMD)
 			if again && bounces < maxEpochBounces {
 				bounces++
+				resend = false // the server asked for its epoch: not a loss
 				continue
 			}
 			return err

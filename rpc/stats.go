@@ -12,7 +12,9 @@ type Stats struct {
 	// Errors is, for a client, the calls that returned an error; for a
 	// server, the replies that carried one.
 	Errors int64
-	// Retries (client) counts requests sent again because no reply came.
+	// Retries (client) counts requests sent again because no reply came
+	// in time or the connection was lost. The resend that follows a
+	// server's epoch answer (see WithRetry) is not counted.
 	Retries int64
 	// Duplicates (server) counts requests answered from the reply cache
 	// without running the handler again.
