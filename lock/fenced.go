@@ -48,12 +48,31 @@ func (s *FencedStore) Put(token uint64, key, value string) error {
 }
 
 // Get returns the value stored under key, and whether there is one.
-// Reading needs no token: this store fences writes only.
+// Get takes no token: use it for reads that need no lock. A holder doing
+// read-modify-write should read with FencedGet, or an old holder's write
+// can land between its read and its write.
 func (s *FencedStore) Get(key string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.data[key]
 	return v, ok
+}
+
+// FencedGet is Get for a lock holder: it returns the value under key if
+// token is at least as new as every token the store has seen, and
+// remembers token as the newest, so that from then on no older holder can
+// write. Otherwise it returns an error matching ErrStaleToken. Reading with
+// the token before a read-modify-write makes the whole step safe: an older
+// holder's write can land neither before nor after this holder's read.
+func (s *FencedStore) FencedGet(token uint64, key string) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if token == 0 || token < s.newest {
+		return "", false, fmt.Errorf("%w: read with token %d, but the store has seen token %d", ErrStaleToken, token, s.newest)
+	}
+	s.newest = token
+	v, ok := s.data[key]
+	return v, ok, nil
 }
 
 // Newest returns the newest fencing token the store has accepted, or 0.
