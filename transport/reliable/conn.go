@@ -79,6 +79,11 @@ func (c *Conn) run() {
 		more := c.sess.pending()
 		deadline := c.sess.deadline()
 		over := c.sess.terminal() && !more
+		var id uint64
+		var finalAck []byte
+		if over {
+			id, finalAck = c.sess.connID, c.sess.finalAck()
+		}
 		c.wake()
 		c.mu.Unlock()
 
@@ -87,7 +92,7 @@ func (c *Conn) run() {
 			c.sock.write(b, c.dest)
 		}
 		if over {
-			c.sock.forget(c)
+			c.sock.forget(c, id, finalAck, now)
 			return
 		}
 		if more {
@@ -155,12 +160,6 @@ func (c *Conn) wake() {
 		c.shook = true
 		close(c.established)
 	}
-}
-
-func (c *Conn) connID() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess.connID
 }
 
 // Send queues msg for delivery and returns; it does not wait for the peer
@@ -255,9 +254,15 @@ func (c *Conn) Recv(ctx context.Context) ([]byte, error) {
 // and reading: the peer reads them, then io.EOF.
 //
 // Close returns nil, or an error matching ErrPeerLost or ErrPeerReset if
-// the connection failed before the peer acknowledged every message (if
-// Linger passes first, Close returns nil, as TCP's close does). Calls after
-// the first return nil.
+// the connection failed before the peer acknowledged every message: the
+// peer fell silent, restarted, or gave the connection up (its own Linger
+// ran out, say). A peer that closes as soon as it has read our FIN is not
+// such a failure, even if its last acknowledgement is lost: its socket
+// answers our FIN, sent again, with that acknowledgement; or, if the
+// socket closed with the connection (a dialer's does), it does not answer
+// at all, and Close returns nil when Linger runs out (see Closing in the
+// package documentation). If Linger passes first, Close returns nil, as
+// TCP's close does. Calls after the first return nil.
 func (c *Conn) Close() error {
 	if !c.closeStarted.CompareAndSwap(false, true) {
 		<-c.closeDone

@@ -109,7 +109,8 @@
 //   - A forgotten connection. A packet for a connection ID the socket does
 //     not know (closed, or from before a restart) is answered with RESET,
 //     and its sender fails with ErrPeerReset at once instead of waiting for
-//     the epochs to run out.
+//     the epochs to run out. (A connection closed after its peer's FIN is
+//     remembered for a while, and answered differently: see Closing.)
 //
 // The windows. A sender keeps at most Config.WindowSize segments between
 // the oldest unacknowledged one and the newest sent, and at most
@@ -129,6 +130,41 @@
 // stop waiting in turn). Unlike KCP, whose peers learn of a close only by
 // timing out, the peer knows at once.
 //
+// The end that closes second, after the peer's FIN, has nothing left to
+// wait for: its Close returns at once, after one last acknowledgement. But
+// that acknowledgement may be lost. Then the first end sends its FIN again,
+// to a connection that no longer exists, and a RESET in answer would make
+// its Close fail although everything arrived: the "last ACK" problem. As
+// TCP does in its TIME-WAIT state, the socket keeps a small record of a
+// connection closed after its peer's FIN (the connection ID, the peer's
+// address and the final acknowledgement) and answers the peer's DATA with
+// that acknowledgement instead of a RESET:
+//
+//	first to close                           second to close
+//	  │ DATA id=7 ack=500 [1003 "bye"] [1004 FIN]       │
+//	  │────────────────────────────────────────────────>│ Recv: "bye", io.EOF
+//	  │                               ACK id=7 ack=1005 │ Close returns at once;
+//	  │                X────────────────────────────────│ record: 7, peer, 1005
+//	  │ a timeout later, the same again                 │
+//	  │ DATA id=7 ack=500 [1003 "bye"] [1004 FIN]       │
+//	  │────────────────────────────────────────────────>│ no conn 7, but a record
+//	  │                               ACK id=7 ack=1005 │
+//	  │<────────────────────────────────────────────────│
+//	  │ Close returns nil                               │
+//
+// A record lasts the peer-lost bound, (EpochLimit+1)×EpochLength (5.5 s
+// with the defaults): by then a peer that heard nothing from us has given
+// up too. Only DATA from the peer's address is answered; a heartbeat is
+// not (two closed ends would answer each other's answers), and after the
+// record expires the connection is forgotten as any other. Records cost
+// no goroutine and no timer: expired ones are dropped as new ones are made
+// and as packets for unknown connections arrive. A socket keeps at most
+// 4096 (a server closing more than that within the bound drops the oldest
+// early), and they go with the socket when it closes. So a dialer, whose
+// socket closes with its connection, keeps none: if it closes second and
+// its last acknowledgement is lost, the listener's end hears nothing more,
+// neither ACK nor RESET, and its Close returns nil when Linger runs out.
+//
 // # The code
 //
 // The protocol is a state machine with no goroutine, no socket and no
@@ -138,7 +174,8 @@
 // Tests drive it packet by packet. The driver around it is thin: a socket
 // (socket.go) owns the UDP socket and one goroutine reading it, and routes
 // each packet to its Conn (conn.go), whose one goroutine ticks the timers
-// and writes what the session wants sent. Listener and Dial set them up.
+// and writes what the session wants sent; it also keeps the records of
+// closed connections (timewait.go). Listener and Dial set them up.
 //
 // # Walkthrough
 //

@@ -15,7 +15,9 @@ var (
 
 	// ErrPeerReset is returned by Send and Recv when the peer answered
 	// that it has no such connection: it restarted, or gave the
-	// connection up (a listener closed before accepting it, say).
+	// connection up (a listener closed before accepting it, say). Close
+	// returns it if that happened before the peer acknowledged the
+	// messages sent.
 	ErrPeerReset = errors.New("reliable: connection reset by peer")
 
 	// ErrPeerClosed is returned by Send once the peer has closed the

@@ -42,6 +42,7 @@ type sender struct {
 	maxRTO       time.Duration // Config.MaxBackOffInterval
 	backoff      int           // timeouts in a row, without an acknowledgement between them
 	timerAt      time.Time     // when the retransmission timer expires; zero when stopped
+	lastTimeout  time.Time     // when it last expired: what was sent before gives no RTT sample
 	persistAt    time.Time     // when to probe a peer whose window is closed; zero if not waiting
 	probe        bool          // send one segment beyond the peer's window
 
@@ -165,10 +166,11 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 		return // acknowledges what was never sent: not for this connection
 	}
 	before := s.inFlight
+	var newest time.Time // the latest send among the clean samples this ACK gives
 	if seqLessEq(s.una, ack) {
 		for s.una != ack {
 			seg := s.segs.at(0)
-			s.acknowledge(seg, s.una, now)
+			newest = later(newest, s.acknowledge(seg, s.una))
 			s.segs.pop()
 			s.una++
 		}
@@ -177,9 +179,12 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 	for _, r := range ranges {
 		for seq := r.start; seqLess(seq, r.end); seq++ {
 			if seg := s.inFlightSegment(seq); seg != nil {
-				s.acknowledge(seg, seq, now)
+				newest = later(newest, s.acknowledge(seg, seq))
 			}
 		}
+	}
+	if !newest.IsZero() {
+		s.sampleRTT(now.Sub(newest))
 	}
 	if news := s.inFlight < before; news {
 		// The peer is alive and the path works: restart the timer from
@@ -193,24 +198,43 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 	s.detectLoss(now)
 }
 
-// acknowledge marks seg as arrived, learning from it how long a round trip
-// takes and which transmissions are certainly gone.
-func (s *sender) acknowledge(seg *outSegment, seq uint32, now time.Time) {
+// acknowledge marks seg as arrived, learning from it which transmissions
+// are certainly gone. It returns when seg was sent, if its acknowledgement
+// times a round trip cleanly; else zero.
+//
+// Only one ACK's newest clean sample is used (see onAck): the segments it
+// also acknowledges that were sent earlier waited for it, and would count
+// the time between ACKs, or the wait for an ACK that was lost, as round
+// trip. Clean means: sent once, since for one sent twice we cannot tell
+// which copy arrived (Karn's rule); and sent after the last retransmission
+// timeout, since a flight sent before it, whose acknowledgements were all
+// lost, is acknowledged only in answer to the timeout's probe, and would
+// count the whole timeout as round trip. That round trip would lengthen
+// the next timeout, in a loop, up to MaxBackOffInterval.
+func (s *sender) acknowledge(seg *outSegment, seq uint32) time.Time {
 	if seg.acked {
-		return
+		return time.Time{}
 	}
 	seg.acked, seg.lost = true, false // if it was queued to be sent again, it need not be
 	s.inFlight--
-	if seg.xmits == 1 {
-		// Only a segment sent once gives a clean sample: for one sent
-		// twice, we cannot tell which copy arrived (Karn's rule).
-		s.sampleRTT(now.Sub(seg.sentAt))
+	var sent time.Time
+	if seg.xmits == 1 && !seg.sentAt.Before(s.lastTimeout) {
+		sent = seg.sentAt
 	}
 	s.rackSends = max(s.rackSends, seg.sendNum)
 	if !seqLess(seq, s.highAcked) {
 		s.highAcked = seq + 1
 	}
 	seg.data = nil // let the message go once all its segments have arrived
+	return sent
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // detectLoss marks lost every unacknowledged segment sent before the
@@ -291,6 +315,7 @@ func (s *sender) onTick(now time.Time) {
 		return
 	}
 	s.stats.Timeouts++
+	s.lastTimeout = now
 	room := s.probeSize
 	for i := 0; i < int(s.next-s.una) && room > 0; i++ {
 		if seg := s.segs.at(i); !seg.acked {

@@ -26,13 +26,15 @@ type socket struct {
 	udp *net.UDPConn // pc, when it is a UDP socket: reads and writes without allocating
 	cfg settings
 
-	mu       sync.Mutex        // protects the fields below
-	conns    map[uint64]*Conn  // by connection ID
-	dialing  map[uint64]*Conn  // dialers waiting for ACCEPT, by nonce
-	peers    map[peerKey]*Conn // listener: by dialer address and nonce, to answer repeated CONNECTs
-	listener *Listener         // where new connections go; nil if none
-	refs     int               // the open listener and every Conn not yet closed
-	rng      *rand.Rand        // connection IDs, nonces, initial sequence numbers
+	mu          sync.Mutex           // protects the fields below
+	conns       map[uint64]*Conn     // by connection ID
+	dialing     map[uint64]*Conn     // dialers waiting for ACCEPT, by nonce
+	peers       map[peerKey]*Conn    // listener: by dialer address and nonce, to answer repeated CONNECTs
+	closed      map[uint64]*timeWait // connections closed after the peer's FIN, by ID (timewait.go)
+	closedOrder ring[*timeWait]      // the same, oldest first
+	listener    *Listener            // where new connections go; nil if none
+	refs        int                  // the open listener and every Conn not yet closed
+	rng         *rand.Rand           // connection IDs, nonces, initial sequence numbers
 
 	readerDone chan struct{}
 }
@@ -67,6 +69,17 @@ func toAddress(na net.Addr) address {
 	return address{na: na}
 }
 
+// socketBuffer is the kernel buffer size, each way, that a socket asks for.
+const socketBuffer = 4 << 20
+
+// bufferSetter is a packet socket whose kernel buffers can be sized: a
+// *net.UDPConn, or a wrapper that passes the calls on to one, such as
+// transport.FaultyPacketConn.
+type bufferSetter interface {
+	SetReadBuffer(bytes int) error
+	SetWriteBuffer(bytes int) error
+}
+
 // newSocket wraps pc, with refs references, and starts reading it.
 func newSocket(pc net.PacketConn, cfg settings, refs int) *socket {
 	m := &socket{
@@ -74,16 +87,20 @@ func newSocket(pc net.PacketConn, cfg settings, refs int) *socket {
 		conns:      make(map[uint64]*Conn),
 		dialing:    make(map[uint64]*Conn),
 		peers:      make(map[peerKey]*Conn),
+		closed:     make(map[uint64]*timeWait),
 		rng:        newRand(cfg.seed),
 		readerDone: make(chan struct{}),
 	}
 	if u, ok := pc.(*net.UDPConn); ok {
 		m.udp = u
+	}
+	if b, ok := pc.(bufferSetter); ok {
 		// Room for a window's worth of packets in the kernel: the default
 		// (about 200 KB) overflows under load, and each overflow is a
-		// loss that must be repaired. Best effort: the kernel caps it.
-		_ = u.SetReadBuffer(4 << 20)
-		_ = u.SetWriteBuffer(4 << 20)
+		// loss that must be repaired. Best effort: the kernel caps it,
+		// and a wrapper may have no kernel socket below it.
+		_ = b.SetReadBuffer(socketBuffer)
+		_ = b.SetWriteBuffer(socketBuffer)
 	}
 	go m.readLoop() // exits when pc is closed, by the last release
 	return m
@@ -117,7 +134,7 @@ func (m *socket) readLoop() {
 		if decodePacket(buf[:n], &p) != nil {
 			continue // damaged, truncated, or not ours
 		}
-		m.route(&p, from)
+		m.route(&p, from, time.Now())
 	}
 }
 
@@ -140,16 +157,19 @@ func (m *socket) write(b []byte, to address) {
 	_, _ = m.pc.WriteTo(b, to.netAddr())
 }
 
-// route hands p to its connection. A CONNECT from a new dialer goes to the
-// listener, which makes a connection for it. A DATA or ACK packet for a
-// connection we do not have is answered with RESET, so that a peer talking
-// to a closed or forgotten connection gives up at once instead of timing
-// out; except while a dial waits for its ACCEPT, when the packet may belong
-// to the connection being set up, whose ACCEPT was lost.
-func (m *socket) route(p *packet, from address) {
-	now := time.Now()
+// route hands p, which arrived from from at now, to its connection. A
+// CONNECT from a new dialer goes to the listener, which makes a connection
+// for it. A DATA packet for a connection closed after its peer's FIN, from
+// that peer, is answered with the connection's final acknowledgement, for a
+// while (timewait.go). Any other DATA or ACK packet for a connection we do
+// not have is answered with RESET, so that a peer talking to a closed or
+// forgotten connection gives up at once instead of timing out; except
+// while a dial waits for its ACCEPT, when the packet may belong to the
+// connection being set up, whose ACCEPT was lost.
+func (m *socket) route(p *packet, from address, now time.Time) {
 	m.mu.Lock()
 	var c *Conn
+	var tw *timeWait
 	switch p.typ {
 	case typeConnect:
 		key := peerKey{from.String(), p.nonce}
@@ -166,12 +186,22 @@ func (m *socket) route(p *packet, from address) {
 			m.conns[p.connID] = c
 		}
 	default:
-		c = m.conns[p.connID]
+		if c = m.conns[p.connID]; c == nil && (p.typ == typeData || p.typ == typeAck) {
+			if tw = m.closedRecord(p.connID, now); tw != nil && !sameAddress(tw.peer, from) {
+				tw = nil // not from the peer: a stranger
+			}
+		}
 	}
 	mayReset := len(m.dialing) == 0
 	m.mu.Unlock()
 
 	switch {
+	case tw != nil && p.typ == typeData:
+		m.write(tw.ack, from) // tw.ack is never changed: no lock needed
+	case tw != nil:
+		// An ACK (a heartbeat) is not answered: the peer is not waiting
+		// for anything it could tell us, and two closed ends would answer
+		// each other's answers.
 	case c == nil && (p.typ == typeData || p.typ == typeAck) && mayReset:
 		m.write(appendPacket(nil, &packet{typ: typeReset, connID: p.connID}), from)
 	case c == nil:
@@ -185,19 +215,24 @@ func (m *socket) route(p *packet, from address) {
 // newConnID picks an unused, non-zero connection ID. The caller holds m.mu.
 func (m *socket) newConnID() uint64 {
 	for {
-		if id := m.rng.Uint64(); id != 0 && m.conns[id] == nil {
+		if id := m.rng.Uint64(); id != 0 && m.conns[id] == nil && m.closed[id] == nil {
 			return id
 		}
 	}
 }
 
-// forget removes c from the routing tables: packets for it are answered
-// with RESET from now on.
-func (m *socket) forget(c *Conn) {
+// forget removes c, whose session is over, from the routing tables:
+// packets for it are answered with RESET from now on, or, if finalAck is
+// not nil (c closed after its peer's FIN), DATA from the peer is answered
+// with finalAck for a while.
+func (m *socket) forget(c *Conn, id uint64, finalAck []byte, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if id := c.connID(); m.conns[id] == c {
+	if m.conns[id] == c {
 		delete(m.conns, id)
+		if finalAck != nil {
+			m.rememberClosed(id, c.dest, finalAck, now)
+		}
 	}
 	if m.dialing[c.nonce] == c {
 		delete(m.dialing, c.nonce)
