@@ -1,0 +1,109 @@
+package mapreduce
+
+import (
+	"context"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"slices"
+
+	"github.com/distsys-kit/distsys/rpc"
+)
+
+// workerRPC is the rpc service a worker offers other workers: the segments
+// of its map outputs, in chunks.
+type workerRPC struct{ w *worker }
+
+// Fetch returns up to args.Max bytes of a segment of one of the worker's
+// map outputs, from offset args.Pos within the segment. It serves only the
+// outputs the worker made, and only within their segments.
+func (s *workerRPC) Fetch(args *fetchArgs, reply *fetchReply) error {
+	s.w.mu.Lock()
+	rf, ok := s.w.served[args.Path]
+	s.w.mu.Unlock()
+	switch {
+	case !ok:
+		return fmt.Errorf("mapreduce: no map output %s here", args.Path)
+	case !slices.Contains(rf.Segs, args.Seg):
+		return fmt.Errorf("mapreduce: %s has no such segment", args.Path)
+	case args.Pos < 0 || args.Pos >= args.Seg.Length || args.Max <= 0:
+		return fmt.Errorf("mapreduce: bad fetch range")
+	}
+	f, err := os.Open(rf.Path)
+	if err != nil {
+		return fmt.Errorf("mapreduce: fetch: %w", err)
+	}
+	defer f.Close()
+	reply.Data = make([]byte, min(int64(args.Max), int64(fetchChunk), args.Seg.Length-args.Pos))
+	if _, err := f.ReadAt(reply.Data, args.Seg.Offset+args.Pos); err != nil {
+		return fmt.Errorf("mapreduce: fetch: %w", err)
+	}
+	return nil
+}
+
+// fetch copies segment seg of map output mo, from the worker that has it,
+// to the local file path, and checks its CRC. Each chunk fetched is
+// progress.
+func (w *worker) fetch(ctx context.Context, mo mapOutput, seg segment, path string, progress *progressMeter) error {
+	peer, err := w.peer(ctx, mo.Addr)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("mapreduce: fetch: %w", err)
+	}
+	defer f.Close()
+	table := crc32.MakeTable(crc32.Castagnoli)
+	var sum uint32
+	for pos := int64(0); pos < seg.Length; {
+		var reply fetchReply
+		cctx, cancel := context.WithTimeout(ctx, w.o.timeout)
+		err := peer.Call(cctx, workerService+".Fetch", &fetchArgs{Path: mo.Path, Seg: seg, Pos: pos, Max: fetchChunk}, &reply)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if len(reply.Data) == 0 || int64(len(reply.Data)) > seg.Length-pos {
+			return fmt.Errorf("%w: fetched %d bytes at %d of %d", errCorrupt, len(reply.Data), pos, seg.Length)
+		}
+		if _, err := f.Write(reply.Data); err != nil {
+			return fmt.Errorf("mapreduce: fetch: %w", err)
+		}
+		sum = crc32.Update(sum, table, reply.Data)
+		pos += int64(len(reply.Data))
+		progress.step()
+	}
+	if sum != seg.CRC {
+		return fmt.Errorf("%w: fetched segment fails its checksum", errCorrupt)
+	}
+	return nil
+}
+
+// peer returns a client for the worker at addr, dialling it the first
+// time.
+func (w *worker) peer(ctx context.Context, addr string) (*rpc.Client, error) {
+	w.mu.Lock()
+	c := w.peers[addr]
+	w.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, w.o.timeout)
+	defer cancel()
+	c, err := rpc.Dial(cctx, addr, append([]rpc.Option{rpc.WithDialer(w.dialer)}, w.o.rpcOpts...)...)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if old := w.peers[addr]; old != nil || w.peers == nil { // raced, or closing
+		c.Close()
+		if old == nil {
+			return nil, ErrClosed
+		}
+		return old, nil
+	}
+	w.peers[addr] = c
+	return c, nil
+}

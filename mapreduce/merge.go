@@ -1,0 +1,192 @@
+package mapreduce
+
+import (
+	"container/heap"
+	"fmt"
+	"iter"
+	"os"
+)
+
+// mergeFactor is the most runs merged at once. Each open run holds a
+// readBufferSize buffer, so a merge holds at most 64 × 32 KiB = 2 MiB of
+// buffers; more runs than that are first merged in passes (see
+// mergePasses), like an external sort.
+const mergeFactor = 64
+
+// A runFile is a run file on disk and its segments, one per partition.
+type runFile struct {
+	Path string
+	Segs []segment
+}
+
+// mergeRuns merges sorted runs: it calls each once per distinct key, in key
+// order, with the number of values and an iterator over them. The values of
+// one key come run by run, in the order of runs, so the merge is stable: if
+// the runs are in input order, so are the values. each must not keep the
+// iterator after it returns; values it leaves unread are skipped.
+//
+// Every key and value read is a step of progress (which may be nil): a long
+// merge, or a Reduce going through a key with millions of values, is
+// progress, not a stall.
+func mergeRuns(runs []*runReader, progress *progressMeter, each func(key string, n uint64, values iter.Seq[string]) error) error {
+	h := make(cursorHeap, 0, len(runs))
+	for i, r := range runs {
+		if r.nextGroup() {
+			h = append(h, &cursor{r: r, order: i})
+		} else if r.err != nil {
+			return r.err
+		}
+	}
+	heap.Init(&h)
+
+	var same []*cursor // the runs whose current group has the smallest key
+	values := func(yield func(string) bool) {
+		for _, c := range same {
+			for v, ok := c.r.nextValue(); ok; v, ok = c.r.nextValue() {
+				progress.step()
+				if !yield(v) {
+					return
+				}
+			}
+		}
+	}
+	for len(h) > 0 {
+		progress.step()
+		same = same[:0]
+		key := h[0].r.key
+		var n uint64
+		for len(h) > 0 && h[0].r.key == key {
+			c := heap.Pop(&h).(*cursor)
+			n += c.r.values
+			same = append(same, c)
+		}
+		if err := each(key, n, values); err != nil {
+			return err
+		}
+		for _, c := range same {
+			if c.r.nextGroup() {
+				heap.Push(&h, c)
+			} else if c.r.err != nil {
+				return c.r.err
+			}
+		}
+	}
+	return nil
+}
+
+// A cursor is a run in a merge; order breaks ties between equal keys.
+type cursor struct {
+	r     *runReader
+	order int
+}
+
+// cursorHeap is a min-heap of cursors by (key, order).
+type cursorHeap []*cursor
+
+func (h cursorHeap) Len() int { return len(h) }
+func (h cursorHeap) Less(i, j int) bool {
+	if h[i].r.key != h[j].r.key {
+		return h[i].r.key < h[j].r.key
+	}
+	return h[i].order < h[j].order
+}
+func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(*cursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}
+
+// mergeFiles merges the run files in into one run file at path, partition
+// by partition, applying combine (if not nil) to each key's values. It
+// writes to a temporary name and renames, so path is complete or absent.
+// Every file in has nPart segments.
+func mergeFiles(in []runFile, nPart int, path string, combine CombineFunc, c *taskCounters) (runFile, error) {
+	files := make([]*os.File, len(in))
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	for i, rf := range in {
+		f, err := os.Open(rf.Path)
+		if err != nil {
+			return runFile{}, fmt.Errorf("mapreduce: merge: %w", err)
+		}
+		files[i] = f
+	}
+	out, err := os.Create(path + ".tmp")
+	if err != nil {
+		return runFile{}, fmt.Errorf("mapreduce: merge: %w", err)
+	}
+	defer os.Remove(path + ".tmp") // fails harmlessly after the rename
+	w := newRunWriter(out)
+	runs := make([]*runReader, len(in))
+	for p := range nPart {
+		for i, rf := range in {
+			runs[i] = newRunReader(files[i], rf.Segs[p])
+		}
+		err := mergeRuns(runs, c.progress, func(key string, n uint64, values iter.Seq[string]) error {
+			if combine == nil {
+				w.header(key, int(n))
+				for v := range values {
+					w.value(v)
+				}
+				return nil
+			}
+			v, err := c.combine(combine, key, values, n)
+			if err != nil {
+				return err
+			}
+			w.header(key, 1)
+			w.value(v)
+			return nil
+		})
+		if err != nil {
+			out.Close()
+			return runFile{}, err
+		}
+		w.endSegment()
+	}
+	segs, err := w.finish()
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("mapreduce: merge: %w", cerr)
+	}
+	if err != nil {
+		return runFile{}, err
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		return runFile{}, fmt.Errorf("mapreduce: merge: %w", err)
+	}
+	return runFile{Path: path, Segs: segs}, nil
+}
+
+// mergePasses merges runs, mergeFactor at a time, until at most
+// mergeFactor are left, and returns them in the same order (so the final
+// merge stays stable). It names the files it makes prefix.pass<i>.<j> and
+// deletes the files of earlier passes once merged (the caller's own inputs
+// are the caller's to delete).
+func mergePasses(in []runFile, nPart int, prefix string, combine CombineFunc, c *taskCounters) ([]runFile, error) {
+	for pass := 0; len(in) > mergeFactor; pass++ {
+		var out []runFile
+		for j := 0; j < len(in); j += mergeFactor {
+			group := in[j:min(j+mergeFactor, len(in))]
+			rf, err := mergeFiles(group, nPart, fmt.Sprintf("%s.pass%d.%d", prefix, pass, j/mergeFactor), combine, c)
+			if err != nil {
+				return nil, err
+			}
+			if pass > 0 {
+				for _, g := range group {
+					os.Remove(g.Path)
+				}
+			}
+			out = append(out, rf)
+		}
+		in = out
+	}
+	return in, nil
+}
