@@ -7,7 +7,4 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require (
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/sync v0.22.0 // indirect
-)
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
