@@ -129,12 +129,13 @@ func (w *worker) runReduce(ctx, actx context.Context, env taskEnv, reply *taskRe
 		}
 		path := filepath.Join(w.scratch, fmt.Sprintf("reduce-%05d.a%d.m%05d", ref.Index, ref.Attempt, m))
 		fetched = append(fetched, path)
-		if err := w.fetch(actx, mo, seg, path, env.progress); err != nil {
+		if err := w.fetchConfirmed(actx, mo, seg, path, env.progress); err != nil {
 			if actx.Err() != nil {
 				return w.stopped(ctx)
 			}
-			w.log.Info("fetch failed", "map", m, "from", mo.Addr, "err", err)
-			return w.report(ctx, &doneArgs{Task: ref, FetchFailed: true, FailedMap: m, FailedOutput: mo})
+			unreachable := peerUnreachable(err)
+			w.log.Info("fetch failed", "map", m, "from", mo.Addr, "unreachable", unreachable, "err", err)
+			return w.report(ctx, &doneArgs{Task: ref, FetchFailed: true, FailedMap: m, FailedOutput: mo, Unreachable: unreachable})
 		}
 		shuffled += seg.Length
 		in = append(in, segmentFile{Path: path, Seg: segment{Length: seg.Length, CRC: seg.CRC}})

@@ -105,6 +105,10 @@ func NewCoordinator(job Job, opts ...Option) (*Coordinator, error) {
 	return c, nil
 }
 
+// shutdownGrace is how many heartbeats Shutdown waits, once the job is
+// over, for a worker that has gone silent (see Shutdown).
+const shutdownGrace = 2
+
 // wireErrors are the sentinels that cross the wire between coordinator and
 // workers.
 func wireErrors() rpc.Option {
@@ -244,11 +248,21 @@ func (c *Coordinator) Status() Status {
 // so (workers learn it at their next request, within a heartbeat), lets
 // the replies in flight reach them, then closes the coordinator. If ctx
 // ends first, it closes the coordinator anyway and returns ctx.Err().
+//
+// Once the job is over, Shutdown does not wait for a worker it has not
+// heard from for more than two heartbeats (a fifth of the timeout): a live
+// worker heartbeats every heartbeat, so that one has probably crashed, and
+// only the timeout would declare it lost. If it is alive after all, the
+// rpc server's goodbye reaches it, and it returns nil as if told. So,
+// workers' replies in flight aside, Shutdown returns within three
+// heartbeats (three tenths of the timeout) of the job's end, even after a
+// crash near the end.
 func (c *Coordinator) Shutdown(ctx context.Context) error {
 	defer c.Close()
+	grace := shutdownGrace * c.o.heartbeat()
 	for {
 		c.mu.Lock()
-		over, closed, ch := c.s.finished() && c.s.allExited(), c.closed, c.changed
+		over, closed, ch := c.s.finished() && c.s.allExited(time.Now(), grace), c.closed, c.changed
 		c.mu.Unlock()
 		if closed {
 			return nil

@@ -100,7 +100,7 @@ func (r *coordinatorRPC) Done(args *doneArgs, _ *empty) error {
 	switch {
 	case args.FetchFailed:
 		c.log.Info("fetch failed", "worker", args.Worker, "reduce", args.Task.Index,
-			"map", args.FailedMap, "from", args.FailedOutput.Addr)
+			"map", args.FailedMap, "from", args.FailedOutput.Addr, "unreachable", args.Unreachable)
 	case args.Err != "":
 		c.log.Info("attempt failed", "worker", args.Worker, "task", args.Task.Kind, "index", args.Task.Index,
 			"attempt", args.Task.Attempt, "err", args.Err)
@@ -111,7 +111,7 @@ func (r *coordinatorRPC) Done(args *doneArgs, _ *empty) error {
 	return c.update(func(now time.Time) error {
 		switch {
 		case args.FetchFailed:
-			return c.s.fetchFailed(now, args.Worker, args.Task, args.FailedMap, args.FailedOutput)
+			return c.s.fetchFailed(now, args.Worker, args.Task, args.FailedMap, args.FailedOutput, args.Unreachable)
 		case args.Err != "":
 			return c.s.fail(now, args.Worker, args.Task, args.Err)
 		}

@@ -59,7 +59,14 @@
 //     output was on its disk and is now out of reach (not with a shared
 //     directory, and not once every reduce task is done). A reducer that
 //     cannot fetch a map task's output reports it, and that map task runs
-//     again too.
+//     again too. If the worker serving it could not be reached at all
+//     (no answer, a lost connection or a refused dial, twice in a row, or
+//     no reply within the timeout; or its server saying goodbye), the
+//     report is a confirmed loss: that worker is declared lost at once,
+//     as if silent for the timeout, and all its work is redone in one
+//     step. An answer, even an error, or data failing its checksum, redoes
+//     only that output. (A worker cut off from one reducer only is thus
+//     given up; it registers again at its next request.)
 //   - A task attempt whose worker is alive (it heartbeats) but which makes
 //     no progress for the timeout has stalled: it is abandoned and counts
 //     as a failure. Progress is any Emit or Count, and the framework's own
@@ -69,7 +76,12 @@
 //     fails too; the panic's message, and where it happened, are in the
 //     error. A task that fails WithMaxAttempts times (4) fails the job,
 //     with that error in a *TaskError. Attempts lost with their worker do
-//     not count: it was not the task's fault.
+//     not count: it was not the task's fault. But when workers die faster
+//     than the job progresses, it could go on for ever, so the job fails
+//     when more attempts and map outputs have been lost with their
+//     workers than 4 × WithMaxAttempts per task (16 by default), counted
+//     over the whole job. FaultRates.Attempts limits injected faults to a
+//     task's first attempts.
 //   - Near the end of each phase, when no task waits, idle workers run
 //     backup copies of tasks that have run more than twice as long as the
 //     phase's average (WithBackupTasks, on by default). The first copy to
@@ -80,7 +92,10 @@
 //     ErrCoordinatorLost, and the job must be started again. A
 //     coordinator that shuts down in an orderly way (the job is over, or
 //     its owner closed it) says goodbye, and its workers return nil at
-//     once: they have nothing left to do.
+//     once: they have nothing left to do. Once the job is over,
+//     Coordinator.Shutdown (and so Run) waits for the workers to hear it,
+//     but not for one silent for more than two heartbeats: it has
+//     probably crashed, and waiting would take the timeout.
 //
 // # What "exactly once" means here
 //

@@ -67,17 +67,32 @@ type FaultHook func(FaultEvent) Fault
 // FaultRates describes random faults, drawn from Seed. The hook it makes
 // decides from the seed and the attempt alone (not from the order in which
 // workers ask), so the same attempt meets the same fault in every run.
+//
+// Crash rates feed on themselves: a crash loses every map output its
+// worker held, and their re-executions may crash too. When the crash
+// probability times the number of map outputs a worker holds nears 1,
+// each crash causes about one more, and a job may not end; the scheduler
+// then fails it (past 4 × MaxAttempts losses per task, over the whole
+// job; see the package documentation). Attempts bounds
+// the faults to a task's first attempts, so that every job ends.
 type FaultRates struct {
 	Seed              int64         // the same seed injects the same faults
 	CrashBeforeCommit float64       // probability that an attempt's worker crashes before it commits
 	CrashAfterCommit  float64       // probability that it crashes right after
 	Slow              float64       // probability that an attempt starts SlowDelay late
 	SlowDelay         time.Duration // how late a slow attempt starts
+	// Attempts, if positive, limits the faults to each task's first
+	// Attempts attempts; later attempts run undisturbed. Zero means every
+	// attempt may meet a fault.
+	Attempts int
 }
 
 // Hook returns the FaultHook that injects r's faults.
 func (r FaultRates) Hook() FaultHook {
 	return func(e FaultEvent) Fault {
+		if r.Attempts > 0 && e.Attempt > r.Attempts {
+			return Fault{}
+		}
 		p := r.draw(e)
 		switch e.Point {
 		case BeforeTask:

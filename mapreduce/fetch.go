@@ -2,6 +2,7 @@ package mapreduce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -47,7 +48,7 @@ func (s *workerRPC) Fetch(args *fetchArgs, reply *fetchReply) error {
 func (w *worker) fetch(ctx context.Context, mo mapOutput, seg segment, path string, progress *progressMeter) error {
 	peer, err := w.peer(ctx, mo.Addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w %s: %w", errPeer, mo.Addr, err)
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -62,7 +63,7 @@ func (w *worker) fetch(ctx context.Context, mo mapOutput, seg segment, path stri
 		err := peer.Call(cctx, workerService+".Fetch", &fetchArgs{Path: mo.Path, Seg: seg, Pos: pos, Max: fetchChunk}, &reply)
 		cancel()
 		if err != nil {
-			return err
+			return fmt.Errorf("%w %s: %w", errPeer, mo.Addr, err)
 		}
 		if len(reply.Data) == 0 || int64(len(reply.Data)) > seg.Length-pos {
 			return fmt.Errorf("%w: fetched %d bytes at %d of %d", errCorrupt, len(reply.Data), pos, seg.Length)
@@ -78,6 +79,42 @@ func (w *worker) fetch(ctx context.Context, mo mapOutput, seg segment, path stri
 		return fmt.Errorf("%w: fetched segment fails its checksum", errCorrupt)
 	}
 	return nil
+}
+
+// errPeer marks the errors of a fetch that come from the peer (dialling it,
+// or calling it), rather than from this worker's own disk.
+var errPeer = errors.New("mapreduce: fetch from")
+
+// fetchConfirmed is fetch, tried a second time (on a fresh connection: the
+// rpc client redials) if the first failed because the peer could not be
+// reached. A single dropped connection is not a lost worker; two in a row
+// are. A call that waited the whole timeout without an answer is not
+// retried: the coordinator, too, gives up on a worker silent that long.
+func (w *worker) fetchConfirmed(ctx context.Context, mo mapOutput, seg segment, path string, progress *progressMeter) error {
+	err := w.fetch(ctx, mo, seg, path, progress)
+	if err == nil || !peerUnreachable(err) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return err
+	}
+	return w.fetch(ctx, mo, seg, path, progress)
+}
+
+// peerUnreachable reports whether a fetch failed because the worker that
+// serves the output could not be reached: it did not answer (dial failed,
+// connection lost, no reply within the timeout) or said goodbye (its rpc
+// server is shutting down, and its outputs go with it). An answer, even an
+// error (no such output), or data failing its checksum, means it is
+// reachable; so does a failure of this worker's own disk or its closing.
+func peerUnreachable(err error) bool {
+	var re *rpc.RemoteError
+	switch {
+	case !errors.Is(err, errPeer), errors.Is(err, ErrClosed), errors.Is(err, rpc.ErrClosed):
+		return false
+	case errors.Is(err, rpc.ErrServerClosed):
+		return true
+	case errors.As(err, &re), errors.Is(err, errCorrupt):
+		return false
+	}
+	return true
 }
 
 // peer returns a client for the worker at addr, dialling it the first

@@ -17,7 +17,9 @@ import "time"
 //   - An attempt whose worker keeps heartbeating but reports no progress
 //     for the timeout has stalled; it counts as a failure. After
 //     maxAttempts failures of one task the job fails. An attempt lost with
-//     its worker is not the task's fault and does not count.
+//     its worker is not the task's fault and does not count, up to a
+//     bound: more than lostFactor × maxAttempts × tasks such losses in
+//     all fail the job.
 //   - Near the end of a phase, when no task is idle, a worker that asks for
 //     work gets a backup copy of a task that has run for more than twice as
 //     long as the phase's completed tasks took on average. The first copy
@@ -51,6 +53,7 @@ type schedConfig struct {
 // jobStats are the coordinator's own counters.
 type jobStats struct {
 	attempts, reexecutions, backups, failed, lostWorkers int
+	lost                                                 int // attempts and outputs lost with their workers
 }
 
 type taskState int
@@ -77,6 +80,7 @@ type task struct {
 	state    taskState
 	attempts []*attempt
 	failures int
+	lost     int // times an attempt or output was lost with its worker
 	lastErr  string
 	winner   *attempt  // the attempt whose output counts, once done
 	output   mapOutput // a map task's output, once done

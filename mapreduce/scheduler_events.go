@@ -88,9 +88,15 @@ func (s *scheduler) fail(now time.Time, id int, ref attemptRef, msg string) erro
 // fetchFailed records that reduce attempt ref of worker id could not fetch
 // the output of map task m from out. The reduce attempt ends (it is not the
 // reduce task's fault), and map task m is re-executed if out is still its
-// output: the worker that holds it may be gone. Reduce tasks wait until it
-// is done again.
-func (s *scheduler) fetchFailed(now time.Time, id int, ref attemptRef, m int, out mapOutput) error {
+// output. Reduce tasks wait until it is done again.
+//
+// If unreachable, the reducer confirmed that the worker serving out could
+// not be reached at all (see worker.fetchConfirmed), not merely that one
+// output was missing or corrupt. Then that worker is declared lost at
+// once, as if it had been silent for the timeout: its running attempt and
+// every map output it served are re-executed in one step, rather than one
+// fetch failure (and one return to the map phase) at a time.
+func (s *scheduler) fetchFailed(now time.Time, id int, ref attemptRef, m int, out mapOutput, unreachable bool) error {
 	a, err := s.lookup(now, id, ref)
 	if err != nil {
 		return err
@@ -102,9 +108,17 @@ func (s *scheduler) fetchFailed(now time.Time, id int, ref attemptRef, m int, ou
 		a.worker.running = nil
 	}
 	s.endAttempt(now, a, attemptLost, fmt.Sprintf("could not fetch map task %d's output from %s", m, out.Addr))
-	if mt := s.maps[m]; mt.state == taskDone && mt.output.Addr == out.Addr && mt.output.Path == out.Path {
-		s.resetMap(now, mt, "output unreachable")
+	mt := s.maps[m]
+	if mt.state != taskDone || mt.output.Addr != out.Addr || mt.output.Path != out.Path {
+		return nil // stale: the output has moved on since the reducer was told
 	}
+	if w := mt.winner.worker; unreachable && !w.lost && w != a.worker {
+		s.loseWorker(now, w)
+		if mt.state != taskDone {
+			return nil
+		}
+	}
+	s.resetMap(now, mt, "output unreachable")
 	return nil
 }
 
@@ -195,6 +209,9 @@ func (s *scheduler) loseWorker(now time.Time, w *workerInfo) {
 	w.lost = true
 	s.stats.lostWorkers++
 	if a := w.running; a != nil {
+		if a.state == attemptRunning && a.task.state != taskDone {
+			s.lostWithWorker(a.task)
+		}
 		s.endAttempt(now, a, attemptLost, "worker lost")
 		w.running = nil
 	}
@@ -203,16 +220,52 @@ func (s *scheduler) loseWorker(now time.Time, w *workerInfo) {
 	}
 	for _, t := range s.maps {
 		if t.state == taskDone && t.winner.worker == w {
+			s.lostWithWorker(t)
 			s.resetMap(now, t, "output lost with its worker")
 		}
 	}
 }
 
+// lostFactor bounds the work lost with workers: when the attempts and
+// completed outputs lost with their workers outnumber lostFactor times
+// maxAttempts times the number of tasks, the job fails, blaming the task
+// lost most often. Such losses are not the tasks' fault, but when workers
+// die faster than the job can progress (each crash loses every map output
+// its worker held, whose re-executions crash in turn), nothing else would
+// end it. The bound is on the whole job, not per task: the same task (the
+// first in the queue, which every fresh worker is given) may be lost many
+// times in a job that progresses well.
+const lostFactor = 4
+
+// lostWithWorker counts a loss of t's work with its worker, and fails the
+// job past the bound (see lostFactor).
+func (s *scheduler) lostWithWorker(t *task) {
+	t.lost++
+	s.stats.lost++
+	if s.stats.lost <= lostFactor*s.cfg.maxAttempts*(len(s.maps)+len(s.reduces)) || s.err != nil {
+		return
+	}
+	worst := t
+	for _, tasks := range [][]*task{s.maps, s.reduces} {
+		for _, u := range tasks {
+			if u.lost > worst.lost {
+				worst = u
+			}
+		}
+	}
+	s.err = jobFailed(worst.kind, worst.index, worst.lost, fmt.Sprintf(
+		"lost with its worker %d times, and the job's tasks %d times in all (more than %d × max attempts × tasks): workers die faster than the job progresses",
+		worst.lost, s.stats.lost, lostFactor))
+}
+
 // allExited reports whether every live worker has been told that the job
-// is over.
-func (s *scheduler) allExited() bool {
+// is over, leaving out the workers not heard from for more than grace: a
+// live worker heartbeats every heartbeat, so one silent that long has
+// probably crashed, and waiting for it would only wait for the timeout to
+// declare it lost.
+func (s *scheduler) allExited(now time.Time, grace time.Duration) bool {
 	for _, w := range s.workers {
-		if !w.lost && !w.exited {
+		if !w.lost && !w.exited && now.Sub(w.lastSeen) <= grace {
 			return false
 		}
 	}

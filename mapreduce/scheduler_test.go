@@ -77,9 +77,9 @@ func TestTasksAreHandedOutMapsFirstThenReduces(t *testing.T) {
 	finish(t, s, at(3*time.Second), r1)
 	assert.Equal(t, PhaseDone, s.phase())
 	mustWait(t, s, at(3*time.Second), w0, assignExit)
-	assert.False(t, s.allExited())
+	assert.False(t, s.allExited(at(3*time.Second), time.Second))
 	mustWait(t, s, at(3*time.Second), w1, assignExit)
-	assert.True(t, s.allExited())
+	assert.True(t, s.allExited(at(3*time.Second), time.Second))
 	c := s.counters()
 	assert.Equal(t, int64(4), c["c"])
 	assert.Equal(t, int64(4), c[CounterAttempts])
@@ -132,7 +132,7 @@ func TestMapTaskReexecutedAfterWorkerFailure(t *testing.T) {
 	assert.Equal(t, int64(2), s.counters()["c"])
 
 	// The reduce attempt cannot fetch map 0 from w0 either.
-	require.NoError(t, s.fetchFailed(at(11*time.Second), w1, ref(r), 0, mapOutput{Addr: "w0", Path: "map-0.a1"}))
+	require.NoError(t, s.fetchFailed(at(11*time.Second), w1, ref(r), 0, mapOutput{Addr: "w0", Path: "map-0.a1"}, false))
 	m := mustAssign(t, s, at(11*time.Second), w1, MapTask, 0)
 	assert.Equal(t, 2, m.id)
 	finish(t, s, at(12*time.Second), m)
@@ -161,9 +161,9 @@ func TestFetchFailureForStaleOutputIsIgnored(t *testing.T) {
 	w := s.register(t0, "w0")
 	finish(t, s, t0, mustAssign(t, s, t0, w, MapTask, 0))
 	r := mustAssign(t, s, t0, w, ReduceTask, 0)
-	require.NoError(t, s.fetchFailed(t0, w, ref(r), 0, mapOutput{Addr: "w0", Path: "some older output"}))
+	require.NoError(t, s.fetchFailed(t0, w, ref(r), 0, mapOutput{Addr: "w0", Path: "some older output"}, false))
 	assert.Equal(t, PhaseReduce, s.phase())
-	require.Error(t, s.fetchFailed(t0, w, ref(r), 5, mapOutput{}))
+	require.Error(t, s.fetchFailed(t0, w, ref(r), 5, mapOutput{}, false))
 }
 
 func TestStalledAttemptFailsAndIsRetried(t *testing.T) {

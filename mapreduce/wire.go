@@ -69,10 +69,12 @@ type doneArgs struct {
 	Counters Counters
 
 	// FetchFailed says that a reduce attempt could not fetch FailedOutput,
-	// the output of map task FailedMap.
+	// the output of map task FailedMap; Unreachable, that the worker
+	// serving it could not be reached at all (a confirmed failure).
 	FetchFailed  bool
 	FailedMap    int
 	FailedOutput mapOutput
+	Unreachable  bool
 }
 
 type commitArgs struct {
