@@ -79,7 +79,7 @@
 //     not count: it was not the task's fault. But when workers die faster
 //     than the job progresses, it could go on for ever, so the job fails
 //     when more attempts and map outputs have been lost with their
-//     workers than 4 × WithMaxAttempts per task (16 by default), counted
+//     workers than 32 × WithMaxAttempts per task (128 by default), counted
 //     over the whole job. FaultRates.Attempts limits injected faults to a
 //     task's first attempts.
 //   - Near the end of each phase, when no task waits, idle workers run

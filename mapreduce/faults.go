@@ -72,7 +72,7 @@ type FaultHook func(FaultEvent) Fault
 // worker held, and their re-executions may crash too. When the crash
 // probability times the number of map outputs a worker holds nears 1,
 // each crash causes about one more, and a job may not end; the scheduler
-// then fails it (past 4 × MaxAttempts losses per task, over the whole
+// then fails it (past 32 × MaxAttempts losses per task, over the whole
 // job; see the package documentation). Attempts bounds
 // the faults to a task's first attempts, so that every job ends.
 type FaultRates struct {

@@ -235,7 +235,7 @@ func (s *scheduler) loseWorker(now time.Time, w *workerInfo) {
 // end it. The bound is on the whole job, not per task: the same task (the
 // first in the queue, which every fresh worker is given) may be lost many
 // times in a job that progresses well.
-const lostFactor = 4
+const lostFactor = 32
 
 // lostWithWorker counts a loss of t's work with its worker, and fails the
 // job past the bound (see lostFactor).

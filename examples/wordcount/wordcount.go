@@ -128,7 +128,7 @@ func report(out io.Writer, res mapreduce.Result, cfg config, lives int64) error 
 		"re-executed", n[mapreduce.CounterReexecutions])
 	fmt.Fprintf(out, "%-14s %d   (copies of the last slow tasks, run near the end of a phase)\n",
 		"backup tasks", n[mapreduce.CounterBackupTasks])
-	fmt.Fprintf(out, "%-14s %d   (silent for the timeout; %d workers started in all, replacements for dead ones included)\n",
+	fmt.Fprintf(out, "%-14s %d   (silent for the timeout, or unreachable by a reducer; %d workers started in all, replacements for dead ones included)\n",
 		"lost workers", n[mapreduce.CounterLostWorkers], lives)
 	return nil
 }
