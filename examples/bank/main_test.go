@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/transport/trace"
 )
 
@@ -149,34 +149,18 @@ func TestTraceWritesTheDiagram(t *testing.T) {
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
-		{"not a number", []string{"-workers", "many"}, `invalid value "many" for flag -workers`},
-		{"two accounts", []string{"-accounts", "2"}, "-accounts must be at least 3"},
-		{"no transfers", []string{"-transfers", "0"}, "-transfers and -workers must be at least 1"},
-		{"no workers", []string{"-workers", "0"}, "-transfers and -workers must be at least 1"},
-		{"drop above 1", []string{"-drop", "1.5"}, "drop"},
-		{"negative jitter", []string{"-jitter", "-1ms"}, "jitter"},
-		{"stray argument", []string{"extra"}, `bank takes no arguments, only flags (got "extra")`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			err := run(context.Background(), tt.args, &out, &errb)
-			require.ErrorIs(t, err, demo.ErrUsage)
-			assert.Contains(t, errb.String(), tt.want)
-			assert.Contains(t, errb.String(), "Usage of bank", "the usage follows the message")
-			assert.Empty(t, out.String(), "nothing ran")
-		})
-	}
+	demotest.CheckUsage(t, run, "bank", []demotest.UsageCase{
+		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
+		{Name: "not a number", Args: []string{"-workers", "many"}, Want: `invalid value "many" for flag -workers`},
+		{Name: "two accounts", Args: []string{"-accounts", "2"}, Want: "-accounts must be at least 3"},
+		{Name: "no transfers", Args: []string{"-transfers", "0"}, Want: "-transfers and -workers must be at least 1"},
+		{Name: "no workers", Args: []string{"-workers", "0"}, Want: "-transfers and -workers must be at least 1"},
+		{Name: "drop above 1", Args: []string{"-drop", "1.5"}, Want: "drop"},
+		{Name: "negative jitter", Args: []string{"-jitter", "-1ms"}, Want: "jitter"},
+		{Name: "stray argument", Args: []string{"extra"}, Want: `bank takes no arguments, only flags (got "extra")`},
+	})
 }
 
 func TestHelpIsNotAnError(t *testing.T) {
-	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errb))
-	assert.Contains(t, errb.String(), "-transfers")
+	demotest.CheckHelp(t, run, "-transfers")
 }

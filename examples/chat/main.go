@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,11 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.pace, "pace", 2*time.Millisecond, "pause between two messages of a sender")
 	fs.DurationVar(&cfg.slow, "slow", 20*time.Millisecond, "how long carol takes to read one message while the others talk")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
-	if err := demo.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+	if ok, err := demo.Parse(fs, args); !ok {
+		return err // nil after -h
 	}
 	if cfg.messages < 1 || cfg.queue < 1 || cfg.pace < 0 || cfg.slow < 0 || fs.NArg() > 0 {
 		return demo.Usagef(fs, "-messages and -queue must be at least 1, -pace and -slow not negative, and no arguments")

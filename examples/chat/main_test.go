@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/transport/trace"
 )
 
@@ -45,23 +45,15 @@ func TestSlowReaderLosesMessagesAndTheRoomGoesOn(t *testing.T) {
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
-		{"zero queue", []string{"-queue", "0"}, "-queue must be at least 1"},
-		{"stray argument", []string{"extra"}, "no arguments"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			err := run(context.Background(), tt.args, &out, &errb)
-			require.ErrorIs(t, err, demo.ErrUsage)
-			assert.Contains(t, errb.String(), tt.want)
-		})
-	}
+	demotest.CheckUsage(t, run, "chat", []demotest.UsageCase{
+		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
+		{Name: "zero queue", Args: []string{"-queue", "0"}, Want: "-queue must be at least 1"},
+		{Name: "stray argument", Args: []string{"extra"}, Want: "no arguments"},
+	})
+}
+
+func TestHelpIsNotAnError(t *testing.T) {
+	demotest.CheckHelp(t, run, "-slow")
 }
 
 func TestTraceDrawsTheRun(t *testing.T) {

@@ -23,11 +23,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
@@ -60,14 +57,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.nocallbacks, "nocallbacks", false, "the server makes no callback promises: cached copies are never invalidated")
 	fs.IntVar(&cfg.opens, "opens", 3, "how many times alice opens the file in each step")
 	fs.IntVar(&cfg.rounds, "rounds", 2, "how many times bob edits the file")
-	fs.DurationVar(&cfg.timeout, "timeout", 0, "how long a client waits for a reply (default 400ms, plus 16 times -delay + -jitter)")
+	demo.TimeoutFlag(fs, &cfg.timeout)
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
-	if err := demo.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+	if ok, err := demo.Parse(fs, args); !ok {
+		return err // nil after -h
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -80,16 +74,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cfg.faults.Validate(); err != nil {
 		return demo.Usagef(fs, "%v", err)
 	}
-	if cfg.timeout == 0 {
-		cfg.timeout = 400*time.Millisecond + 16*(cfg.faults.Delay+cfg.faults.Jitter)
-	}
-	if cfg.traceDir != "" {
-		// Fail now, not after the whole run, if the trace cannot be written.
-		if err := os.MkdirAll(cfg.traceDir, 0o755); err != nil {
-			return fmt.Errorf("-trace: %w", err)
-		}
-	}
+	cfg.timeout = demo.ReplyTimeout(cfg.timeout, cfg.faults)
 	tr := demo.NewTracer(cfg.traceDir, "dfs: whole-file caching with callbacks", trace.WithMaxEvents(maxTraceEvents))
+	if err := tr.Prepare(); err != nil {
+		return err
+	}
 	if err := dfs(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}

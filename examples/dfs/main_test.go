@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/transport/trace"
 )
 
@@ -141,35 +141,19 @@ func TestLateFetchReplyDoesNotUndoACallback(t *testing.T) {
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
-		{"no opens", []string{"-opens", "0"}, "-opens and -rounds must be at least 1"},
-		{"no rounds", []string{"-rounds", "-2"}, "-opens and -rounds must be at least 1"},
-		{"negative timeout", []string{"-timeout", "-1s"}, "-timeout must not be negative"},
-		{"bad drop", []string{"-drop", "1.5"}, "drop"},
-		{"not a duration", []string{"-delay", "soon"}, `invalid value "soon" for flag -delay`},
-		{"stray argument", []string{"notes.txt"}, "no arguments"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			err := run(context.Background(), tt.args, &out, &errb)
-			require.ErrorIs(t, err, demo.ErrUsage)
-			assert.Contains(t, errb.String(), tt.want)
-			assert.Contains(t, errb.String(), "Usage of dfs", "the usage follows the message")
-			assert.Empty(t, out.String())
-		})
-	}
+	demotest.CheckUsage(t, run, "dfs", []demotest.UsageCase{
+		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
+		{Name: "no opens", Args: []string{"-opens", "0"}, Want: "-opens and -rounds must be at least 1"},
+		{Name: "no rounds", Args: []string{"-rounds", "-2"}, Want: "-opens and -rounds must be at least 1"},
+		{Name: "negative timeout", Args: []string{"-timeout", "-1s"}, Want: "-timeout must not be negative"},
+		{Name: "bad drop", Args: []string{"-drop", "1.5"}, Want: "drop"},
+		{Name: "not a duration", Args: []string{"-delay", "soon"}, Want: `invalid value "soon" for flag -delay`},
+		{Name: "stray argument", Args: []string{"notes.txt"}, Want: "no arguments"},
+	})
 }
 
 func TestHelpIsNotAnError(t *testing.T) {
-	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errb))
-	assert.Contains(t, errb.String(), "-nocallbacks")
+	demotest.CheckHelp(t, run, "-nocallbacks")
 }
 
 func TestTraceDrawsTheRun(t *testing.T) {

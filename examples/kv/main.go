@@ -24,7 +24,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"time"
@@ -62,11 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.tls, "tls", false, "run over TLS on 127.0.0.1 (implies -tcp)")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
-	if err := demo.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+	if ok, err := demo.Parse(fs, args); !ok {
+		return err // nil after -h
 	}
 	cfg.tcp = cfg.tcp || cfg.tls
 	switch {

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/transport/trace"
 )
 
@@ -157,33 +157,17 @@ func TestTraceWritesTheDiagram(t *testing.T) {
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
-		{"not a number", []string{"-n", "many"}, `invalid value "many" for flag -n`},
-		{"one client", []string{"-clients", "1"}, "-clients must be at least 2"},
-		{"no increments", []string{"-n", "0"}, "-n must be at least 1"},
-		{"drop above 1", []string{"-drop", "1.5"}, "drop"},
-		{"negative delay", []string{"-delay", "-1s"}, "delay"},
-		{"stray argument", []string{"extra"}, `kv takes no arguments, only flags (got "extra")`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			err := run(context.Background(), tt.args, &out, &errb)
-			require.ErrorIs(t, err, demo.ErrUsage)
-			assert.Contains(t, errb.String(), tt.want)
-			assert.Contains(t, errb.String(), "Usage of kv", "the usage follows the message")
-			assert.Empty(t, out.String(), "nothing ran")
-		})
-	}
+	demotest.CheckUsage(t, run, "kv", []demotest.UsageCase{
+		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
+		{Name: "not a number", Args: []string{"-n", "many"}, Want: `invalid value "many" for flag -n`},
+		{Name: "one client", Args: []string{"-clients", "1"}, Want: "-clients must be at least 2"},
+		{Name: "no increments", Args: []string{"-n", "0"}, Want: "-n must be at least 1"},
+		{Name: "drop above 1", Args: []string{"-drop", "1.5"}, Want: "drop"},
+		{Name: "negative delay", Args: []string{"-delay", "-1s"}, Want: "delay"},
+		{Name: "stray argument", Args: []string{"extra"}, Want: `kv takes no arguments, only flags (got "extra")`},
+	})
 }
 
 func TestHelpIsNotAnError(t *testing.T) {
-	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errb))
-	assert.Contains(t, errb.String(), "-naive")
+	demotest.CheckHelp(t, run, "-naive")
 }

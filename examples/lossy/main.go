@@ -21,7 +21,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,11 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.burst, "burst", 50, fmt.Sprintf("UDP datagrams sent back to back before the sender rests %v (0: it never rests)", pause))
 	traceDir := fs.String("trace", "", "write the space-time diagram of the reliable run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
-	if err := demo.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+	if ok, err := demo.Parse(fs, args); !ok {
+		return err // nil after -h
 	}
 	switch {
 	case cfg.n < 1 || cfg.n > maxMessages:

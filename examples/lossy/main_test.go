@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/transport/trace"
 )
 
@@ -104,38 +104,22 @@ func TestTraceDrawsTheReliableRun(t *testing.T) {
 
 func TestBadFlagsAreExplained(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
-		{"not a number", []string{"-n", "many"}, `invalid value "many" for flag -n`},
-		{"no messages", []string{"-n", "0"}, "-n must be between 1 and"},
-		{"too many", []string{"-n", "20000000"}, "-n must be between 1 and"},
-		{"tiny messages", []string{"-size", "3"}, "-size must be between 9 and 65507"},
-		{"huge messages", []string{"-size", "70000"}, "-size must be between 9 and 65507"},
-		{"negative burst", []string{"-burst", "-1"}, "-burst must not be negative"},
-		{"impossible probability", []string{"-drop", "1.5"}, "Drop"},
-		{"negative delay", []string{"-delay", "-1s"}, "Delay"},
-		{"stray argument", []string{"extra"}, "no arguments"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			err := run(context.Background(), tt.args, &out, &errb)
-			require.ErrorIs(t, err, demo.ErrUsage)
-			assert.Contains(t, errb.String(), tt.want)
-			assert.Contains(t, errb.String(), "Usage of lossy", "the usage follows the message")
-			assert.Empty(t, out.String(), "nothing ran")
-		})
-	}
+	demotest.CheckUsage(t, run, "lossy", []demotest.UsageCase{
+		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
+		{Name: "not a number", Args: []string{"-n", "many"}, Want: `invalid value "many" for flag -n`},
+		{Name: "no messages", Args: []string{"-n", "0"}, Want: "-n must be between 1 and"},
+		{Name: "too many", Args: []string{"-n", "20000000"}, Want: "-n must be between 1 and"},
+		{Name: "tiny messages", Args: []string{"-size", "3"}, Want: "-size must be between 9 and 65507"},
+		{Name: "huge messages", Args: []string{"-size", "70000"}, Want: "-size must be between 9 and 65507"},
+		{Name: "negative burst", Args: []string{"-burst", "-1"}, Want: "-burst must not be negative"},
+		{Name: "impossible probability", Args: []string{"-drop", "1.5"}, Want: "Drop"},
+		{Name: "negative delay", Args: []string{"-delay", "-1s"}, Want: "Delay"},
+		{Name: "stray argument", Args: []string{"extra"}, Want: "no arguments"},
+	})
 }
 
 func TestHelpIsNotAnError(t *testing.T) {
-	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errb))
-	assert.Contains(t, errb.String(), "-burst")
+	demotest.CheckHelp(t, run, "-burst")
 }
 
 func TestInterruptedRunStops(t *testing.T) {

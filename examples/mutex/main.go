@@ -22,7 +22,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -64,11 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.noretry, "noretry", false, "do not retry lost calls, even when the network loses messages")
 	traceDir := fs.String("trace", "", "write the space-time diagram of the smallest N's runs to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
-	if err := demo.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+	if ok, err := demo.Parse(fs, args); !ok {
+		return err // nil after -h
 	}
 	switch {
 	case cfg.k < 1 || cfg.k > 10_000:

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/transport/trace"
 )
 
@@ -147,38 +147,22 @@ func TestTraceDrawsTheSmallestN(t *testing.T) {
 
 func TestBadFlagsAreExplained(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
-		{"one node", []string{"-nodes", "1"}, `"1" is not a number of nodes from 2 to 32`},
-		{"too many nodes", []string{"-nodes", "2,64"}, `"64" is not a number of nodes from 2 to 32`},
-		{"not a list", []string{"-nodes", "2;4"}, `invalid value "2;4" for flag -nodes`},
-		{"no entries", []string{"-k", "0"}, "-k must be between 1 and 10000"},
-		{"negative hold", []string{"-hold", "-1ms"}, "-hold and -think must be between 0 and 1s"},
-		{"long think", []string{"-think", "2s"}, "-hold and -think must be between 0 and 1s"},
-		{"no time", []string{"-timeout", "0"}, "-timeout must be positive"},
-		{"impossible probability", []string{"-drop", "1.5"}, "Drop"},
-		{"stray argument", []string{"extra"}, "no arguments"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			err := run(context.Background(), tt.args, &out, &errb)
-			require.ErrorIs(t, err, demo.ErrUsage)
-			assert.Contains(t, errb.String(), tt.want)
-			assert.Contains(t, errb.String(), "Usage of mutex")
-			assert.Empty(t, out.String(), "nothing ran")
-		})
-	}
+	demotest.CheckUsage(t, run, "mutex", []demotest.UsageCase{
+		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
+		{Name: "one node", Args: []string{"-nodes", "1"}, Want: `"1" is not a number of nodes from 2 to 32`},
+		{Name: "too many nodes", Args: []string{"-nodes", "2,64"}, Want: `"64" is not a number of nodes from 2 to 32`},
+		{Name: "not a list", Args: []string{"-nodes", "2;4"}, Want: `invalid value "2;4" for flag -nodes`},
+		{Name: "no entries", Args: []string{"-k", "0"}, Want: "-k must be between 1 and 10000"},
+		{Name: "negative hold", Args: []string{"-hold", "-1ms"}, Want: "-hold and -think must be between 0 and 1s"},
+		{Name: "long think", Args: []string{"-think", "2s"}, Want: "-hold and -think must be between 0 and 1s"},
+		{Name: "no time", Args: []string{"-timeout", "0"}, Want: "-timeout must be positive"},
+		{Name: "impossible probability", Args: []string{"-drop", "1.5"}, Want: "Drop"},
+		{Name: "stray argument", Args: []string{"extra"}, Want: "no arguments"},
+	})
 }
 
 func TestHelpIsNotAnError(t *testing.T) {
-	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errb))
-	assert.Contains(t, errb.String(), "-nodes")
+	demotest.CheckHelp(t, run, "-nodes")
 }
 
 func TestInterruptedRunStops(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/transport/trace"
 )
 
@@ -142,34 +142,18 @@ func TestFaultsAreCountedAndHealingStillRecovers(t *testing.T) {
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown flag", []string{"-bogus"}, "flag provided but not defined: -bogus"},
-		{"no writes", []string{"-writes", "0"}, "-writes must be at least 1"},
-		{"negative timeout", []string{"-timeout", "-1s"}, "-timeout must not be negative"},
-		{"bad drop", []string{"-drop", "2"}, "drop"},
-		{"not a number", []string{"-seed", "seven"}, `invalid value "seven" for flag -seed`},
-		{"stray argument", []string{"extra"}, "no arguments"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			err := run(context.Background(), tt.args, &out, &errb)
-			require.ErrorIs(t, err, demo.ErrUsage)
-			assert.Contains(t, errb.String(), tt.want)
-			assert.Contains(t, errb.String(), "Usage of partition", "the usage follows the message")
-			assert.Empty(t, out.String())
-		})
-	}
+	demotest.CheckUsage(t, run, "partition", []demotest.UsageCase{
+		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
+		{Name: "no writes", Args: []string{"-writes", "0"}, Want: "-writes must be at least 1"},
+		{Name: "negative timeout", Args: []string{"-timeout", "-1s"}, Want: "-timeout must not be negative"},
+		{Name: "bad drop", Args: []string{"-drop", "2"}, Want: "drop"},
+		{Name: "not a number", Args: []string{"-seed", "seven"}, Want: `invalid value "seven" for flag -seed`},
+		{Name: "stray argument", Args: []string{"extra"}, Want: "no arguments"},
+	})
 }
 
 func TestHelpIsNotAnError(t *testing.T) {
-	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-h"}, &out, &errb))
-	assert.Contains(t, errb.String(), "-sync")
+	demotest.CheckHelp(t, run, "-sync")
 }
 
 func TestTraceDrawsTheRun(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -188,11 +187,8 @@ func runWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	var cfg config
 	coord := fs.String("coordinator", "", "the coordinator's `address`, host:port")
 	faultFlags(fs, &cfg)
-	if err := demo.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+	if ok, err := demo.Parse(fs, args); !ok {
+		return err // nil after -h
 	}
 	if *coord == "" || fs.NArg() > 0 {
 		return demo.Usagef(fs, "-coordinator host:port is required, and there are no arguments")

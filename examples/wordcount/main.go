@@ -66,11 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.check, "check", false, "also run mapreduce.RunSequential and compare the outputs (slow on big inputs)")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the first rpc messages to this `directory`")
 	fs.StringVar(&cfg.outDir, "out", "", "keep the output files in this `directory` (default: a temporary one, removed)")
-	if err := demo.Parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+	if ok, err := demo.Parse(fs, args); !ok {
+		return err // nil after -h
 	}
 	cfg.files = fs.Args()
 	switch {

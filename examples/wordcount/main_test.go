@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/mapreduce"
 	"github.com/distsys-kit/distsys/transport/trace"
 )
@@ -238,41 +239,27 @@ func TestTraceIntoAFileFailsFirst(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"unknown flag", []string{"-nope"}, "flag provided but not defined: -nope"},
-		{"no workers", []string{"-workers", "0"}, "-workers must be between 1 and 64"},
-		{"no reduce tasks", []string{"-reduce", "0"}, "-reduce and -top must be at least 1"},
-		{"no top", []string{"-top", "0"}, "-reduce and -top must be at least 1"},
-		{"unknown mode", []string{"-mode", "threads"}, `-mode must be inprocess or processes, not "threads"`},
-		{"crash too likely", []string{"-crash", "1.5"}, "-crash must be between 0 and 1"},
-		{"negative crash", []string{"-crash", "-0.1"}, "-crash must be between 0 and 1"},
-		{"negative slow", []string{"-slow", "-1s"}, "-slow must not be negative"},
-		{"zero timeout", []string{"-timeout", "0"}, "-timeout must be positive"},
-		{"split not a size", []string{"-split", "4XB"}, `want a size like 4MiB or 512KiB, not "4XB"`},
-		{"split too small", []string{"-split", "10"}, "too small or too big"},
-		{"trace with processes", []string{"-mode", "processes", "-trace", "x"}, "-trace needs -mode inprocess"},
-		{"worker without coordinator", []string{"worker"}, "-coordinator host:port is required"},
-		{"worker with arguments", []string{"worker", "-coordinator", "h:1", "file"}, "-coordinator host:port is required"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, stderr, err := runWC(t, tt.args...)
-			require.ErrorIs(t, err, demo.ErrUsage)
-			assert.Contains(t, stderr, tt.want)
-			assert.Contains(t, stderr, "Usage of wordcount", "the usage follows the message")
-		})
-	}
+	demotest.CheckUsage(t, run, "wordcount", []demotest.UsageCase{
+		{Name: "unknown flag", Args: []string{"-nope"}, Want: "flag provided but not defined: -nope"},
+		{Name: "no workers", Args: []string{"-workers", "0"}, Want: "-workers must be between 1 and 64"},
+		{Name: "no reduce tasks", Args: []string{"-reduce", "0"}, Want: "-reduce and -top must be at least 1"},
+		{Name: "no top", Args: []string{"-top", "0"}, Want: "-reduce and -top must be at least 1"},
+		{Name: "unknown mode", Args: []string{"-mode", "threads"}, Want: `-mode must be inprocess or processes, not "threads"`},
+		{Name: "crash too likely", Args: []string{"-crash", "1.5"}, Want: "-crash must be between 0 and 1"},
+		{Name: "negative crash", Args: []string{"-crash", "-0.1"}, Want: "-crash must be between 0 and 1"},
+		{Name: "negative slow", Args: []string{"-slow", "-1s"}, Want: "-slow must not be negative"},
+		{Name: "zero timeout", Args: []string{"-timeout", "0"}, Want: "-timeout must be positive"},
+		{Name: "split not a size", Args: []string{"-split", "4XB"}, Want: `want a size like 4MiB or 512KiB, not "4XB"`},
+		{Name: "split too small", Args: []string{"-split", "10"}, Want: "too small or too big"},
+		{Name: "trace with processes", Args: []string{"-mode", "processes", "-trace", "x"}, Want: "-trace needs -mode inprocess"},
+		{Name: "worker without coordinator", Args: []string{"worker"}, Want: "-coordinator host:port is required"},
+		{Name: "worker with arguments", Args: []string{"worker", "-coordinator", "h:1", "file"}, Want: "-coordinator host:port is required"},
+	})
 }
 
 func TestHelpIsNotAnError(t *testing.T) {
 	t.Parallel()
-	_, stderr, err := runWC(t, "-h")
-	require.NoError(t, err)
-	assert.Contains(t, stderr, "-crash")
+	demotest.CheckHelp(t, run, "-crash")
 }
 
 func TestBadInputFiles(t *testing.T) {

@@ -22,11 +22,9 @@ const maxTraceEvents = 3000
 // wordcount is the demo: find the files, pack them into inputs, run the
 // job on a cluster, and show what it found and what it took.
 func wordcount(ctx context.Context, cfg config, out io.Writer) error {
-	if cfg.traceDir != "" {
-		// A bad directory is better said now than after the job.
-		if err := os.MkdirAll(cfg.traceDir, 0o755); err != nil {
-			return fmt.Errorf("-trace: %w", err)
-		}
+	tr := demo.NewTracer(cfg.traceDir, "wordcount", trace.WithMaxEvents(maxTraceEvents))
+	if err := tr.Prepare(); err != nil {
+		return err
 	}
 	files, what, err := corpus(ctx, cfg.files)
 	if err != nil {
@@ -56,7 +54,6 @@ func wordcount(ctx context.Context, cfg config, out io.Writer) error {
 		outDir = filepath.Join(scratch, "output")
 	}
 	job := wordCountJob(inputs, cfg.nReduce, int64(cfg.split), outDir)
-	tr := demo.NewTracer(cfg.traceDir, "wordcount", trace.WithMaxEvents(maxTraceEvents))
 	cl, err := newCluster(cfg, tr)
 	if err != nil {
 		return err

@@ -47,16 +47,18 @@ func exitCode(name string, run RunFunc, args []string, stdout, stderr io.Writer)
 }
 
 // Parse parses args with fs, whose output must already be set to the
-// example's stderr. It returns flag.ErrHelp for -h (the usage is printed;
-// the caller returns nil) and ErrUsage for a bad flag (the flag package has
-// printed the error and the usage).
-func Parse(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
+// example's stderr. It reports ok when the example should go on; when not,
+// the example returns err: nil after -h (the usage is printed), ErrUsage
+// after a bad flag (the flag package has printed the error and the usage).
+func Parse(fs *flag.FlagSet, args []string) (ok bool, err error) {
+	err = fs.Parse(args)
 	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return err
+	case err == nil:
+		return true, nil
+	case errors.Is(err, flag.ErrHelp):
+		return false, nil
 	default:
-		return ErrUsage
+		return false, ErrUsage
 	}
 }
 

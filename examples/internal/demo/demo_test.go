@@ -54,19 +54,44 @@ func TestFaultFlags(t *testing.T) {
 	var errb bytes.Buffer
 	fs.SetOutput(&errb)
 	FaultFlags(fs, &f)
-	require.NoError(t, Parse(fs, []string{"-drop", "0.2", "-dup", "0.1", "-delay", "50ms", "-jitter", "5ms", "-reorder", "0.3", "-seed", "7"}))
+	ok, err := Parse(fs, []string{"-drop", "0.2", "-dup", "0.1", "-delay", "50ms", "-jitter", "5ms", "-reorder", "0.3", "-seed", "7"})
+	require.NoError(t, err)
+	require.True(t, ok)
 	assert.Equal(t, transport.Faults{Drop: 0.2, Duplicate: 0.1, Delay: 50 * time.Millisecond, Jitter: 5 * time.Millisecond, Reorder: 0.3, Seed: 7}, f)
 
 	var g transport.Faults
 	fs = flag.NewFlagSet("ex", flag.ContinueOnError)
 	fs.SetOutput(&errb)
 	FaultFlags(fs, &g)
-	require.NoError(t, Parse(fs, nil))
+	ok, err = Parse(fs, nil)
+	require.NoError(t, err)
+	require.True(t, ok)
 	assert.Equal(t, int64(1), g.Seed, "the default seed is 1, never 0")
 
-	assert.ErrorIs(t, Parse(fs, []string{"-drop", "lots"}), ErrUsage)
+	ok, err = Parse(fs, []string{"-drop", "lots"})
+	assert.False(t, ok)
+	assert.ErrorIs(t, err, ErrUsage)
 	assert.Contains(t, errb.String(), `invalid value "lots" for flag -drop`)
-	assert.ErrorIs(t, Parse(fs, []string{"-h"}), flag.ErrHelp)
+	ok, err = Parse(fs, []string{"-h"})
+	assert.False(t, ok, "-h: the example stops")
+	assert.NoError(t, err, "-h is not an error")
+}
+
+func TestTimeoutFlag(t *testing.T) {
+	fs := flag.NewFlagSet("ex", flag.ContinueOnError)
+	var errb bytes.Buffer
+	fs.SetOutput(&errb)
+	var d time.Duration
+	TimeoutFlag(fs, &d)
+	ok, err := Parse(fs, []string{"-timeout", "2s"})
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, 2*time.Second, d)
+
+	f := transport.Faults{Delay: 10 * time.Millisecond, Jitter: 5 * time.Millisecond}
+	assert.Equal(t, 2*time.Second, ReplyTimeout(d, f), "a given timeout stays")
+	assert.Equal(t, 640*time.Millisecond, ReplyTimeout(0, f), "400ms + 16*15ms")
+	assert.Equal(t, 400*time.Millisecond, ReplyTimeout(0, transport.Faults{}))
 }
 
 func TestUsagef(t *testing.T) {
@@ -91,10 +116,27 @@ func TestTracerOffIsANoOp(t *testing.T) {
 	assert.Nil(t, tr.ServerOptions("s"))
 	assert.Nil(t, tr.ClientOptions("c", "s"))
 	assert.Nil(t, tr.NetsimOptions())
+	require.NoError(t, tr.Prepare())
 	tr.Logf("c", "ignored")
 	var out bytes.Buffer
 	require.NoError(t, tr.Write(&out))
 	assert.Empty(t, out.String())
+}
+
+func TestTracerPrepareMakesTheDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	require.NoError(t, NewTracer(dir, "x").Prepare())
+	info, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.True(t, info.IsDir())
+
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	err = NewTracer(file, "x").Prepare()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-trace: mkdir "+file)
+
+	assert.NoError(t, NewTracer("", "off").Prepare(), "off: nothing to make")
 }
 
 func TestTracerRecordsAnRPCRun(t *testing.T) {

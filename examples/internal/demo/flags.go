@@ -2,6 +2,7 @@ package demo
 
 import (
 	"flag"
+	"time"
 
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -25,4 +26,20 @@ func SeedFlag(fs *flag.FlagSet, seed *int64) {
 		*seed = 1
 	}
 	fs.Int64Var(seed, "seed", *seed, "seed of every random choice: the same seed replays the same run")
+}
+
+// TimeoutFlag adds -timeout, how long a client waits for a reply; 0, the
+// default, asks for ReplyTimeout of the faults.
+func TimeoutFlag(fs *flag.FlagSet, d *time.Duration) {
+	fs.DurationVar(d, "timeout", *d, "how long a client waits for a reply (default 400ms, plus 16 times -delay + -jitter)")
+}
+
+// ReplyTimeout returns d, or when d is 0 a timeout that fits a network
+// with faults f: 400ms plus 16 times the longest a message takes
+// (f.Delay + f.Jitter), so that a retry every timeout/16 gets through.
+func ReplyTimeout(d time.Duration, f transport.Faults) time.Duration {
+	if d != 0 {
+		return d
+	}
+	return 400*time.Millisecond + 16*(f.Delay+f.Jitter)
 }

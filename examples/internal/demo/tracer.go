@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/distsys-kit/distsys/rpc"
@@ -86,6 +87,19 @@ func (t *Tracer) NetsimOptions() []netsim.Option {
 		return nil
 	}
 	return []netsim.Option{netsim.WithObserver(tracesim.Observer(t.rec))}
+}
+
+// Prepare makes the directory, so that a bad -trace fails now, not after
+// the whole run. Its error starts with "-trace: ". It does nothing when
+// not tracing.
+func (t *Tracer) Prepare() error {
+	if t.rec == nil {
+		return nil
+	}
+	if err := os.MkdirAll(t.dir, 0o755); err != nil {
+		return fmt.Errorf("-trace: %w", err)
+	}
+	return nil
 }
 
 // Write writes trace.html, trace.shiviz.log and trace.jsonl to the
