@@ -282,14 +282,26 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 		}
 		select {
 		case r := <-p.done:
-			again, err := c.finish(method, &h, r, !severalConns && r.cc == sentOn, reply, replyMD)
-			if again && bounces < maxEpochBounces {
-				bounces++
+			again, err := c.settle(method, &h, r, !severalConns && r.cc == sentOn, &bounces, reply, replyMD)
+			if again {
 				resend = false // the server asked for its epoch: not a loss
 				continue
 			}
 			return err
 		case <-lost:
+			select {
+			case r := <-p.done:
+				// The reply came before the conn ended (a server's last
+				// reply, then its goodbye): both were ready, and select
+				// happened to pick the loss. The reply wins.
+				again, err := c.settle(method, &h, r, !severalConns && r.cc == sentOn, &bounces, reply, replyMD)
+				if again {
+					resend = false
+					continue
+				}
+				return err
+			default:
+			}
 			if retry == nil || c.dial == nil {
 				return &callError{method, cc.err}
 			}
@@ -343,6 +355,17 @@ func (c *Client) send(ctx context.Context, cc *clientConn, msg []byte) error {
 	err = fmt.Errorf("%w: %w", ErrConnLost, err)
 	c.lose(cc, err)
 	return err
+}
+
+// settle is finish, with the bound on how often the server may make one
+// call start over: again is true if the call should be sent again.
+func (c *Client) settle(method string, h *requestHeader, r replyMsg, oneConn bool, bounces *int, reply any, replyMD *Metadata) (again bool, err error) {
+	again, err = c.finish(method, h, r, oneConn, reply, replyMD)
+	if again && *bounces < maxEpochBounces {
+		*bounces++
+		return true, nil
+	}
+	return false, err
 }
 
 // finish turns a reply into the call's result. again is true if the server
