@@ -267,11 +267,14 @@ func (sc *serverConn) refuseCode(h *requestHeader, code, msg string) {
 // transport and h is not nil, an error goes instead. Any other failure means
 // the conn is broken, which readLoop will notice.
 func (sc *serverConn) send(msg []byte, h *requestHeader) {
+	// Counted before the send, so that a client holding the reply sees it
+	// counted; taken back if the send fails.
+	sc.s.stats.sent.Add(int64(len(msg)))
 	err := sc.conn.Send(sc.ctx, msg)
 	if err == nil {
-		sc.s.stats.sent.Add(int64(len(msg)))
 		return
 	}
+	sc.s.stats.sent.Add(-int64(len(msg)))
 	if h != nil && errors.Is(err, transport.ErrMessageTooLarge) {
 		sc.refuse(h, ErrBadReply, err.Error())
 	}
