@@ -302,6 +302,11 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 				return err
 			default:
 			}
+			if c.isClosed() {
+				// Close ended the conn: the caller closed the client,
+				// and the conn's loss is only its consequence.
+				return &callError{method, ErrClosed}
+			}
 			if retry == nil || c.dial == nil {
 				return &callError{method, cc.err}
 			}
