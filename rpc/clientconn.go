@@ -280,46 +280,43 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 			tick = timer.C
 			interval = min(2*interval, retry.MaxInterval)
 		}
+		var r replyMsg
 		select {
-		case r := <-p.done:
-			again, err := c.settle(method, &h, r, !severalConns && r.cc == sentOn, &bounces, reply, replyMD)
-			if again {
-				resend = false // the server asked for its epoch: not a loss
-				continue
-			}
-			return err
+		case r = <-p.done:
 		case <-lost:
 			select {
-			case r := <-p.done:
+			case r = <-p.done:
 				// The reply came before the conn ended (a server's last
 				// reply, then its goodbye): both were ready, and select
 				// happened to pick the loss. The reply wins.
-				again, err := c.settle(method, &h, r, !severalConns && r.cc == sentOn, &bounces, reply, replyMD)
-				if again {
-					resend = false
-					continue
-				}
-				return err
 			default:
+				if c.isClosed() {
+					// Close ended the conn: the caller closed the
+					// client, and the conn's loss is only its consequence.
+					return &callError{method, ErrClosed}
+				}
+				if retry == nil || c.dial == nil {
+					return &callError{method, cc.err}
+				}
+				continue // redial and send again at once
 			}
-			if c.isClosed() {
-				// Close ended the conn: the caller closed the client,
-				// and the conn's loss is only its consequence.
-				return &callError{method, ErrClosed}
-			}
-			if retry == nil || c.dial == nil {
-				return &callError{method, cc.err}
-			}
-			continue // redial and send again at once
 		case <-tick:
 			if retry.MaxAttempts > 0 && attempt >= retry.MaxAttempts {
 				return &callError{method, fmt.Errorf("no reply to %d attempts: %w", attempt, context.DeadlineExceeded)}
 			}
+			continue
 		case <-ctx.Done():
 			return &callError{method, ctx.Err()}
 		case <-c.life.Done():
 			return &callError{method, ErrClosed}
 		}
+		again, err := c.finish(method, &h, r, !severalConns && r.cc == sentOn, reply, replyMD)
+		if again && bounces < maxEpochBounces {
+			bounces++
+			resend = false // the server asked for its epoch: not a loss
+			continue
+		}
+		return err
 	}
 }
 
@@ -360,17 +357,6 @@ func (c *Client) send(ctx context.Context, cc *clientConn, msg []byte) error {
 	err = fmt.Errorf("%w: %w", ErrConnLost, err)
 	c.lose(cc, err)
 	return err
-}
-
-// settle is finish, with the bound on how often the server may make one
-// call start over: again is true if the call should be sent again.
-func (c *Client) settle(method string, h *requestHeader, r replyMsg, oneConn bool, bounces *int, reply any, replyMD *Metadata) (again bool, err error) {
-	again, err = c.finish(method, h, r, oneConn, reply, replyMD)
-	if again && *bounces < maxEpochBounces {
-		*bounces++
-		return true, nil
-	}
-	return false, err
 }
 
 // finish turns a reply into the call's result. again is true if the server
