@@ -15,7 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
-	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/trace"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
-	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/trace"
 )
 
 func main() { demo.Main("chat", run) }

@@ -28,8 +28,8 @@ import (
 	"time"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 func main() { demo.Main("dfs", run) }

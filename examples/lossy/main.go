@@ -26,8 +26,8 @@ import (
 	"io"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 func main() { demo.Main("lossy", run) }

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/reliable"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 // socketBuffer is the kernel buffer asked for on the reliable run's

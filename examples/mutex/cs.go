@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
-	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/trace"
 )
 
 // criticalSection is the resource the nodes take turns on: a counter that

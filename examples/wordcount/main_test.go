@@ -22,7 +22,7 @@ import (
 	"github.com/distsys-kit/distsys/examples/internal/demo"
 	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
 	"github.com/distsys-kit/distsys/mapreduce"
-	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/trace"
 )
 
 func TestMain(m *testing.M) {

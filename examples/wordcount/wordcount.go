@@ -11,7 +11,7 @@ import (
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
 	"github.com/distsys-kit/distsys/mapreduce"
-	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/trace"
 )
 
 // maxTraceEvents bounds the -trace diagram: the job makes thousands of rpc

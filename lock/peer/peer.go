@@ -9,8 +9,8 @@ import (
 	"sync"
 
 	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 // Config describes one peer of a group.

@@ -2,7 +2,6 @@ package netsim
 
 import (
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/distsys-kit/distsys/transport"
@@ -82,11 +81,22 @@ func NewNetwork(seed int64, opts ...Option) *Network {
 // Seed returns the seed the network was made with.
 func (n *Network) Seed() int64 { return n.seed }
 
+// TB is the part of testing.TB that LogSeedOnFailure uses. *testing.T and
+// *testing.B satisfy it; it is an interface of its own, as goleak's
+// TestingT is, so that programs using netsim do not link the testing
+// package.
+type TB interface {
+	Helper()
+	Failed() bool
+	Cleanup(func())
+	Logf(format string, args ...any)
+}
+
 // LogSeedOnFailure arranges for tb to log the network's seed when the test
 // ends, if it failed, so that the failing fault schedule can be replayed:
 // NewNetwork with the same seed, given the same sequence of sends,
 // decides the same faults. Call it once, right after NewNetwork.
-func (n *Network) LogSeedOnFailure(tb testing.TB) {
+func (n *Network) LogSeedOnFailure(tb TB) {
 	tb.Helper()
 	tb.Cleanup(func() {
 		if tb.Failed() {

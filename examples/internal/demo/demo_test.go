@@ -17,9 +17,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/netsim"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -7,15 +7,15 @@ import (
 	"path/filepath"
 
 	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/trace"
+	"github.com/distsys-kit/distsys/trace/tracerpc"
+	"github.com/distsys-kit/distsys/trace/tracesim"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/netsim"
-	"github.com/distsys-kit/distsys/transport/trace"
-	"github.com/distsys-kit/distsys/transport/trace/tracerpc"
-	"github.com/distsys-kit/distsys/transport/trace/tracesim"
 )
 
 // Tracer records a run for the -trace DIR flag, with package
-// transport/trace. A Tracer made with an empty directory records nothing,
+// trace. A Tracer made with an empty directory records nothing,
 // and all its methods are then no-ops, so an example calls them
 // unconditionally.
 type Tracer struct {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"testing"
 )
 
 // The files WriteFiles writes, in the directory it is given.
@@ -59,6 +58,18 @@ func writeFile(path string, write func(io.Writer) error) error {
 // puts its directories. Unset, they go under os.TempDir()/distsys-trace.
 const TraceDirEnv = "DISTSYS_TRACE_DIR"
 
+// TB is the part of testing.TB that WriteOnFailure uses. *testing.T and
+// *testing.B satisfy it; it is an interface of its own, as goleak's
+// TestingT is, so that programs importing trace do not link the testing
+// package.
+type TB interface {
+	Helper()
+	Name() string
+	Failed() bool
+	Cleanup(func())
+	Logf(format string, args ...any)
+}
+
 // WriteOnFailure arranges for the trace to be written when tb's test ends
 // failed: at cleanup, if tb.Failed(), it writes the files of WriteFiles to
 // a directory named after the test and the seed (for example
@@ -66,7 +77,7 @@ const TraceDirEnv = "DISTSYS_TRACE_DIR"
 // A test that passes writes nothing. Call it once per test, after the
 // Recorder is made; seed is the seed of the test's network or faults, so
 // that the directory also says how to replay the run.
-func (r *Recorder) WriteOnFailure(tb testing.TB, seed int64) {
+func (r *Recorder) WriteOnFailure(tb TB, seed int64) {
 	tb.Helper()
 	tb.Cleanup(func() {
 		if !tb.Failed() {

@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/trace"
 )
 
 // lawNodes are the processes the law tests draw clocks over: few, so that

@@ -19,8 +19,8 @@
 package tracesim
 
 import (
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport/netsim"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 // Observer returns a function for netsim.WithObserver that reports every

@@ -5,8 +5,8 @@ import (
 	"net"
 	"testing"
 
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 // benchRoundTrip sends a 100-byte message from a to b and back, b.N times.

@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 // Two nodes exchange messages over traced conns. Every event gets a vector

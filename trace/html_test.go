@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/trace"
 )
 
 // element is an XML element with everything in it, for checking the

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 // runKnownExchange plays this exchange between a, b and c, one step at a

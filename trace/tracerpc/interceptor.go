@@ -6,7 +6,7 @@ import (
 	"reflect"
 
 	"github.com/distsys-kit/distsys/rpc"
-	"github.com/distsys-kit/distsys/transport/trace"
+	"github.com/distsys-kit/distsys/trace"
 )
 
 // MetadataKey is the rpc metadata key under which a call's and a reply's

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
 )
 
 // faultStats adds up what the faults did on every link.

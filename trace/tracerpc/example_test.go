@@ -6,9 +6,9 @@ import (
 	"net"
 
 	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/trace"
+	"github.com/distsys-kit/distsys/trace/tracerpc"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
-	"github.com/distsys-kit/distsys/transport/trace/tracerpc"
 )
 
 // Greeter is a tiny rpc service.

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/trace"
+	"github.com/distsys-kit/distsys/trace/tracerpc"
 	"github.com/distsys-kit/distsys/transport"
-	"github.com/distsys-kit/distsys/transport/trace"
-	"github.com/distsys-kit/distsys/transport/trace/tracerpc"
 )
 
 // Args are two numbers.

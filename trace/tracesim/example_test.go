@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/distsys-kit/distsys/trace"
+	"github.com/distsys-kit/distsys/trace/tracesim"
 	"github.com/distsys-kit/distsys/transport/netsim"
-	"github.com/distsys-kit/distsys/transport/trace"
-	"github.com/distsys-kit/distsys/transport/trace/tracesim"
 )
 
 // A message sent into a partition is lost; the trace says so, and why.

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsys-kit/distsys/trace"
+	"github.com/distsys-kit/distsys/trace/tracesim"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/netsim"
-	"github.com/distsys-kit/distsys/transport/trace"
-	"github.com/distsys-kit/distsys/transport/trace/tracesim"
 )
 
 // simCluster is a traced netsim network of named nodes, fully connected:
