@@ -85,6 +85,12 @@
 //     checksum) makes NewServer fail with ErrCorruptState: a server that
 //     guessed could reuse tokens.
 //
+//   - A server locks its directory (flock(2)) from NewServer to Close, so
+//     a second server started on it by mistake fails with ErrDirLocked
+//     instead of issuing the same tokens. The lock is advisory, and it
+//     exists only where the platform has flock: elsewhere, one server per
+//     directory is the operator's rule to keep.
+//
 // These guarantees assume that fsync does what it says, that nobody edits
 // or restores the directory, and that one server at a time uses it. The
 // clients' estimates of their leases also assume that their clocks do not

@@ -44,6 +44,13 @@ var (
 	// failing its checksum. The server refuses to start rather than risk
 	// issuing a fencing token twice; a person must look at the directory.
 	ErrCorruptState = errors.New("lock: corrupt state file")
+
+	// ErrDirLocked is returned by NewServer when another server, in this
+	// process or another, is using the state directory: two servers on one
+	// directory could issue the same fencing token. The lock is advisory
+	// (flock(2)), and exists only where the platform has flock; see
+	// Config.Dir.
+	ErrDirLocked = errors.New("lock: state directory in use by another server")
 )
 
 // errStale is the server's answer to a request about an acquisition that

@@ -3,6 +3,7 @@ package lock
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -34,7 +35,12 @@ const (
 // restarted server reads them back.
 type Config struct {
 	// Dir is the directory holding the server's state file; it is created
-	// if missing. One server at a time may use it.
+	// if missing. One server at a time may use it: NewServer locks it
+	// until Close, and a second server on it fails with ErrDirLocked. The
+	// lock is flock(2), advisory (it keeps out other lock servers, not
+	// other programs) and released by the kernel if the process dies; on
+	// platforms without flock there is none, and one server per directory
+	// is the operator's rule to keep.
 	Dir string
 	// TTL is the session lease; zero means DefaultTTL.
 	TTL time.Duration
@@ -62,16 +68,18 @@ type Server struct {
 	closing  chan struct{} // closed by Close
 	loopDone chan struct{} // closed when loop returns
 	once     sync.Once
+	dirLock  io.Closer // the lock on Config.Dir, released by Close
 
 	mu      sync.Mutex // protects t, waiters
 	t       *table
 	waiters map[acqKey]chan struct{} // closed when the acquisition is granted or ends
 }
 
-// NewServer starts a lock server on the state in cfg.Dir. It fails with
-// an error matching ErrCorruptState if the state file exists but cannot be
-// trusted, and with other errors if the directory cannot be read or
-// written. A server restarted on the directory of a crashed one grants
+// NewServer starts a lock server on the state in cfg.Dir, which it locks
+// until Close. It fails with an error matching ErrDirLocked if another
+// server holds the directory, with one matching ErrCorruptState if the
+// state file exists but cannot be trusted, and with other errors if the
+// directory cannot be read or written. A server restarted on the directory of a crashed one grants
 // nothing until every lease the old one issued could have expired (the
 // old TTL plus lock-delay); it queues waiters meanwhile.
 func NewServer(cfg Config) (*Server, error) {
@@ -97,15 +105,22 @@ func NewServer(cfg Config) (*Server, error) {
 	dir := cfg.Dir
 	tcfg.Save = func(st durableState) error { return saveState(dir, st) }
 
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
 	prev, err := loadState(dir)
 	if err != nil {
+		unlock.Close()
 		return nil, err
 	}
 	t, err := newTable(tcfg, prev, time.Now())
 	if err != nil {
+		unlock.Close()
 		return nil, err
 	}
 	s := &Server{
+		dirLock:  unlock,
 		rpc:      rpc.NewServer(cfg.RPCOptions...),
 		kick:     make(chan struct{}, 1),
 		closing:  make(chan struct{}),
@@ -114,6 +129,7 @@ func NewServer(cfg Config) (*Server, error) {
 		waiters:  make(map[acqKey]chan struct{}),
 	}
 	if err := s.rpc.RegisterName(serviceName, &service{s}); err != nil {
+		unlock.Close()
 		return nil, err // a bug in this package
 	}
 	go s.loop() // exits when s.closing is closed
@@ -146,12 +162,14 @@ func (s *Server) Locks() []LockInfo {
 // waits for its goroutines. Calls in progress fail; clients see their
 // sessions expire. Close writes nothing: the state on disk is always
 // current, so a Close and a crash leave the same directory behind, and a
-// new server may be started on it. Close is idempotent.
+// new server may be started on it: Close releases the directory's lock.
+// Close is idempotent.
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		close(s.closing)
 		_ = s.rpc.Close()
 		<-s.loopDone
+		_ = s.dirLock.Close() // after the last write of the state file
 	})
 	return nil
 }

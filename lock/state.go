@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/distsys-kit/distsys/internal/vfs"
 )
 
 // durableState is all the server keeps on disk. Holders, waiters and
@@ -74,6 +77,26 @@ func unmarshalState(b []byte) (durableState, error) {
 			st.Epoch, st.TokenLimit, st.Horizon)
 	}
 	return st, nil
+}
+
+// lockDir creates dir if needed and takes its lock, so that no other
+// server uses it until the returned Closer is closed. The lock is
+// flock(2) where the platform has it (see package internal/vfs): advisory,
+// so it keeps out other lock servers, not other programs, and released by
+// the kernel when the process dies, however it dies. Elsewhere there is no
+// lock, and keeping to one server per directory is the operator's job.
+func lockDir(dir string) (io.Closer, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lock: state directory: %w", err)
+	}
+	l, err := vfs.OS{}.Lock(dir)
+	switch {
+	case errors.Is(err, vfs.ErrLocked):
+		return nil, fmt.Errorf("%w: %s", ErrDirLocked, dir)
+	case err != nil:
+		return nil, fmt.Errorf("lock: state directory: %w", err)
+	}
+	return l, nil
 }
 
 // loadState reads the state file in dir, creating dir if needed. A missing
