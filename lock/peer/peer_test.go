@@ -221,3 +221,72 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	_, err = peer.New(peer.Config{ID: "a", Peers: map[string]string{"a": "a"}}, l)
 	require.ErrorContains(t, err, "lists itself")
 }
+
+func TestTwoPeersTakeTurns(t *testing.T) {
+	// With two peers, each entry needs exactly one permission: the other
+	// peer's. So every reply given from inside a critical section lets
+	// the other peer in at the same time.
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		net := netsim.NewNetwork(2)
+		defer net.Close()
+		net.LogSeedOnFailure(t)
+		peers, closeAll := newGroup(t, net, 2)
+		defer closeAll()
+
+		var inside atomic.Int32
+		var wg sync.WaitGroup
+		for _, p := range peers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 20 {
+					if err := p.Lock(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+					if k := inside.Add(1); k != 1 {
+						t.Errorf("%d peers in the critical section", k)
+					}
+					time.Sleep(10 * time.Millisecond) // far longer than a message takes
+					inside.Add(-1)
+					if err := p.Unlock(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		entries, messages := totalMessages(peers)
+		assert.Equal(t, uint64(40), entries)
+		assert.Equal(t, 2*entries, messages)
+	})
+}
+
+func TestRequestWhileTheOnlyOtherPeerHoldsWaitsForItsUnlock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		net := netsim.NewNetwork(1)
+		defer net.Close()
+		peers, closeAll := newGroup(t, net, 2)
+		defer closeAll()
+		holder, asker := peers[0], peers[1]
+		require.NoError(t, holder.Lock(ctx))
+
+		entered := make(chan error, 1)
+		go func() { entered <- asker.Lock(ctx) }()
+		time.Sleep(time.Minute) // the request arrived long ago
+		select {
+		case err := <-entered:
+			t.Fatalf("%s entered while %s held the lock (err %v)", asker.ID(), holder.ID(), err)
+		default:
+		}
+		assert.Zero(t, holder.Stats().Replies, "the holder replied from inside its critical section")
+
+		require.NoError(t, holder.Unlock(ctx))
+		require.NoError(t, <-entered)
+		assert.Equal(t, peer.Stats{Replies: 1, Deferred: 1, Entries: 1, Requests: 1}, holder.Stats())
+		require.NoError(t, asker.Unlock(ctx))
+	})
+}
