@@ -159,10 +159,22 @@ func (memAddr) String() string  { return "lock" }
 
 // cutCaller wraps a Caller with a switch that cuts the client off the
 // network: while cut, every call is lost, and returns when its ctx ends.
+// It also notes when the last renewal got through.
 type cutCaller struct {
 	next lock.Caller
-	mu   sync.Mutex
-	cut  bool
+
+	mu          sync.Mutex // protects cut, lastRenewal
+	cut         bool
+	lastRenewal time.Time // when the newest successful KeepAlive returned
+}
+
+// renewedAt returns when the client's newest renewal reached the server
+// and came back. (In a synctest bubble over net.Pipe, both happen at the
+// same virtual instant.)
+func (c *cutCaller) renewedAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastRenewal
 }
 
 func (c *cutCaller) setCut(cut bool) {
@@ -179,7 +191,13 @@ func (c *cutCaller) Call(ctx context.Context, method string, args, reply any) er
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	return c.next.Call(ctx, method, args, reply)
+	err := c.next.Call(ctx, method, args, reply)
+	if err == nil && method == "Lock.KeepAlive" {
+		c.mu.Lock()
+		c.lastRenewal = time.Now()
+		c.mu.Unlock()
+	}
+	return err
 }
 
 // skewedClock is off by offset and runs at rate times the speed of real

@@ -146,6 +146,33 @@ func TestCutOffHolderLosesLeaseAndLockWaitsOutLockDelay(t *testing.T) {
 	})
 }
 
+func TestHolderRenewedThenSilentLosesTheLockOneTTLAfterItsLastRenewal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		f := newFixture(t, testConfig())
+		defer f.close()
+		cut := &cutCaller{next: f.rpcClient(ctx)}
+		a := lock.NewClient(cut)
+		defer a.Close()
+		b, closeB := f.client(ctx)
+		defer closeB()
+
+		la, err := a.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		time.Sleep(3 * ttl) // a renews its session, several times
+		lastRenewal := cut.renewedAt()
+		require.WithinDuration(t, time.Now(), lastRenewal, ttl/3, "a renews three times per TTL")
+		require.Equal(t, lastRenewal.Add(ttl), la.Expiry(), "a's own estimate counts from its last renewal")
+		cut.setCut(true) // then goes silent
+
+		_, err = b.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, lastRenewal.Add(ttl+lockDelay), time.Now(),
+			"b is granted exactly TTL + lock-delay after a's last renewal reached the server")
+		cut.setCut(false)
+	})
+}
+
 func TestWaiterWhoseSessionDiesStopsWaiting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()

@@ -238,6 +238,34 @@ func TestExpiredHolderLosesLockAfterLockDelay(t *testing.T) {
 	assert.Equal(t, b.ID, s)
 }
 
+func TestRenewedSessionExpiresOneTTLAfterItsLastRenewal(t *testing.T) {
+	// A renewal moves the expiry to TTL after it, not further: a session
+	// renewed for a while and then silent ends one TTL after the last
+	// renewal, and its lock passes on a lock-delay later.
+	h := newHarness(t, durableState{}, 100)
+	a, b := h.open("a"), h.open("b")
+	h.lock(a, "x", 1)
+	h.wait(b, "x", 1)
+	for range 5 {
+		h.advance(testTTL / 3)
+		h.renew(a, 2, 1)
+		h.renew(b, 2, 1)
+	}
+	lastRenewal := h.now
+	h.advance(testTTL / 2)
+	h.renew(b, 2, 1) // b keeps renewing; a has gone silent
+
+	assert.Empty(t, h.advance(lastRenewal.Add(testTTL-time.Millisecond).Sub(h.now)))
+	s, _ := h.holder("x")
+	require.Equal(t, a.ID, s, "a's session lives until one TTL after its last renewal")
+	assert.Equal(t, []acqKey{{a.ID, 1}}, h.advance(time.Millisecond), "a's session expired at lastRenewal+TTL")
+
+	assert.Empty(t, h.advance(testLockDelay-time.Millisecond))
+	assert.Equal(t, []acqKey{{b.ID, 1}}, h.advance(time.Millisecond), "b granted at lastRenewal+TTL+lock-delay")
+	s, _ = h.holder("x")
+	assert.Equal(t, b.ID, s)
+}
+
 func TestCleanReleaseAndCloseHaveNoLockDelay(t *testing.T) {
 	h := newHarness(t, durableState{}, 100)
 	a, b, c := h.open("a"), h.open("b"), h.open("c")
