@@ -84,7 +84,6 @@
 //   - A state file that exists but is damaged (truncated, wrong format, bad
 //     checksum) makes NewServer fail with ErrCorruptState: a server that
 //     guessed could reuse tokens.
-//
 //   - A server locks its directory (flock(2)) from NewServer to Close, so
 //     a second server started on it by mistake fails with ErrDirLocked
 //     instead of issuing the same tokens. The lock is advisory, and it
