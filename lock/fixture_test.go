@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsys-kit/distsys/internal/vfs"
 	"github.com/distsys-kit/distsys/lock"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
@@ -20,9 +21,10 @@ import (
 // Clients dial it through rpc.Dial, so they reconnect after a restart. It
 // works inside a synctest bubble.
 type fixture struct {
-	tb  testing.TB
-	cfg lock.Config
-	wg  sync.WaitGroup // Serve goroutines
+	tb   testing.TB
+	cfg  lock.Config
+	fsys vfs.FS         // where the server keeps its state
+	wg   sync.WaitGroup // Serve goroutines
 
 	mu  sync.Mutex // protects srv, l
 	srv *lock.Server
@@ -34,14 +36,25 @@ func newFixture(tb testing.TB, cfg lock.Config) *fixture {
 	if cfg.Dir == "" {
 		cfg.Dir = tb.TempDir()
 	}
-	f := &fixture{tb: tb, cfg: cfg}
+	f := &fixture{tb: tb, cfg: cfg, fsys: vfs.OS{}}
 	require.NoError(tb, f.start())
 	return f
 }
 
+// newMemFixture is newFixture with the server's directory on an in-memory
+// file system, which powerCut can crash.
+func newMemFixture(tb testing.TB, cfg lock.Config) (*fixture, *vfs.Mem) {
+	tb.Helper()
+	m := vfs.NewMem()
+	cfg.Dir = "/var/lib/lock"
+	f := &fixture{tb: tb, cfg: cfg, fsys: m}
+	require.NoError(tb, f.start())
+	return f, m
+}
+
 // start starts a server on the fixture's directory.
 func (f *fixture) start() error {
-	srv, err := lock.NewServer(f.cfg)
+	srv, err := lock.NewServerFS(f.cfg, f.fsys)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distsys-kit/distsys/internal/vfs"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -82,7 +83,11 @@ type Server struct {
 // directory cannot be read or written. A server restarted on the directory of a crashed one grants
 // nothing until every lease the old one issued could have expired (the
 // old TTL plus lock-delay); it queues waiters meanwhile.
-func NewServer(cfg Config) (*Server, error) {
+func NewServer(cfg Config) (*Server, error) { return newServer(cfg, vfs.OS{}) }
+
+// newServer is NewServer on the file system fsys: tests give it one that
+// records the order of writes and can crash.
+func newServer(cfg Config, fsys vfs.FS) (*Server, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("lock: Config.Dir is required")
 	}
@@ -103,13 +108,13 @@ func NewServer(cfg Config) (*Server, error) {
 		tcfg.TokenBlock = DefaultTokenBlock
 	}
 	dir := cfg.Dir
-	tcfg.Save = func(st durableState) error { return saveState(dir, st) }
+	tcfg.Save = func(st durableState) error { return saveState(fsys, dir, st) }
 
-	unlock, err := lockDir(dir)
+	unlock, err := lockDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	prev, err := loadState(dir)
+	prev, err := loadState(fsys, dir)
 	if err != nil {
 		unlock.Close()
 		return nil, err

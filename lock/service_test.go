@@ -330,6 +330,44 @@ func TestRestartKeepsTokensGrowingAndOldLeasesUnbroken(t *testing.T) {
 	})
 }
 
+func TestPowerCutNeverReusesATokenNorBreaksALease(t *testing.T) {
+	// The server's directory is on a file system that loses, in a power
+	// cut, whatever was not synced: the token high-water mark and the
+	// horizon must have been.
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		cfg := testConfig()
+		cfg.TokenBlock = 3 // several saves
+		f, disk := newMemFixture(t, cfg)
+		defer f.close()
+		cut := &cutCaller{next: f.rpcClient(ctx)}
+		a := lock.NewClient(cut)
+		defer a.Close()
+		b, closeB := f.client(ctx)
+		defer closeB()
+
+		ma := a.Mutex("x")
+		for range 7 { // tokens 1 to 7: three blocks reserved
+			_, err := ma.Lock(ctx)
+			require.NoError(t, err)
+			require.NoError(t, ma.Unlock(ctx))
+		}
+		last, err := ma.Lock(ctx)
+		require.NoError(t, err)
+		cut.setCut(true) // a cannot hear of the restart: it believes in its lease
+		f.crash()
+		disk.Crash() // the power goes
+		require.NoError(t, f.start())
+
+		lb, err := b.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		assert.Greater(t, lb.Token(), last.Token(), "a token issued before the power cut is issued again")
+		assert.False(t, time.Now().Before(last.Expiry()), "b was granted at %v, while a believed in its lease until %v",
+			time.Now(), last.Expiry())
+		cut.setCut(false)
+	})
+}
+
 func TestNewServerRefusesDamagedState(t *testing.T) {
 	dir := t.TempDir()
 	srv, err := lock.NewServer(lock.Config{Dir: dir})

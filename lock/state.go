@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -79,17 +78,23 @@ func unmarshalState(b []byte) (durableState, error) {
 	return st, nil
 }
 
+// The state file goes through a vfs.FS, the file-system seam: the real
+// file system in a running server, and in tests an in-memory one that
+// records the order of writes, syncs and renames and can lose what was not
+// synced, as a power cut would.
+
 // lockDir creates dir if needed and takes its lock, so that no other
-// server uses it until the returned Closer is closed. The lock is
-// flock(2) where the platform has it (see package internal/vfs): advisory,
-// so it keeps out other lock servers, not other programs, and released by
-// the kernel when the process dies, however it dies. Elsewhere there is no
-// lock, and keeping to one server per directory is the operator's job.
-func lockDir(dir string) (io.Closer, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// server uses it until the returned Closer is closed. On the real file
+// system the lock is flock(2) where the platform has it (see package
+// internal/vfs): advisory, so it keeps out other lock servers, not other
+// programs, and released by the kernel when the process dies, however it
+// dies. Elsewhere there is no lock, and keeping to one server per
+// directory is the operator's job.
+func lockDir(fsys vfs.FS, dir string) (io.Closer, error) {
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("lock: state directory: %w", err)
 	}
-	l, err := vfs.OS{}.Lock(dir)
+	l, err := fsys.Lock(dir)
 	switch {
 	case errors.Is(err, vfs.ErrLocked):
 		return nil, fmt.Errorf("%w: %s", ErrDirLocked, dir)
@@ -99,15 +104,12 @@ func lockDir(dir string) (io.Closer, error) {
 	return l, nil
 }
 
-// loadState reads the state file in dir, creating dir if needed. A missing
-// file is a new directory: the zero state. A file that cannot be trusted
-// is an error matching ErrCorruptState.
-func loadState(dir string) (durableState, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return durableState{}, fmt.Errorf("lock: state directory: %w", err)
-	}
+// loadState reads the state file in dir. A missing file is a new
+// directory: the zero state. A file that cannot be trusted is an error
+// matching ErrCorruptState.
+func loadState(fsys vfs.FS, dir string) (durableState, error) {
 	path := filepath.Join(dir, StateFileName)
-	b, err := os.ReadFile(path)
+	b, err := fsys.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return durableState{}, nil
 	}
@@ -121,42 +123,16 @@ func loadState(dir string) (durableState, error) {
 	return st, nil
 }
 
-// saveState replaces the state file in dir with st durably: it writes a
-// temporary file, flushes it to disk, renames it over the old one and
-// flushes the directory, so that after a crash the file holds either the
-// old state or st.
-func saveState(dir string, st durableState) error {
-	path := filepath.Join(dir, StateFileName)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(st.marshal())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir flushes dir's entries, so that a rename in it survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+// saveState replaces the state file in dir with st durably, so that after
+// a crash at any moment the file holds either the old state or st, and
+// once saveState returns, st:
+//
+//	write lock.state.tmp → fsync it → rename it over lock.state → fsync dir
+//
+// Without the first fsync, a crash could leave the new name on an empty or
+// partial file (ErrCorruptState at the next start); writing lock.state in
+// place could tear it; without the directory's fsync, the rename could be
+// undone, and a restarted server would start below tokens it had issued.
+func saveState(fsys vfs.FS, dir string, st durableState) error {
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, StateFileName), st.marshal(), 0o644)
 }
