@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
 )
 
 // ErrCrashed is returned by RunWorker when its fault hook crashed it (see
@@ -138,7 +140,7 @@ func (w *worker) runReduce(ctx, actx context.Context, env taskEnv, reply *taskRe
 			return w.report(ctx, &doneArgs{Task: ref, FetchFailed: true, FailedMap: m, FailedOutput: mo, Unreachable: unreachable})
 		}
 		shuffled += seg.Length
-		in = append(in, segmentFile{Path: path, Seg: segment{Length: seg.Length, CRC: seg.CRC}})
+		in = append(in, segmentFile{Path: path, Seg: extsort.Segment{Length: seg.Length, CRC: seg.CRC}})
 	}
 
 	final := OutputFile(w.job.OutputDir, ref.Index)

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/distsys-kit/distsys/transport/netsim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
+	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
 // MIT's lab checks, done properly: in virtual time, on a simulated
@@ -252,7 +254,7 @@ func TestJobLargerThanMemoryCompletes(t *testing.T) {
 		require.Equal(t, want, readOutputs(t, res.Outputs))
 		spills := res.Counters[CounterSpills]
 		t.Logf("%d map tasks spilled %d runs", res.Counters[CounterMapTasks], spills)
-		assert.Greater(t, spills, res.Counters[CounterMapTasks]*mergeFactor, "more runs per task than one merge takes")
+		assert.Greater(t, spills, res.Counters[CounterMapTasks]*extsort.MergeFactor, "more runs per task than one merge takes")
 	})
 }
 

@@ -27,7 +27,9 @@
 // and at the end merges its runs into one file with a segment per reduce
 // task; a reduce task merges the segments of every map task and streams
 // each key's values to Reduce from disk. Intermediate data is a compact
-// binary encoding with a checksum per segment, not JSON.
+// binary encoding with a checksum per segment, not JSON. (This external
+// sort is in mapreduce/internal/extsort; this package is the job, the
+// scheduler, the coordinator and the workers.)
 //
 // # Three ways to run a job, one code path
 //

@@ -3,6 +3,8 @@ package mapreduce
 import (
 	"errors"
 	"fmt"
+
+	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
 )
 
 var (
@@ -38,7 +40,7 @@ var (
 
 	// errCorrupt is returned by the readers of intermediate files whose
 	// bytes do not decode, or whose checksum does not match.
-	errCorrupt = errors.New("mapreduce: corrupt intermediate data")
+	errCorrupt = extsort.ErrCorrupt
 
 	// errCoordinatorGone stops a worker whose coordinator shut down in an
 	// orderly way; RunWorker then returns nil (see heartbeat.go).

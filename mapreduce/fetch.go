@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
 	"github.com/distsys-kit/distsys/rpc"
 )
 
@@ -45,7 +46,7 @@ func (s *workerRPC) Fetch(args *fetchArgs, reply *fetchReply) error {
 // fetch copies segment seg of map output mo, from the worker that has it,
 // to the local file path, and checks its CRC. Each chunk fetched is
 // progress.
-func (w *worker) fetch(ctx context.Context, mo mapOutput, seg segment, path string, progress *progressMeter) error {
+func (w *worker) fetch(ctx context.Context, mo mapOutput, seg extsort.Segment, path string, progress *progressMeter) error {
 	peer, err := w.peer(ctx, mo.Addr)
 	if err != nil {
 		return fmt.Errorf("%w %s: %w", errPeer, mo.Addr, err)
@@ -73,7 +74,7 @@ func (w *worker) fetch(ctx context.Context, mo mapOutput, seg segment, path stri
 		}
 		sum = crc32.Update(sum, table, reply.Data)
 		pos += int64(len(reply.Data))
-		progress.step()
+		progress.Step()
 	}
 	if sum != seg.CRC {
 		return fmt.Errorf("%w: fetched segment fails its checksum", errCorrupt)
@@ -90,7 +91,7 @@ var errPeer = errors.New("mapreduce: fetch from")
 // reached. A single dropped connection is not a lost worker; two in a row
 // are. A call that waited the whole timeout without an answer is not
 // retried: the coordinator, too, gives up on a worker silent that long.
-func (w *worker) fetchConfirmed(ctx context.Context, mo mapOutput, seg segment, path string, progress *progressMeter) error {
+func (w *worker) fetchConfirmed(ctx context.Context, mo mapOutput, seg extsort.Segment, path string, progress *progressMeter) error {
 	err := w.fetch(ctx, mo, seg, path, progress)
 	if err == nil || !peerUnreachable(err) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 		return err

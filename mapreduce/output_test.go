@@ -99,7 +99,7 @@ func TestPartFilesAppearOnlyWhole(t *testing.T) {
 			for path, contents := range w.seen {
 				final, err := os.ReadFile(path)
 				require.NoError(t, err)
-				require.Greater(t, len(final), writeBufferSize, "the output is written in several writes")
+				require.Greater(t, len(final), outputBufferSize, "the output is written in several writes")
 				for i, c := range contents {
 					if c != string(final) {
 						t.Errorf("%s, look %d of %d: %d bytes seen, but the file has %d",

@@ -1,6 +1,10 @@
 package mapreduce
 
-import "time"
+import (
+	"time"
+
+	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
+)
 
 // The scheduler is the coordinator's brain, as a plain struct: no
 // goroutines, no I/O, no clock. Every method takes the current time, so a
@@ -115,7 +119,7 @@ type workerInfo struct {
 type mapOutput struct {
 	Addr string
 	Path string
-	Segs []segment
+	Segs []extsort.Segment
 }
 
 func newScheduler(cfg schedConfig) *scheduler {

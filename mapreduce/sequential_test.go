@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
 )
 
 func TestRunSequentialWordCount(t *testing.T) {
@@ -95,7 +97,7 @@ func runLocal(tb testing.TB, job Job, memLimit int) []string {
 	require.NoError(tb, err)
 	scratch := tb.TempDir()
 	env := taskEnv{job: &job, scratch: scratch, memLimit: memLimit}
-	var outs []runFile
+	var outs []extsort.RunFile
 	for i, s := range splits {
 		rf, _, err := runMapTask(env, s, filepath.Join(scratch, fmt.Sprintf("map-%d", i)))
 		require.NoError(tb, err)

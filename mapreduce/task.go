@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+
+	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
 )
 
 // TaskKind says whether a task is a map or a reduce task.
@@ -41,8 +43,10 @@ type progressMeter struct {
 	wanted atomic.Bool  // a heartbeat asked for one
 }
 
-// step gives a sign of life if one was asked for.
-func (m *progressMeter) step() {
+var _ extsort.Progress = (*progressMeter)(nil)
+
+// Step gives a sign of life if one was asked for.
+func (m *progressMeter) Step() {
 	if m != nil && m.wanted.Load() {
 		m.wanted.Store(false)
 		m.n.Add(1)
@@ -58,7 +62,6 @@ func (m *progressMeter) read() int64 {
 // taskCounters counts what one task attempt did. The built-in counters are
 // plain fields, since Emit, which bumps them, is the hottest path of a job.
 type taskCounters struct {
-	progress         *progressMeter // shows the attempt advancing; may be nil
 	user             Counters
 	mapInRecords     int64
 	mapInBytes       int64
@@ -110,13 +113,23 @@ func (c *taskCounters) result() Counters {
 	return out
 }
 
-// combine calls the user's Combine on n values, counting them, and turns a
-// panic into an error.
-func (c *taskCounters) combine(fn CombineFunc, key string, values iter.Seq[string], n uint64) (v string, err error) {
-	err = protect("Combine", func() { v = fn(key, values) })
-	c.combineIn += int64(n)
-	c.combineOut++
-	return v, err
+// addSort adds what an external sort did (spills, Combine calls).
+func (c *taskCounters) addSort(st extsort.Stats) {
+	c.spills += st.Spills
+	c.combineIn += st.CombineIn
+	c.combineOut += st.CombineOut
+}
+
+// combiner returns the job's Combine as the external sort calls it: a
+// panic comes back as an error. It returns nil for a nil fn.
+func combiner(fn CombineFunc) extsort.Combiner {
+	if fn == nil {
+		return nil
+	}
+	return func(key string, values iter.Seq[string]) (v string, err error) {
+		err = protect("Combine", func() { v = fn(key, values) })
+		return v, err
+	}
 }
 
 // abortPanic is what an Emitter panics with to stop a user function early:

@@ -1,5 +1,7 @@
 package mapreduce
 
+import "github.com/distsys-kit/distsys/mapreduce/internal/extsort"
+
 // The messages between workers and the coordinator, and between workers.
 // They are plain structs with exported fields (the rpc package refuses
 // anything else, rather than send it half). The conversation:
@@ -92,7 +94,7 @@ type empty struct{}
 // Max bytes from offset Pos within the segment.
 type fetchArgs struct {
 	Path string
-	Seg  segment
+	Seg  extsort.Segment
 	Pos  int64
 	Max  int
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -32,7 +33,7 @@ func RunWorker(ctx context.Context, addr string, jobs []Job, opts ...Option) err
 	o := newOptions(opts)
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	w := &worker{o: o, jobs: jobs, coordAddr: addr, stop: stop, served: map[string]runFile{}, peers: map[string]*rpc.Client{}}
+	w := &worker{o: o, jobs: jobs, coordAddr: addr, stop: stop, served: map[string]extsort.RunFile{}, peers: map[string]*rpc.Client{}}
 	err := w.run(ctx)
 	if errors.Is(err, errCoordinatorGone) {
 		o.logger.Info("the coordinator shut down: exiting", "role", "worker", "addr", w.addr)
@@ -65,7 +66,7 @@ type worker struct {
 	id          int
 	lastContact time.Time
 	running     *running
-	served      map[string]runFile // map outputs this worker serves, by path
+	served      map[string]extsort.RunFile // map outputs this worker serves, by path
 	peers       map[string]*rpc.Client
 }
 

@@ -1,4 +1,4 @@
-package mapreduce
+package extsort
 
 import (
 	"container/heap"
@@ -7,19 +7,19 @@ import (
 	"os"
 )
 
-// mergeFactor is the most runs merged at once. Each open run holds a
+// MergeFactor is the most runs merged at once. Each open run holds a
 // readBufferSize buffer, so a merge holds at most 64 × 32 KiB = 2 MiB of
 // buffers; more runs than that are first merged in passes (see
-// mergePasses), like an external sort.
-const mergeFactor = 64
+// MergePasses), like an external sort.
+const MergeFactor = 64
 
-// A runFile is a run file on disk and its segments, one per partition.
-type runFile struct {
+// A RunFile is a run file on disk and its segments, one per partition.
+type RunFile struct {
 	Path string
-	Segs []segment
+	Segs []Segment
 }
 
-// mergeRuns merges sorted runs: it calls each once per distinct key, in key
+// Merge merges sorted runs: it calls each once per distinct key, in key
 // order, with the number of values and an iterator over them. The values of
 // one key come run by run, in the order of runs, so the merge is stable: if
 // the runs are in input order, so are the values. each must not keep the
@@ -28,10 +28,10 @@ type runFile struct {
 // Every key and value read is a step of progress (which may be nil): a long
 // merge, or a Reduce going through a key with millions of values, is
 // progress, not a stall.
-func mergeRuns(runs []*runReader, progress *progressMeter, each func(key string, n uint64, values iter.Seq[string]) error) error {
+func Merge(runs []*Reader, progress Progress, each func(key string, n uint64, values iter.Seq[string]) error) error {
 	h := make(cursorHeap, 0, len(runs))
 	for i, r := range runs {
-		if r.nextGroup() {
+		if r.NextGroup() {
 			h = append(h, &cursor{r: r, order: i})
 		} else if r.err != nil {
 			return r.err
@@ -42,8 +42,8 @@ func mergeRuns(runs []*runReader, progress *progressMeter, each func(key string,
 	var same []*cursor // the runs whose current group has the smallest key
 	values := func(yield func(string) bool) {
 		for _, c := range same {
-			for v, ok := c.r.nextValue(); ok; v, ok = c.r.nextValue() {
-				progress.step()
+			for v, ok := c.r.NextValue(); ok; v, ok = c.r.NextValue() {
+				step(progress)
 				if !yield(v) {
 					return
 				}
@@ -51,7 +51,7 @@ func mergeRuns(runs []*runReader, progress *progressMeter, each func(key string,
 		}
 	}
 	for len(h) > 0 {
-		progress.step()
+		step(progress)
 		same = same[:0]
 		key := h[0].r.key
 		var n uint64
@@ -64,7 +64,7 @@ func mergeRuns(runs []*runReader, progress *progressMeter, each func(key string,
 			return err
 		}
 		for _, c := range same {
-			if c.r.nextGroup() {
+			if c.r.NextGroup() {
 				heap.Push(&h, c)
 			} else if c.r.err != nil {
 				return c.r.err
@@ -76,7 +76,7 @@ func mergeRuns(runs []*runReader, progress *progressMeter, each func(key string,
 
 // A cursor is a run in a merge; order breaks ties between equal keys.
 type cursor struct {
-	r     *runReader
+	r     *Reader
 	order int
 }
 
@@ -99,11 +99,12 @@ func (h *cursorHeap) Pop() any {
 	return c
 }
 
-// mergeFiles merges the run files in into one run file at path, partition
-// by partition, applying combine (if not nil) to each key's values. It
+// MergeFiles merges the run files in into one run file at path, partition
+// by partition, applying combine (if not nil) to each key's values and
+// counting its calls in st. It
 // writes to a temporary name and renames, so path is complete or absent.
 // Every file in has nPart segments.
-func mergeFiles(in []runFile, nPart int, path string, combine CombineFunc, c *taskCounters) (runFile, error) {
+func MergeFiles(in []RunFile, nPart int, path string, combine Combiner, st *Stats, progress Progress) (RunFile, error) {
 	files := make([]*os.File, len(in))
 	defer func() {
 		for _, f := range files {
@@ -115,67 +116,67 @@ func mergeFiles(in []runFile, nPart int, path string, combine CombineFunc, c *ta
 	for i, rf := range in {
 		f, err := os.Open(rf.Path)
 		if err != nil {
-			return runFile{}, fmt.Errorf("mapreduce: merge: %w", err)
+			return RunFile{}, fmt.Errorf("mapreduce: merge: %w", err)
 		}
 		files[i] = f
 	}
 	out, err := os.Create(path + ".tmp")
 	if err != nil {
-		return runFile{}, fmt.Errorf("mapreduce: merge: %w", err)
+		return RunFile{}, fmt.Errorf("mapreduce: merge: %w", err)
 	}
 	defer os.Remove(path + ".tmp") // fails harmlessly after the rename
-	w := newRunWriter(out)
-	runs := make([]*runReader, len(in))
+	w := NewWriter(out)
+	runs := make([]*Reader, len(in))
 	for p := range nPart {
 		for i, rf := range in {
-			runs[i] = newRunReader(files[i], rf.Segs[p])
+			runs[i] = NewReader(files[i], rf.Segs[p])
 		}
-		err := mergeRuns(runs, c.progress, func(key string, n uint64, values iter.Seq[string]) error {
+		err := Merge(runs, progress, func(key string, n uint64, values iter.Seq[string]) error {
 			if combine == nil {
-				w.header(key, int(n))
+				w.Header(key, int(n))
 				for v := range values {
-					w.value(v)
+					w.Value(v)
 				}
 				return nil
 			}
-			v, err := c.combine(combine, key, values, n)
+			v, err := st.combine(combine, key, values, n)
 			if err != nil {
 				return err
 			}
-			w.header(key, 1)
-			w.value(v)
+			w.Header(key, 1)
+			w.Value(v)
 			return nil
 		})
 		if err != nil {
 			out.Close()
-			return runFile{}, err
+			return RunFile{}, err
 		}
-		w.endSegment()
+		w.EndSegment()
 	}
-	segs, err := w.finish()
+	segs, err := w.Finish()
 	if cerr := out.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("mapreduce: merge: %w", cerr)
 	}
 	if err != nil {
-		return runFile{}, err
+		return RunFile{}, err
 	}
 	if err := os.Rename(path+".tmp", path); err != nil {
-		return runFile{}, fmt.Errorf("mapreduce: merge: %w", err)
+		return RunFile{}, fmt.Errorf("mapreduce: merge: %w", err)
 	}
-	return runFile{Path: path, Segs: segs}, nil
+	return RunFile{Path: path, Segs: segs}, nil
 }
 
-// mergePasses merges runs, mergeFactor at a time, until at most
-// mergeFactor are left, and returns them in the same order (so the final
+// MergePasses merges runs, MergeFactor at a time, until at most
+// MergeFactor are left, and returns them in the same order (so the final
 // merge stays stable). It names the files it makes prefix.pass<i>.<j> and
 // deletes the files of earlier passes once merged (the caller's own inputs
 // are the caller's to delete).
-func mergePasses(in []runFile, nPart int, prefix string, combine CombineFunc, c *taskCounters) ([]runFile, error) {
-	for pass := 0; len(in) > mergeFactor; pass++ {
-		var out []runFile
-		for j := 0; j < len(in); j += mergeFactor {
-			group := in[j:min(j+mergeFactor, len(in))]
-			rf, err := mergeFiles(group, nPart, fmt.Sprintf("%s.pass%d.%d", prefix, pass, j/mergeFactor), combine, c)
+func MergePasses(in []RunFile, nPart int, prefix string, combine Combiner, st *Stats, progress Progress) ([]RunFile, error) {
+	for pass := 0; len(in) > MergeFactor; pass++ {
+		var out []RunFile
+		for j := 0; j < len(in); j += MergeFactor {
+			group := in[j:min(j+MergeFactor, len(in))]
+			rf, err := MergeFiles(group, nPart, fmt.Sprintf("%s.pass%d.%d", prefix, pass, j/MergeFactor), combine, st, progress)
 			if err != nil {
 				return nil, err
 			}

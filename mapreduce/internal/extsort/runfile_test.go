@@ -1,4 +1,4 @@
-package mapreduce
+package extsort
 
 import (
 	"bytes"
@@ -15,40 +15,40 @@ type kvGroup struct {
 	Values []string
 }
 
-func encodeRuns(tb testing.TB, parts [][]kvGroup) ([]byte, []segment) {
+func encodeRuns(tb testing.TB, parts [][]kvGroup) ([]byte, []Segment) {
 	tb.Helper()
 	var buf bytes.Buffer
-	w := newRunWriter(&buf)
+	w := NewWriter(&buf)
 	for _, groups := range parts {
 		for _, g := range groups {
-			w.header(g.Key, len(g.Values))
+			w.Header(g.Key, len(g.Values))
 			for _, v := range g.Values {
-				w.value(v)
+				w.Value(v)
 			}
 		}
-		w.endSegment()
+		w.EndSegment()
 	}
-	segs, err := w.finish()
+	segs, err := w.Finish()
 	require.NoError(tb, err)
 	return buf.Bytes(), segs
 }
 
-func decodeRun(data []byte, s segment) ([]kvGroup, error) {
-	r := newRunReader(bytes.NewReader(data), s)
+func decodeRun(data []byte, s Segment) ([]kvGroup, error) {
+	r := NewReader(bytes.NewReader(data), s)
 	var groups []kvGroup
-	for r.nextGroup() {
-		g := kvGroup{Key: r.key}
-		for v, ok := r.nextValue(); ok; v, ok = r.nextValue() {
+	for r.NextGroup() {
+		g := kvGroup{Key: r.Key()}
+		for v, ok := r.NextValue(); ok; v, ok = r.NextValue() {
 			g.Values = append(g.Values, v)
 		}
 		groups = append(groups, g)
 	}
-	return groups, r.err
+	return groups, r.Err()
 }
 
 func TestRunFileRoundTrip(t *testing.T) {
 	t.Parallel()
-	big := string(bytes.Repeat([]byte("x"), 3*writeBufferSize))
+	big := string(bytes.Repeat([]byte("x"), 3*WriteBufferSize))
 	parts := [][]kvGroup{
 		{{"", []string{""}}, {"a", []string{"1", "2"}}, {"b", []string{big}}},
 		nil,
@@ -73,15 +73,15 @@ func TestRunFileDocumentedEncoding(t *testing.T) {
 func TestRunReaderSkipsUnreadValues(t *testing.T) {
 	t.Parallel()
 	data, segs := encodeRuns(t, [][]kvGroup{{{"a", []string{"1", "2", "3"}}, {"b", []string{"4"}}}})
-	r := newRunReader(bytes.NewReader(data), segs[0])
-	require.True(t, r.nextGroup())
-	v, ok := r.nextValue()
+	r := NewReader(bytes.NewReader(data), segs[0])
+	require.True(t, r.NextGroup())
+	v, ok := r.NextValue()
 	require.True(t, ok)
 	assert.Equal(t, "1", v)
-	require.True(t, r.nextGroup())
-	assert.Equal(t, "b", r.key)
-	require.False(t, r.nextGroup())
-	require.NoError(t, r.err)
+	require.True(t, r.NextGroup())
+	assert.Equal(t, "b", r.Key())
+	require.False(t, r.NextGroup())
+	require.NoError(t, r.Err())
 }
 
 func TestRunReaderRejectsDamage(t *testing.T) {
@@ -91,26 +91,26 @@ func TestRunReaderRejectsDamage(t *testing.T) {
 	tests := []struct {
 		name string
 		data []byte
-		seg  segment
+		seg  Segment
 	}{
 		{"flipped byte", flip(data, 3), s},
 		{"truncated file", data[:len(data)-2], s},
-		{"segment too short", data, segment{Length: s.Length - 1, CRC: crc(data[:s.Length-1])}},
-		{"wrong checksum", data, segment{Length: s.Length, CRC: s.CRC + 1}},
-		{"keys out of order", mustEncode(t, kvGroup{"b", []string{"1"}}, kvGroup{"a", []string{"1"}}), segment{}},
-		{"zero values", []byte{1, 'a', 0}, segment{}},
-		{"length past end", []byte{9, 'a'}, segment{}},
-		{"endless varint", bytes.Repeat([]byte{0xff}, 12), segment{}},
+		{"segment too short", data, Segment{Length: s.Length - 1, CRC: crc(data[:s.Length-1])}},
+		{"wrong checksum", data, Segment{Length: s.Length, CRC: s.CRC + 1}},
+		{"keys out of order", mustEncode(t, kvGroup{"b", []string{"1"}}, kvGroup{"a", []string{"1"}}), Segment{}},
+		{"zero values", []byte{1, 'a', 0}, Segment{}},
+		{"length past end", []byte{9, 'a'}, Segment{}},
+		{"endless varint", bytes.Repeat([]byte{0xff}, 12), Segment{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			seg := tt.seg
 			if seg.Length == 0 { // a whole buffer with a correct checksum
-				seg = segment{Length: int64(len(tt.data)), CRC: crc(tt.data)}
+				seg = Segment{Length: int64(len(tt.data)), CRC: crc(tt.data)}
 			}
 			_, err := decodeRun(tt.data, seg)
-			require.ErrorIs(t, err, errCorrupt)
+			require.ErrorIs(t, err, ErrCorrupt)
 		})
 	}
 }
@@ -145,9 +145,9 @@ func FuzzRunReader(f *testing.F) {
 	f.Add([]byte{0, 1, 0})
 	f.Add([]byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		groups, err := decodeRun(data, segment{Length: int64(len(data)), CRC: crc(data)})
+		groups, err := decodeRun(data, Segment{Length: int64(len(data)), CRC: crc(data)})
 		if err != nil {
-			require.ErrorIs(t, err, errCorrupt)
+			require.ErrorIs(t, err, ErrCorrupt)
 			return
 		}
 		again, _ := encodeRuns(t, [][]kvGroup{groups})

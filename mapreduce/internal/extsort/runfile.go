@@ -1,4 +1,4 @@
-package mapreduce
+package extsort
 
 import (
 	"bufio"
@@ -23,49 +23,54 @@ import (
 // so a truncated or damaged file is an error, never a wrong answer. (JSON,
 // which the MIT lab uses, is several times larger and slower to parse.)
 
-// A segment locates one partition's run inside a run file.
-type segment struct {
+// A Segment locates one partition's run inside a run file.
+type Segment struct {
 	Offset int64
 	Length int64
 	CRC    uint32 // CRC-32C (Castagnoli) of the segment's bytes
 }
 
-// writeBufferSize is how much a runWriter buffers before it writes.
-const writeBufferSize = 64 << 10
+// WriteBufferSize is how much a Writer buffers before it writes.
+const WriteBufferSize = 64 << 10
 
-// A runWriter writes groups to a run file, segment by segment.
-type runWriter struct {
+// A Writer writes groups to a run file, segment by segment:
+//
+//	w.Header(key, 2); w.Value(v1); w.Value(v2)   // a group, keys in increasing order
+//	w.EndSegment()                                // the next partition
+//	segs, err := w.Finish()
+type Writer struct {
 	w     io.Writer
 	table *crc32.Table
 	buf   []byte    // encoded bytes not yet written
 	off   int64     // file offset of buf[0]
-	seg   segment   // the segment being written
-	segs  []segment // finished segments
+	seg   Segment   // the segment being written
+	segs  []Segment // finished segments
 	err   error     // the first write error
 }
 
-func newRunWriter(w io.Writer) *runWriter {
-	return &runWriter{w: w, table: crc32.MakeTable(crc32.Castagnoli), buf: make([]byte, 0, writeBufferSize)}
+// NewWriter returns a Writer that writes to w.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{w: w, table: crc32.MakeTable(crc32.Castagnoli), buf: make([]byte, 0, WriteBufferSize)}
 }
 
-// header starts a group of n values.
-func (w *runWriter) header(key string, n int) {
+// Header starts a group of n values.
+func (w *Writer) Header(key string, n int) {
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
 	w.buf = append(w.buf, key...)
 	w.buf = binary.AppendUvarint(w.buf, uint64(n))
 }
 
-// value adds one value to the current group.
-func (w *runWriter) value(v string) {
+// Value adds one value to the current group.
+func (w *Writer) Value(v string) {
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(v)))
 	w.buf = append(w.buf, v...)
-	if len(w.buf) >= writeBufferSize {
+	if len(w.buf) >= WriteBufferSize {
 		w.flush()
 	}
 }
 
 // flush writes the buffer, folding it into the segment's CRC.
-func (w *runWriter) flush() {
+func (w *Writer) flush() {
 	if len(w.buf) == 0 {
 		return
 	}
@@ -78,16 +83,16 @@ func (w *runWriter) flush() {
 	w.buf = w.buf[:0]
 }
 
-// endSegment finishes the current segment and starts the next.
-func (w *runWriter) endSegment() {
+// EndSegment finishes the current segment and starts the next.
+func (w *Writer) EndSegment() {
 	w.flush()
 	w.segs = append(w.segs, w.seg)
-	w.seg = segment{Offset: w.off}
+	w.seg = Segment{Offset: w.off}
 }
 
-// finish flushes what is buffered and returns the segments, or the first
+// Finish flushes what is buffered and returns the segments, or the first
 // write error.
-func (w *runWriter) finish() ([]segment, error) {
+func (w *Writer) Finish() ([]Segment, error) {
 	w.flush()
 	if w.err != nil {
 		return nil, fmt.Errorf("mapreduce: write intermediate data: %w", w.err)
@@ -95,13 +100,15 @@ func (w *runWriter) finish() ([]segment, error) {
 	return w.segs, nil
 }
 
-// A runReader reads the groups of one segment.
+// A Reader reads the groups of one segment, checking as it goes that
+// they are well formed and in order, and at the end that their checksum
+// matches:
 //
-//	for r.nextGroup() {
-//		for v, ok := r.nextValue(); ok; v, ok = r.nextValue() { ... }
+//	for r.NextGroup() {
+//		for v, ok := r.NextValue(); ok; v, ok = r.NextValue() { ... }
 //	}
-//	if r.err != nil { ... }
-type runReader struct {
+//	if err := r.Err(); err != nil { ... }
+type Reader struct {
 	br      *bufio.Reader
 	crc     *crcReader
 	want    uint32 // the segment's CRC
@@ -113,19 +120,19 @@ type runReader struct {
 	err     error // the first error; sticky
 }
 
-// readBufferSize is the read buffer of a runReader: a merge of k runs holds
+// readBufferSize is the read buffer of a Reader: a merge of k runs holds
 // k of them.
 const readBufferSize = 32 << 10
 
-// newRunReader reads segment s of the file r.
-func newRunReader(r io.ReaderAt, s segment) *runReader {
+// NewReader reads segment s of the file r.
+func NewReader(r io.ReaderAt, s Segment) *Reader {
 	cr := &crcReader{r: io.NewSectionReader(r, s.Offset, s.Length), table: crc32.MakeTable(crc32.Castagnoli)}
-	return &runReader{br: bufio.NewReaderSize(cr, readBufferSize), crc: cr, want: s.CRC, left: s.Length}
+	return &Reader{br: bufio.NewReaderSize(cr, readBufferSize), crc: cr, want: s.CRC, left: s.Length}
 }
 
-// nextGroup skips what is left of the current group and moves to the next.
-// It returns false at the end of the segment or on an error (see r.err).
-func (r *runReader) nextGroup() bool {
+// NextGroup skips what is left of the current group and moves to the next.
+// It returns false at the end of the segment or on an error (see Err).
+func (r *Reader) NextGroup() bool {
 	for r.values > 0 && r.err == nil {
 		n := r.length()
 		r.discard(n)
@@ -156,9 +163,9 @@ func (r *runReader) nextGroup() bool {
 	return true
 }
 
-// nextValue returns the current group's next value; false when there is
+// NextValue returns the current group's next value; false when there is
 // none left or on an error.
-func (r *runReader) nextValue() (string, bool) {
+func (r *Reader) NextValue() (string, bool) {
 	if r.values == 0 || r.err != nil {
 		return "", false
 	}
@@ -170,9 +177,16 @@ func (r *runReader) nextValue() (string, bool) {
 	return v, true
 }
 
+// Key returns the current group's key.
+func (r *Reader) Key() string { return r.key }
+
+// Err returns the first error met: ErrCorrupt for bytes that do not
+// decode or fail the checksum, or the file's read error.
+func (r *Reader) Err() error { return r.err }
+
 // length reads a uvarint that is the length of something still to come in
 // the segment.
-func (r *runReader) length() int64 {
+func (r *Reader) length() int64 {
 	n := r.uvarint()
 	if r.err == nil && n > uint64(r.left) {
 		r.fail("length past the end of the segment")
@@ -181,7 +195,7 @@ func (r *runReader) length() int64 {
 	return int64(n)
 }
 
-func (r *runReader) uvarint() uint64 {
+func (r *Reader) uvarint() uint64 {
 	if r.err != nil {
 		return 0
 	}
@@ -209,7 +223,7 @@ func (r *runReader) uvarint() uint64 {
 }
 
 // bytes reads n bytes as a string; the caller checked n <= r.left.
-func (r *runReader) bytes(n int64) string {
+func (r *Reader) bytes(n int64) string {
 	if r.err != nil {
 		return ""
 	}
@@ -226,7 +240,7 @@ func (r *runReader) bytes(n int64) string {
 }
 
 // discard skips n bytes; the caller checked n <= r.left.
-func (r *runReader) discard(n int64) {
+func (r *Reader) discard(n int64) {
 	if r.err != nil {
 		return
 	}
@@ -237,13 +251,13 @@ func (r *runReader) discard(n int64) {
 	r.left -= n
 }
 
-func (r *runReader) fail(why string) {
+func (r *Reader) fail(why string) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s", errCorrupt, why)
+		r.err = fmt.Errorf("%w: %s", ErrCorrupt, why)
 	}
 }
 
-func (r *runReader) readFailed(err error) {
+func (r *Reader) readFailed(err error) {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		r.fail("segment shorter than announced")
 		return
