@@ -2,6 +2,7 @@ package mapreduce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -132,10 +133,15 @@ func prepareOutputDir(dir string) error {
 	return nil
 }
 
-// Serve serves workers on l until Close; then it returns an error matching
-// rpc.ErrServerClosed. It may be called for several listeners.
+// Serve serves workers on l until Close; then it returns an error
+// matching ErrClosed (and rpc.ErrServerClosed). It returns l's error if l
+// fails first. It may be called for several listeners; Close closes them.
 func (c *Coordinator) Serve(l transport.Listener) error {
-	return c.srv.Serve(l)
+	err := c.srv.Serve(l)
+	if errors.Is(err, rpc.ErrServerClosed) {
+		return fmt.Errorf("%w (%w)", ErrClosed, err)
+	}
+	return err
 }
 
 // update runs fn on the scheduler under the lock, at the current time, and

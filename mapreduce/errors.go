@@ -19,8 +19,8 @@ var (
 	ErrJobFailed = errors.New("mapreduce: job failed")
 
 	// ErrClosed is returned by Coordinator.Wait when the coordinator is
-	// closed before the job ends, and by a closed coordinator to the
-	// workers that call it.
+	// closed before the job ends, by Coordinator.Serve after Close, and
+	// by a closed coordinator to the workers that call it.
 	ErrClosed = errors.New("mapreduce: closed")
 
 	// ErrCoordinatorLost is returned by RunWorker when the coordinator

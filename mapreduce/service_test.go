@@ -124,3 +124,19 @@ func TestSharedSecretKeepsStrangersOut(t *testing.T) {
 		require.ErrorIs(t, err, rpc.ErrUnauthenticated)
 	})
 }
+
+func TestServeReturnsErrClosedAfterClose(t *testing.T) {
+	t.Parallel()
+	inSim(t, 19, func(t *testing.T, n *netsim.Network) {
+		c, err := NewCoordinator(wordCount(nil, t.TempDir(), 1))
+		require.NoError(t, err)
+		l, err := n.Listen("coordinator")
+		require.NoError(t, err)
+		served := make(chan error, 1)
+		go func() { served <- c.Serve(l) }()
+		require.NoError(t, c.Close())
+		err = <-served
+		require.ErrorIs(t, err, ErrClosed)
+		assert.ErrorIs(t, err, rpc.ErrServerClosed)
+	})
+}
