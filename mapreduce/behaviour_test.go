@@ -116,14 +116,14 @@ func TestMapAndReduceTasksRunInParallel(t *testing.T) {
 // startWorkers runs n workers of job against the coordinator on the
 // simulated network, and returns a channel that receives each worker's
 // result and the virtual time it returned at.
-func startWorkers(t *testing.T, net *netsim.Network, n int, job Job, opts ...Option) <-chan workerResult {
+func startWorkers(t *testing.T, net *netsim.Network, n int, job Job, opts ...WorkerOption) <-chan workerResult {
 	t.Helper()
 	results := make(chan workerResult, n) // one per worker: no one blocks
 	for i := range n {
 		name := fmt.Sprintf("worker-%d", i)
 		l, err := net.Listen(name)
 		require.NoError(t, err)
-		wopts := append([]Option{WithListener(l), WithDialer(net.Dialer(name)), WithScratchDir(t.TempDir())}, opts...)
+		wopts := append([]WorkerOption{WithListener(l), WithDialer(net.Dialer(name)), WithScratchDir(t.TempDir())}, opts...)
 		go func() {
 			err := RunWorker(context.Background(), "coordinator", []Job{job}, wopts...)
 			results <- workerResult{err, time.Now()}

@@ -78,6 +78,16 @@ func mainWith(ctx context.Context, args []string, jobs []Job, stderr io.Writer) 
 		return err
 	}
 
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var hook FaultHook
+	if faults.CrashBeforeCommit > 0 || faults.CrashAfterCommit > 0 || faults.Slow > 0 {
+		hook = faults.Hook()
+	}
+
 	if args[0] == "worker" { // the coordinator names the job
 		if *coord == "" {
 			return errors.New("mapreduce: worker: -coordinator host:port is required")
@@ -86,7 +96,8 @@ func mainWith(ctx context.Context, args []string, jobs []Job, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		return RunWorker(ctx, *coord, jobs, append(workerOptions(*timeout, *memLimit, *verbose, faults, stderr), WithListener(l))...)
+		return RunWorker(ctx, *coord, jobs, WithListener(l),
+			WithTimeout(*timeout), WithLogger(logger), WithMemoryLimit(*memLimit), WithFaults(hook))
 	}
 	job, err := pickJob(jobs, *name)
 	if err != nil {
@@ -104,44 +115,24 @@ func mainWith(ctx context.Context, args []string, jobs []Job, stderr io.Writer) 
 	if fs.NArg() > 0 {
 		job.Inputs = fs.Args()
 	}
-	opts := append(workerOptions(*timeout, *memLimit, *verbose, faults, stderr),
-		WithBackupTasks(*backups), WithProgress(func(p Progress) { fmt.Fprintln(stderr, p) }))
-	if *shared != "" {
-		opts = append(opts, WithSharedDir(*shared))
-	}
+	progress := func(p Progress) { fmt.Fprintln(stderr, p) }
 
 	switch args[0] {
 	case "coordinator":
-		opts = append(opts, WithMinWorkers(*workers))
-		return runCoordinator(ctx, job, *listen, *httpAddr, opts, stderr)
+		return runCoordinator(ctx, job, *listen, *httpAddr, *timeout, stderr,
+			WithMinWorkers(*workers), WithTimeout(*timeout), WithLogger(logger),
+			WithBackupTasks(*backups), WithProgress(progress), WithSharedDir(*shared))
 	case "run":
-		if *workers > 0 {
-			opts = append(opts, WithWorkers(*workers))
-		}
-		res, err := Run(ctx, job, opts...)
+		res, err := Run(ctx, job, WithWorkers(*workers),
+			WithTimeout(*timeout), WithLogger(logger),
+			WithBackupTasks(*backups), WithProgress(progress), WithSharedDir(*shared),
+			WithMemoryLimit(*memLimit), WithFaults(hook))
 		return summarize(stderr, res, err)
 	case "sequential":
 		res, err := RunSequential(ctx, job)
 		return summarize(stderr, res, err)
 	}
 	return fmt.Errorf("mapreduce: unknown command %q: want coordinator, worker, run or sequential", args[0])
-}
-
-// workerOptions are the options that Main's flags give workers (and the
-// coordinator, which ignores those it has no use for).
-func workerOptions(timeout time.Duration, memLimit int, verbose bool, faults FaultRates, stderr io.Writer) []Option {
-	level := slog.LevelWarn
-	if verbose {
-		level = slog.LevelInfo
-	}
-	opts := []Option{
-		WithTimeout(timeout), WithMemoryLimit(memLimit),
-		WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))),
-	}
-	if faults.CrashBeforeCommit > 0 || faults.CrashAfterCommit > 0 || faults.Slow > 0 {
-		opts = append(opts, WithFaults(faults.Hook()))
-	}
-	return opts
 }
 
 // pickJob returns the job named name, or the only job if name is empty.
@@ -167,7 +158,7 @@ func pickJob(jobs []Job, name string) (Job, error) {
 // runCoordinator is Main's coordinator: it serves workers on listen (and
 // the status page on httpAddr) until the job is over and the workers have
 // been told.
-func runCoordinator(ctx context.Context, job Job, listen, httpAddr string, opts []Option, stderr io.Writer) error {
+func runCoordinator(ctx context.Context, job Job, listen, httpAddr string, timeout time.Duration, stderr io.Writer, opts ...CoordinatorOption) error {
 	c, err := NewCoordinator(job, opts...)
 	if err != nil {
 		return err
@@ -206,7 +197,7 @@ func runCoordinator(ctx context.Context, job Job, listen, httpAddr string, opts 
 		}()
 	}
 	res, err := c.Wait(ctx)
-	sctx, cancel := context.WithTimeout(ctx, newOptions(opts).timeout)
+	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_ = c.Shutdown(sctx)
 	return summarize(stderr, res, err)

@@ -26,7 +26,7 @@ import (
 type Coordinator struct {
 	job    Job
 	shared string // this job's directory in the shared directory, if any
-	o      options
+	o      coordinatorOptions
 	srv    *rpc.Server
 	start  time.Time
 	log    *slog.Logger
@@ -44,18 +44,19 @@ type Coordinator struct {
 // NewCoordinator checks job, plans its map tasks from the sizes of its
 // inputs, prepares the output directory (removing the output files of an
 // earlier run, part-*, so that a failed job leaves none), and returns a
-// coordinator ready to Serve. Options that apply: WithTimeout,
-// WithMaxAttempts, WithBackupTasks, WithMinWorkers, WithSharedDir, WithProgress,
-// WithLogger, WithRPCOptions.
+// coordinator ready to Serve.
 //
 // It returns an error matching ErrInvalidJob for a bad job, or the error
 // of an input it cannot stat.
-func NewCoordinator(job Job, opts ...Option) (*Coordinator, error) {
+func NewCoordinator(job Job, opts ...CoordinatorOption) (*Coordinator, error) {
+	return newCoordinator(job, newCoordinatorOptions(opts))
+}
+
+func newCoordinator(job Job, o coordinatorOptions) (*Coordinator, error) {
 	job, err := job.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	o := newOptions(opts)
 	splits, err := planSplits(job.Inputs, job.SplitSize)
 	if err != nil {
 		return nil, err

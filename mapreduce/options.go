@@ -19,93 +19,168 @@ const DefaultTimeout = 10 * time.Second
 // job fails, unless WithMaxAttempts says otherwise. It is Hadoop's 4.
 const DefaultMaxAttempts = 4
 
-// An Option configures Run, NewCoordinator or RunWorker. Each option says
-// which of them it applies to; the others ignore it, so one option list
-// can be handed to all three.
+// Options come in kinds, by where they apply, so that an option given
+// where it does not apply does not compile:
+//
+//	kind               NewCoordinator  RunWorker  Run   options
+//	Option                   ✓             ✓        ✓    WithTimeout, WithLogger, WithRPCOptions
+//	JobOption                ✓                      ✓    WithMaxAttempts, WithBackupTasks, WithSharedDir, WithProgress
+//	CoordinatorOption        ✓                           WithMinWorkers
+//	TaskOption                             ✓        ✓    WithMemoryLimit, WithScratchDir, WithFaults
+//	WorkerOption                           ✓             WithListener, WithDialer
+//	RunOption                                       ✓    WithWorkers, WithNetwork
+//
+// Run passes the job and task options on to its coordinator and workers.
+// It has no use for WithMinWorkers (it waits for all its workers) nor for
+// WithListener and WithDialer (its workers are on its Network).
+
+// A CoordinatorOption configures NewCoordinator.
+type CoordinatorOption interface {
+	applyCoordinator(*coordinatorOptions)
+}
+
+// A WorkerOption configures RunWorker.
+type WorkerOption interface {
+	applyWorker(*workerOptions)
+}
+
+// A RunOption configures Run.
+type RunOption interface {
+	applyRun(*runOptions)
+}
+
+// A JobOption configures the coordinator: NewCoordinator's, or Run's.
+type JobOption interface {
+	CoordinatorOption
+	RunOption
+}
+
+// A TaskOption configures how a worker runs its tasks: RunWorker's
+// worker, or each of Run's.
+type TaskOption interface {
+	WorkerOption
+	RunOption
+}
+
+// An Option configures the coordinator and the workers alike: it applies
+// to NewCoordinator, RunWorker and Run.
 type Option interface {
-	apply(*options)
+	CoordinatorOption
+	WorkerOption
+	RunOption
 }
 
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
-type options struct {
-	workers     int
-	minWorkers  int
-	network     Network
-	timeout     time.Duration
-	maxAttempts int
-	backups     bool
-	sharedDir   string
-	progress    func(Progress)
-	memLimit    int
-	scratch     string
-	faults      FaultHook
-	listener    transport.Listener
-	dialer      transport.Dialer
-	logger      *slog.Logger
-	rpcOpts     []rpc.Option
-}
-
-func newOptions(opts []Option) options {
-	o := options{
-		workers:     runtime.GOMAXPROCS(0),
-		network:     loopbackTCP{},
-		timeout:     DefaultTimeout,
-		maxAttempts: DefaultMaxAttempts,
-		backups:     true,
-		memLimit:    DefaultMemoryLimit,
-		logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	for _, opt := range opts {
-		opt.apply(&o)
-	}
-	return o
+// commonOptions are the settings of coordinators and workers alike.
+type commonOptions struct {
+	timeout time.Duration
+	logger  *slog.Logger
+	rpcOpts []rpc.Option
 }
 
 // heartbeat is how often workers report to the coordinator, and how long
 // a worker's request for work waits at most before it is answered "wait".
-func (o *options) heartbeat() time.Duration { return max(o.timeout/10, time.Millisecond) }
+func (o *commonOptions) heartbeat() time.Duration { return max(o.timeout/10, time.Millisecond) }
 
-// WithWorkers sets how many workers Run starts (Run only). Zero or
-// negative means runtime.GOMAXPROCS(0).
-func WithWorkers(n int) Option {
-	return optionFunc(func(o *options) {
-		if n <= 0 {
-			n = runtime.GOMAXPROCS(0)
-		}
-		o.workers = n
-	})
+func defaultCommon() commonOptions {
+	return commonOptions{timeout: DefaultTimeout, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
-// WithMinWorkers makes the coordinator hand out no task until n workers
-// have registered (NewCoordinator; 0 by default: start with the first;
-// Run always waits for all its workers). A
-// job whose workers start one by one is then shared by all of them, rather
-// than done by the first before the others arrive: a demonstration shows
-// its parallelism, a benchmark measures it. Once the job has started,
-// workers that are lost do not stop it.
-func WithMinWorkers(n int) Option {
-	return optionFunc(func(o *options) { o.minWorkers = n })
+type coordinatorOptions struct {
+	commonOptions
+	minWorkers  int
+	maxAttempts int
+	backups     bool
+	sharedDir   string
+	progress    func(Progress)
 }
 
-// WithNetwork makes Run connect its coordinator and workers over n (Run
-// only), for instance a *netsim.Network, whose faults and crashes then
-// apply to the job. The default is TCP on the loopback interface.
-func WithNetwork(n Network) Option {
-	return optionFunc(func(o *options) { o.network = n })
+func newCoordinatorOptions(opts []CoordinatorOption) coordinatorOptions {
+	o := coordinatorOptions{commonOptions: defaultCommon(), maxAttempts: DefaultMaxAttempts, backups: true}
+	for _, opt := range opts {
+		opt.applyCoordinator(&o)
+	}
+	return o
 }
 
-// WithTimeout sets the failure timeout (coordinator and workers): a worker
-// the coordinator has not heard from for d is lost; a task attempt that
-// has made no progress for d (read, fetched, merged or emitted nothing, and
-// called no Count) while its worker heartbeats has stalled and counts as
-// failed; a worker that cannot reach its coordinator for d gives up.
-// Workers send heartbeats every d/10. Zero or negative means
-// DefaultTimeout.
+type workerOptions struct {
+	commonOptions
+	memLimit int
+	scratch  string
+	faults   FaultHook
+	listener transport.Listener
+	dialer   transport.Dialer
+}
+
+func newWorkerOptions(opts []WorkerOption) workerOptions {
+	o := workerOptions{commonOptions: defaultCommon(), memLimit: DefaultMemoryLimit}
+	for _, opt := range opts {
+		opt.applyWorker(&o)
+	}
+	return o
+}
+
+type runOptions struct {
+	workers     int
+	network     Network
+	coordinator coordinatorOptions
+	worker      workerOptions
+}
+
+func newRunOptions(opts []RunOption) runOptions {
+	o := runOptions{
+		workers:     runtime.GOMAXPROCS(0),
+		network:     loopbackTCP{},
+		coordinator: newCoordinatorOptions(nil),
+		worker:      newWorkerOptions(nil),
+	}
+	for _, opt := range opts {
+		opt.applyRun(&o)
+	}
+	return o
+}
+
+// The adapters from functions to the kinds of option.
+type (
+	commonFunc      func(*commonOptions)      // an Option
+	jobFunc         func(*coordinatorOptions) // a JobOption
+	coordinatorFunc func(*coordinatorOptions) // a CoordinatorOption
+	taskFunc        func(*workerOptions)      // a TaskOption
+	workerFunc      func(*workerOptions)      // a WorkerOption
+	runFunc         func(*runOptions)         // a RunOption
+)
+
+var (
+	_ Option            = commonFunc(nil)
+	_ JobOption         = jobFunc(nil)
+	_ CoordinatorOption = coordinatorFunc(nil)
+	_ TaskOption        = taskFunc(nil)
+	_ WorkerOption      = workerFunc(nil)
+	_ RunOption         = runFunc(nil)
+)
+
+func (f commonFunc) applyCoordinator(o *coordinatorOptions) { f(&o.commonOptions) }
+func (f commonFunc) applyWorker(o *workerOptions)           { f(&o.commonOptions) }
+func (f commonFunc) applyRun(o *runOptions) {
+	f(&o.coordinator.commonOptions)
+	f(&o.worker.commonOptions)
+}
+func (f jobFunc) applyCoordinator(o *coordinatorOptions)         { f(o) }
+func (f jobFunc) applyRun(o *runOptions)                         { f(&o.coordinator) }
+func (f coordinatorFunc) applyCoordinator(o *coordinatorOptions) { f(o) }
+func (f taskFunc) applyWorker(o *workerOptions)                  { f(o) }
+func (f taskFunc) applyRun(o *runOptions)                        { f(&o.worker) }
+func (f workerFunc) applyWorker(o *workerOptions)                { f(o) }
+func (f runFunc) applyRun(o *runOptions)                         { f(o) }
+
+// WithTimeout sets the failure timeout: a worker the coordinator has not
+// heard from for d is lost; a task attempt that has made no progress for d
+// (read, fetched, merged or emitted nothing, and called no Count) while
+// its worker heartbeats has stalled and counts as failed; a worker that
+// cannot reach its coordinator for d gives up. Workers send heartbeats
+// every d/10. Zero or negative means DefaultTimeout. Give the coordinator
+// and its workers the same timeout.
 func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) {
+	return commonFunc(func(o *commonOptions) {
 		if d <= 0 {
 			d = DefaultTimeout
 		}
@@ -113,12 +188,25 @@ func WithTimeout(d time.Duration) Option {
 	})
 }
 
+// WithLogger makes the coordinator and workers log what they do (tasks
+// handed out and finished, workers lost, faults injected) to l. The
+// default discards.
+func WithLogger(l *slog.Logger) Option {
+	return commonFunc(func(o *commonOptions) { o.logger = l })
+}
+
+// WithRPCOptions passes options to the rpc clients and servers of the
+// coordinator and workers, for instance rpc.WithSharedSecret to keep
+// strangers out of a job that runs across machines.
+func WithRPCOptions(opts ...rpc.Option) Option {
+	return commonFunc(func(o *commonOptions) { o.rpcOpts = append(o.rpcOpts, opts...) })
+}
+
 // WithMaxAttempts sets how many attempts of one task may fail (panic,
-// return an error, stall) before the job fails (coordinator). Attempts lost
-// with their worker do not count. Zero or negative means
-// DefaultMaxAttempts.
-func WithMaxAttempts(n int) Option {
-	return optionFunc(func(o *options) {
+// return an error, stall) before the job fails. Attempts lost with their
+// worker do not count. Zero or negative means DefaultMaxAttempts.
+func WithMaxAttempts(n int) JobOption {
+	return jobFunc(func(o *coordinatorOptions) {
 		if n <= 0 {
 			n = DefaultMaxAttempts
 		}
@@ -126,36 +214,46 @@ func WithMaxAttempts(n int) Option {
 	})
 }
 
-// WithBackupTasks switches backup tasks on or off (coordinator; on by
-// default). See the package documentation.
-func WithBackupTasks(on bool) Option {
-	return optionFunc(func(o *options) { o.backups = on })
+// WithBackupTasks switches backup tasks on or off (on by default). See
+// the package documentation.
+func WithBackupTasks(on bool) JobOption {
+	return jobFunc(func(o *coordinatorOptions) { o.backups = on })
 }
 
 // WithSharedDir puts map output in dir, a directory every worker reads and
 // writes under the same path (a shared file system), instead of on the
-// disk of the worker that made it (coordinator). Reducers then read it
-// directly rather than fetch it over rpc, and a lost worker's completed
-// map tasks need not run again. The job uses a subdirectory of its own,
-// which Close removes.
-func WithSharedDir(dir string) Option {
-	return optionFunc(func(o *options) { o.sharedDir = dir })
+// disk of the worker that made it. Reducers then read it directly rather
+// than fetch it over rpc, and a lost worker's completed map tasks need not
+// run again. The job uses a subdirectory of its own, which the
+// coordinator's Close removes. The workers learn it from the coordinator.
+func WithSharedDir(dir string) JobOption {
+	return jobFunc(func(o *coordinatorOptions) { o.sharedDir = dir })
 }
 
-// WithProgress sets a function the coordinator calls as the job advances
-// (coordinator). Calls come from one goroutine, one at a time; if fn is
-// slow, intermediate states are skipped (fn always sees the latest, and the
+// WithProgress sets a function the coordinator calls as the job advances.
+// Calls come from one goroutine, one at a time; if fn is slow,
+// intermediate states are skipped (fn always sees the latest, and the
 // final one). fn must not call the Coordinator's blocking methods.
-func WithProgress(fn func(Progress)) Option {
-	return optionFunc(func(o *options) { o.progress = fn })
+func WithProgress(fn func(Progress)) JobOption {
+	return jobFunc(func(o *coordinatorOptions) { o.progress = fn })
+}
+
+// WithMinWorkers makes the coordinator hand out no task until n workers
+// have registered (0 by default: start with the first). A job whose
+// workers start one by one is then shared by all of them, rather than done
+// by the first before the others arrive: a demonstration shows its
+// parallelism, a benchmark measures it. Once the job has started, workers
+// that are lost do not stop it. (Run always waits for all its workers.)
+func WithMinWorkers(n int) CoordinatorOption {
+	return coordinatorFunc(func(o *coordinatorOptions) { o.minWorkers = n })
 }
 
 // WithMemoryLimit sets how many bytes of map output a map task buffers
-// before it sorts and spills them (workers). A worker's memory is about
-// the split it reads, plus this, plus a few MiB of merge buffers,
-// whatever the size of the job. Zero or negative means DefaultMemoryLimit.
-func WithMemoryLimit(bytes int) Option {
-	return optionFunc(func(o *options) {
+// before it sorts and spills them. A worker's memory is about the split
+// it reads, plus this, plus a few MiB of merge buffers, whatever the size
+// of the job. Zero or negative means DefaultMemoryLimit.
+func WithMemoryLimit(bytes int) TaskOption {
+	return taskFunc(func(o *workerOptions) {
 		if bytes <= 0 {
 			bytes = DefaultMemoryLimit
 		}
@@ -164,44 +262,48 @@ func WithMemoryLimit(bytes int) Option {
 }
 
 // WithScratchDir sets the directory where a worker keeps its map output,
-// spills and fetched segments (workers). The worker makes a subdirectory
-// of its own in it and removes it when it exits. The default is the
-// system's temporary directory.
-func WithScratchDir(dir string) Option {
-	return optionFunc(func(o *options) { o.scratch = dir })
+// spills and fetched segments. The worker makes a subdirectory of its own
+// in it and removes it when it exits. The default is the system's
+// temporary directory.
+func WithScratchDir(dir string) TaskOption {
+	return taskFunc(func(o *workerOptions) { o.scratch = dir })
 }
 
-// WithFaults installs a fault hook in the workers (workers; Run passes it
-// to every worker it starts). See FaultHook.
-func WithFaults(h FaultHook) Option {
-	return optionFunc(func(o *options) { o.faults = h })
+// WithFaults installs a fault hook in the workers (Run gives it to every
+// worker it starts). See FaultHook.
+func WithFaults(h FaultHook) TaskOption {
+	return taskFunc(func(o *workerOptions) { o.faults = h })
 }
 
 // WithListener makes a worker serve its map output on l and advertise
-// l's address to the coordinator (RunWorker only). The worker closes l
-// when it exits. If l's address has an unspecified IP (":7000"), the
-// worker advertises the IP it reaches the coordinator from. The default is
-// a TCP listener on a free port of every interface.
-func WithListener(l transport.Listener) Option {
-	return optionFunc(func(o *options) { o.listener = l })
+// l's address to the coordinator. The worker closes l when it exits. If
+// l's address has an unspecified IP (":7000"), the worker advertises the
+// IP it reaches the coordinator from. The default is a TCP listener on a
+// free port of every interface.
+func WithListener(l transport.Listener) WorkerOption {
+	return workerFunc(func(o *workerOptions) { o.listener = l })
 }
 
 // WithDialer sets how a worker connects to the coordinator and to other
-// workers (RunWorker only). The default is TCP.
-func WithDialer(d transport.Dialer) Option {
-	return optionFunc(func(o *options) { o.dialer = d })
+// workers. The default is TCP.
+func WithDialer(d transport.Dialer) WorkerOption {
+	return workerFunc(func(o *workerOptions) { o.dialer = d })
 }
 
-// WithLogger makes the coordinator and workers log what they do (tasks
-// handed out and finished, workers lost, faults injected) to l. The
-// default discards.
-func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(o *options) { o.logger = l })
+// WithWorkers sets how many workers Run starts. Zero or negative means
+// runtime.GOMAXPROCS(0).
+func WithWorkers(n int) RunOption {
+	return runFunc(func(o *runOptions) {
+		if n <= 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		o.workers = n
+	})
 }
 
-// WithRPCOptions passes options to the rpc clients and servers of the
-// coordinator and workers, for instance rpc.WithSharedSecret to keep
-// strangers out of a job that runs across machines.
-func WithRPCOptions(opts ...rpc.Option) Option {
-	return optionFunc(func(o *options) { o.rpcOpts = append(o.rpcOpts, opts...) })
+// WithNetwork makes Run connect its coordinator and workers over n, for
+// instance a *netsim.Network, whose faults and crashes then apply to the
+// job. The default is TCP on the loopback interface.
+func WithNetwork(n Network) RunOption {
+	return runFunc(func(o *runOptions) { o.network = n })
 }

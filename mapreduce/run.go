@@ -14,18 +14,19 @@ import (
 // other only through the network, keep their map output in their own
 // scratch directories, and fetch each other's over rpc. A worker crashed
 // by a fault hook is replaced by a fresh one, as a machine that reboots.
-// No task is handed out before every worker has registered. All options
-// apply, except WithMinWorkers, WithListener and WithDialer.
+// No task is handed out before every worker has registered.
 //
 // It returns the job's Result, or an error: one matching ErrInvalidJob,
 // ErrJobFailed (with a *TaskError), a worker's error if a worker stopped
 // for good (it could not create its scratch directory, say), or ctx.Err().
 // Every goroutine it started has exited when it returns.
-func Run(ctx context.Context, job Job, opts ...Option) (Result, error) {
-	o := newOptions(opts)
+func Run(ctx context.Context, job Job, opts ...RunOption) (Result, error) {
+	o := newRunOptions(opts)
 	// Every worker registers before the first task is handed out, so that
 	// the job is shared by all of them from the start.
-	c, err := NewCoordinator(job, append(opts[:len(opts):len(opts)], WithMinWorkers(o.workers))...)
+	co := o.coordinator
+	co.minWorkers = o.workers
+	c, err := newCoordinator(job, co)
 	if err != nil {
 		return Result{}, err
 	}
@@ -48,7 +49,7 @@ func Run(ctx context.Context, job Job, opts ...Option) (Result, error) {
 		wg.Add(1)
 		go func() { // exits when the job is over, or wctx ends
 			defer wg.Done()
-			if err := superviseWorker(wctx, c, l.Addr().String(), i+1, opts, o); err != nil {
+			if err := superviseWorker(wctx, c, l.Addr().String(), i+1, o); err != nil {
 				fail(err)
 			}
 		}()
@@ -60,7 +61,7 @@ func Run(ctx context.Context, job Job, opts ...Option) (Result, error) {
 	}
 	if err == nil || errors.Is(err, ErrJobFailed) {
 		// Let the workers hear that the job is over, and exit on their own.
-		sctx, cancel := context.WithTimeout(ctx, o.timeout)
+		sctx, cancel := context.WithTimeout(ctx, co.timeout)
 		_ = c.Shutdown(sctx)
 		cancel()
 	}
@@ -74,7 +75,7 @@ func Run(ctx context.Context, job Job, opts ...Option) (Result, error) {
 // place each time it crashes or loses the coordinator (a network cut)
 // while the job goes on. It returns an error only if a worker stopped for
 // another reason.
-func superviseWorker(ctx context.Context, c *Coordinator, coord string, n int, opts []Option, o options) error {
+func superviseWorker(ctx context.Context, c *Coordinator, coord string, n int, o runOptions) error {
 	for gen := 1; ; gen++ {
 		name := fmt.Sprintf("worker-%d", n)
 		if gen > 1 {
@@ -84,8 +85,9 @@ func superviseWorker(ctx context.Context, c *Coordinator, coord string, n int, o
 		if err != nil {
 			return fmt.Errorf("mapreduce: %s: %w", name, err)
 		}
-		wopts := append(opts[:len(opts):len(opts)], WithListener(l), WithDialer(o.network.Dialer(name)))
-		err = RunWorker(ctx, coord, []Job{c.job}, wopts...)
+		wo := o.worker
+		wo.listener, wo.dialer = l, o.network.Dialer(name)
+		err = runWorker(ctx, coord, []Job{c.job}, wo)
 		switch {
 		case err == nil || ctx.Err() != nil:
 			return nil

@@ -21,16 +21,18 @@ import (
 // the jobs this worker can run: the coordinator's job must be one of them
 // (matched by Job.Name), since functions cannot be sent over a network;
 // the coordinator supplies the job's settings (NReduce, OutputDir, the
-// splits). Options that apply: WithListener, WithDialer, WithTimeout,
-// WithMemoryLimit, WithScratchDir, WithFaults, WithLogger, WithRPCOptions.
+// splits).
 //
 // It blocks until the job is over or the coordinator shuts down (nil), the
 // coordinator has been unreachable for the timeout (ErrCoordinatorLost),
 // the coordinator runs another job (ErrWrongJob), the fault hook crashed
 // the worker (ErrCrashed), or ctx ends (ctx.Err()). Before it returns, it
 // stops serving and deletes its scratch directory.
-func RunWorker(ctx context.Context, addr string, jobs []Job, opts ...Option) error {
-	o := newOptions(opts)
+func RunWorker(ctx context.Context, addr string, jobs []Job, opts ...WorkerOption) error {
+	return runWorker(ctx, addr, jobs, newWorkerOptions(opts))
+}
+
+func runWorker(ctx context.Context, addr string, jobs []Job, o workerOptions) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	w := &worker{o: o, jobs: jobs, coordAddr: addr, stop: stop, served: map[string]extsort.RunFile{}, peers: map[string]*rpc.Client{}}
@@ -48,7 +50,7 @@ const fetchChunk = 1 << 20
 
 // A worker is one RunWorker call's state.
 type worker struct {
-	o         options
+	o         workerOptions
 	jobs      []Job
 	coordAddr string
 	stop      context.CancelCauseFunc // ends the worker, with a reason

@@ -144,8 +144,8 @@ func (cl *cluster) startWorker(ctx context.Context, name string) error {
 // workerOptions are a worker's options: where it serves its map output,
 // its failure timeout and faults, and, with -trace, the interceptors that
 // record its rpc calls as node name.
-func workerOptions(cfg config, l transport.Listener, tr *demo.Tracer, name string) []mapreduce.Option {
-	return []mapreduce.Option{
+func workerOptions(cfg config, l transport.Listener, tr *demo.Tracer, name string) []mapreduce.WorkerOption {
+	return []mapreduce.WorkerOption{
 		mapreduce.WithListener(l),
 		mapreduce.WithTimeout(cfg.timeout),
 		mapreduce.WithFaults(faultHook(cfg)),
