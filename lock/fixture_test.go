@@ -19,7 +19,13 @@ import (
 // fixture runs a lock server on an in-memory listener (net.Pipe
 // connections), and can crash it and restart it on the same directory.
 // Clients dial it through rpc.Dial, so they reconnect after a restart. It
-// works inside a synctest bubble.
+// works inside a synctest bubble, and everything it makes is closed by the
+// test's cleanup, newest first: the clients, then the server.
+//
+//	f := newFixture(t, testConfig())
+//	a := f.client(ctx)                // a lock client
+//	b, cut := f.cutOffClient(ctx)     // one whose network cut.setCut(true) cuts
+//	f.crash(); f.start()              // a server restart
 type fixture struct {
 	tb   testing.TB
 	cfg  lock.Config
@@ -38,6 +44,7 @@ func newFixture(tb testing.TB, cfg lock.Config) *fixture {
 	}
 	f := &fixture{tb: tb, cfg: cfg, fsys: vfs.OS{}}
 	require.NoError(tb, f.start())
+	tb.Cleanup(f.close)
 	return f
 }
 
@@ -49,6 +56,7 @@ func newMemFixture(tb testing.TB, cfg lock.Config) (*fixture, *vfs.Mem) {
 	cfg.Dir = "/var/lib/lock"
 	f := &fixture{tb: tb, cfg: cfg, fsys: m}
 	require.NoError(tb, f.start())
+	tb.Cleanup(f.close)
 	return f, m
 }
 
@@ -104,23 +112,36 @@ func (f *fixture) dial(ctx context.Context, _ string) (transport.Conn, error) {
 	return l.dial(ctx)
 }
 
-// rpcClient returns a redialing rpc client of the fixture's server.
+// rpcClient returns a redialing rpc client of the fixture's server,
+// closed at cleanup.
 func (f *fixture) rpcClient(ctx context.Context) *rpc.Client {
 	f.tb.Helper()
 	rc, err := rpc.Dial(ctx, "lock", rpc.WithDialer(transport.DialerFunc(f.dial)))
 	require.NoError(f.tb, err)
+	f.tb.Cleanup(func() { _ = rc.Close() })
 	return rc
 }
 
-// client returns a lock client and a function that closes it and its rpc
-// client.
-func (f *fixture) client(ctx context.Context, opts ...lock.ClientOption) (*lock.Client, func()) {
-	rc := f.rpcClient(ctx)
-	c := lock.NewClient(rc, opts...)
-	return c, func() {
+// client returns a lock client of the fixture's server, closed at cleanup.
+func (f *fixture) client(ctx context.Context, opts ...lock.ClientOption) *lock.Client {
+	f.tb.Helper()
+	c := lock.NewClient(f.rpcClient(ctx), opts...)
+	f.tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// cutOffClient returns a lock client whose network the returned cutCaller
+// can cut, closed at cleanup (after the cut is healed, so that its
+// goodbye gets through).
+func (f *fixture) cutOffClient(ctx context.Context, opts ...lock.ClientOption) (*lock.Client, *cutCaller) {
+	f.tb.Helper()
+	cut := &cutCaller{next: f.rpcClient(ctx)}
+	c := lock.NewClient(cut, opts...)
+	f.tb.Cleanup(func() {
+		cut.setCut(false)
 		_ = c.Close()
-		_ = rc.Close()
-	}
+	})
+	return c, cut
 }
 
 // memListener is a transport.Listener of net.Pipe connections.

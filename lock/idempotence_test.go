@@ -70,7 +70,6 @@ func TestRetriedAndDuplicatedRequestsKeepTheLockExclusive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
 		var dups sync.WaitGroup
 		var store lock.FencedStore
 
@@ -80,8 +79,7 @@ func TestRetriedAndDuplicatedRequestsKeepTheLockExclusive(t *testing.T) {
 		callers := make([]*flakyCaller, clients)
 		tokens := make(chan uint64, clients*rounds)
 		for i := range clients {
-			rc := f.rpcClient(ctx)
-			defer rc.Close() // after dups.Wait
+			rc := f.rpcClient(ctx) // closed at cleanup, after dups.Wait
 			callers[i] = &flakyCaller{next: rc, p: 0.15, wg: &dups, r: rand.New(rand.NewPCG(uint64(i), 1))}
 			c := lock.NewClient(callers[i], lock.WithCallTimeout(200*time.Millisecond))
 			defer dups.Wait() // after c.Close, whose requests may be duplicated too

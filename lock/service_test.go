@@ -30,11 +30,8 @@ func TestLockIsExclusiveAndTokensGrow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		a, closeA := f.client(ctx, lock.WithName("a"))
-		defer closeA()
-		b, closeB := f.client(ctx, lock.WithName("b"))
-		defer closeB()
+		a := f.client(ctx, lock.WithName("a"))
+		b := f.client(ctx, lock.WithName("b"))
 
 		ma, mb := a.Mutex("x"), b.Mutex("x")
 		la, err := ma.Lock(ctx)
@@ -57,9 +54,7 @@ func TestWaitersAreGrantedInArrivalOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		holder, closeH := f.client(ctx)
-		defer closeH()
+		holder := f.client(ctx)
 		m := holder.Mutex("x")
 		_, err := m.Lock(ctx)
 		require.NoError(t, err)
@@ -68,8 +63,7 @@ func TestWaitersAreGrantedInArrivalOrder(t *testing.T) {
 		order := make(chan int, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			c, closeC := f.client(ctx)
-			defer closeC()
+			c := f.client(ctx)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -100,11 +94,8 @@ func TestLeaseIsRenewedWhileHeld(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		a, closeA := f.client(ctx)
-		defer closeA()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a := f.client(ctx)
+		b := f.client(ctx)
 
 		l, err := a.Mutex("x").Lock(ctx)
 		require.NoError(t, err)
@@ -121,12 +112,8 @@ func TestCutOffHolderLosesLeaseAndLockWaitsOutLockDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		cut := &cutCaller{next: f.rpcClient(ctx)}
-		a := lock.NewClient(cut)
-		defer a.Close()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a, cut := f.cutOffClient(ctx)
+		b := f.client(ctx)
 
 		la, err := a.Mutex("x").Lock(ctx)
 		require.NoError(t, err)
@@ -142,7 +129,6 @@ func TestCutOffHolderLosesLeaseAndLockWaitsOutLockDelay(t *testing.T) {
 		assert.GreaterOrEqual(t, granted.Sub(lastRenewal), ttl+lockDelay,
 			"b was granted %v after a's last renewal, want at least TTL + lock-delay", granted.Sub(lastRenewal))
 		assert.Greater(t, lb.Token(), la.Token())
-		cut.setCut(false)
 	})
 }
 
@@ -150,12 +136,8 @@ func TestHolderRenewedThenSilentLosesTheLockOneTTLAfterItsLastRenewal(t *testing
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		cut := &cutCaller{next: f.rpcClient(ctx)}
-		a := lock.NewClient(cut)
-		defer a.Close()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a, cut := f.cutOffClient(ctx)
+		b := f.client(ctx)
 
 		la, err := a.Mutex("x").Lock(ctx)
 		require.NoError(t, err)
@@ -169,7 +151,6 @@ func TestHolderRenewedThenSilentLosesTheLockOneTTLAfterItsLastRenewal(t *testing
 		require.NoError(t, err)
 		assert.Equal(t, lastRenewal.Add(ttl+lockDelay), time.Now(),
 			"b is granted exactly TTL + lock-delay after a's last renewal reached the server")
-		cut.setCut(false)
 	})
 }
 
@@ -177,12 +158,8 @@ func TestWaiterWhoseSessionDiesStopsWaiting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		a, closeA := f.client(ctx)
-		defer closeA()
-		cut := &cutCaller{next: f.rpcClient(ctx)}
-		b := lock.NewClient(cut)
-		defer b.Close()
+		a := f.client(ctx)
+		b, cut := f.cutOffClient(ctx)
 
 		_, err := a.Mutex("x").Lock(ctx)
 		require.NoError(t, err)
@@ -201,7 +178,6 @@ func TestWaiterWhoseSessionDiesStopsWaiting(t *testing.T) {
 		assert.LessOrEqual(t, time.Since(start), ttl, "b stopped waiting when its own lease ran out")
 		time.Sleep(ttl) // the server expires b's session too
 		assert.Empty(t, f.server().Locks()[0].Waiters)
-		cut.setCut(false)
 	})
 }
 
@@ -209,13 +185,9 @@ func TestCloseReleasesLocksAtOnceAndUnblocksLock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		a, closeA := f.client(ctx)
-		defer closeA()
-		b, closeB := f.client(ctx)
-		defer closeB()
-		c, closeC := f.client(ctx)
-		defer closeC()
+		a := f.client(ctx)
+		b := f.client(ctx)
+		c := f.client(ctx)
 
 		la, err := a.Mutex("x").Lock(ctx)
 		require.NoError(t, err)
@@ -243,11 +215,8 @@ func TestCancelledLockGivesUpItsPlace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		a, closeA := f.client(ctx)
-		defer closeA()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a := f.client(ctx)
+		b := f.client(ctx)
 
 		ma := a.Mutex("x")
 		_, err := ma.Lock(ctx)
@@ -267,9 +236,7 @@ func TestMutexSharedByGoroutinesTakesTurns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		a, closeA := f.client(ctx)
-		defer closeA()
+		a := f.client(ctx)
 		m := a.Mutex("x")
 		_, err := m.Lock(ctx)
 		require.NoError(t, err)
@@ -301,11 +268,8 @@ func TestRestartKeepsTokensGrowingAndOldLeasesUnbroken(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		a, closeA := f.client(ctx)
-		defer closeA()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a := f.client(ctx)
+		b := f.client(ctx)
 
 		la, err := a.Mutex("x").Lock(ctx)
 		require.NoError(t, err)
@@ -339,12 +303,8 @@ func TestPowerCutNeverReusesATokenNorBreaksALease(t *testing.T) {
 		cfg := testConfig()
 		cfg.TokenBlock = 3 // several saves
 		f, disk := newMemFixture(t, cfg)
-		defer f.close()
-		cut := &cutCaller{next: f.rpcClient(ctx)}
-		a := lock.NewClient(cut)
-		defer a.Close()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a, cut := f.cutOffClient(ctx)
+		b := f.client(ctx)
 
 		ma := a.Mutex("x")
 		for range 7 { // tokens 1 to 7: three blocks reserved
@@ -364,7 +324,6 @@ func TestPowerCutNeverReusesATokenNorBreaksALease(t *testing.T) {
 		assert.Greater(t, lb.Token(), last.Token(), "a token issued before the power cut is issued again")
 		assert.False(t, time.Now().Before(last.Expiry()), "b was granted at %v, while a believed in its lease until %v",
 			time.Now(), last.Expiry())
-		cut.setCut(false)
 	})
 }
 
@@ -413,12 +372,8 @@ func TestRestartGrantsNothingWhileACutOffHolderStillBelievesItsLease(t *testing.
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		cut := &cutCaller{next: f.rpcClient(ctx)}
-		a := lock.NewClient(cut)
-		defer a.Close()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a, cut := f.cutOffClient(ctx)
+		b := f.client(ctx)
 
 		la, err := a.Mutex("x").Lock(ctx)
 		require.NoError(t, err)
@@ -431,6 +386,5 @@ func TestRestartGrantsNothingWhileACutOffHolderStillBelievesItsLease(t *testing.
 		require.NoError(t, err)
 		assert.False(t, time.Now().Before(believed), "b was granted at %v, while a believed in its lease until %v",
 			time.Now(), believed)
-		cut.setCut(false)
 	})
 }

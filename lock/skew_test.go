@@ -19,9 +19,7 @@ func TestClockOffsetDoesNotMatter(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ctx := t.Context()
 				f := newFixture(t, testConfig())
-				defer f.close()
-				a, closeA := f.client(ctx, lock.WithClock(newSkewedClock(offset, 1)))
-				defer closeA()
+				a := f.client(ctx, lock.WithClock(newSkewedClock(offset, 1)))
 				l, err := a.Mutex("x").Lock(ctx)
 				require.NoError(t, err)
 				assert.WithinDuration(t, time.Now().Add(offset+ttl), l.Expiry(), time.Second)
@@ -40,11 +38,8 @@ func TestSlowClockHolderBelievesTooLongButIsFenced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		a, closeA := f.client(ctx, lock.WithClock(newSkewedClock(0, 0.1)))
-		defer closeA()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a := f.client(ctx, lock.WithClock(newSkewedClock(0, 0.1)))
+		b := f.client(ctx)
 		var store lock.FencedStore
 
 		la, err := a.Mutex("x").Lock(ctx)
@@ -72,12 +67,8 @@ func TestPausedHolderIsStoppedByTheToken(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := t.Context()
 		f := newFixture(t, testConfig())
-		defer f.close()
-		cut := &cutCaller{next: f.rpcClient(ctx)}
-		a := lock.NewClient(cut) // the pause also stops a's renewals
-		defer a.Close()
-		b, closeB := f.client(ctx)
-		defer closeB()
+		a, cut := f.cutOffClient(ctx) // the pause also stops a's renewals
+		b := f.client(ctx)
 		var store lock.FencedStore
 
 		la, err := a.Mutex("x").Lock(ctx)
@@ -93,6 +84,5 @@ func TestPausedHolderIsStoppedByTheToken(t *testing.T) {
 		require.ErrorIs(t, err, lock.ErrStaleToken)
 		v, _ := store.Get("file")
 		assert.Equal(t, "b's data", v)
-		cut.setCut(false)
 	})
 }
