@@ -36,9 +36,15 @@ type Client struct {
 	caller Caller
 	opts   clientOptions
 
-	// life ends when Close is called. It is the client's lifetime, not a
-	// request's: it is only ever used to cut a request short (through
-	// context.AfterFunc) and as the parent of each session's lifetime.
+	// life is the client's lifetime: it ends when Close is called. Go's
+	// rule is to pass a Context to each call rather than keep one in a
+	// struct; that rule is about a call's deadline and values. A lifetime
+	// belongs to the object instead: it ends once, at Close, carries
+	// nothing, and is only used to cut waits short (life.Done() in a
+	// select, or context.AfterFunc) and as the parent of shorter lifetimes,
+	// here each session's. lock, lock/peer and mapreduce keep every
+	// object's lifetime this way, as a context in the struct, rather than
+	// as a channel closed by Close.
 	life context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup // the sessions' renewal loops and lease watchdogs

@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -65,11 +66,16 @@ type Config struct {
 // A Server is safe for concurrent use by multiple goroutines.
 type Server struct {
 	rpc      *rpc.Server
+	dirLock  io.Closer     // the lock on Config.Dir, released by Close
 	kick     chan struct{} // size 1: the table's deadline may have moved earlier
-	closing  chan struct{} // closed by Close
 	loopDone chan struct{} // closed when loop returns
 	once     sync.Once
-	dirLock  io.Closer // the lock on Config.Dir, released by Close
+
+	// life is the server's lifetime, kept in the struct like Client.life:
+	// it ends when Close is called, and cuts short the loop and the
+	// Acquire calls waiting for a grant.
+	life context.Context
+	stop context.CancelFunc
 
 	mu      sync.Mutex // protects t, waiters
 	t       *table
@@ -128,7 +134,6 @@ func newServer(cfg Config, fsys vfs.FS) (*Server, error) {
 		dirLock:  unlock,
 		rpc:      rpc.NewServer(cfg.RPCOptions...),
 		kick:     make(chan struct{}, 1),
-		closing:  make(chan struct{}),
 		loopDone: make(chan struct{}),
 		t:        t,
 		waiters:  make(map[acqKey]chan struct{}),
@@ -137,7 +142,8 @@ func newServer(cfg Config, fsys vfs.FS) (*Server, error) {
 		unlock.Close()
 		return nil, err // a bug in this package
 	}
-	go s.loop() // exits when s.closing is closed
+	s.life, s.stop = context.WithCancel(context.Background())
+	go s.loop() // exits when s.life ends
 	return s, nil
 }
 
@@ -171,7 +177,7 @@ func (s *Server) Locks() []LockInfo {
 // Close is idempotent.
 func (s *Server) Close() error {
 	s.once.Do(func() {
-		close(s.closing)
+		s.stop()
 		_ = s.rpc.Close()
 		<-s.loopDone
 		_ = s.dirLock.Close() // after the last write of the state file
@@ -223,7 +229,7 @@ func (s *Server) loop() {
 		case <-fire:
 			s.update(s.t.tick)
 		case <-s.kick:
-		case <-s.closing:
+		case <-s.life.Done():
 			return
 		}
 	}

@@ -89,7 +89,7 @@ func (v *service) Acquire(ctx context.Context, args *acquireArgs, reply *acquire
 		case <-poll.C:
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-s.closing:
+		case <-s.life.Done():
 			return ErrClosed
 		}
 	}

@@ -20,8 +20,9 @@ type clientSession struct {
 	c   *Client
 	ref sessionRef
 
-	// life ends when the session ends; context.Cause(life) says why. Like
-	// Client.life, it is a lifetime, only used to cut requests short.
+	// life is the session's lifetime, kept in the struct like Client.life
+	// and a child of it: it ends when the session ends, and
+	// context.Cause(life) says why.
 	life   context.Context
 	cancel context.CancelCauseFunc
 	kick   chan struct{} // size 1: renew now, to tell the server what was abandoned

@@ -36,7 +36,18 @@ type Coordinator struct {
 	changed chan struct{} // closed, and replaced, whenever s may have changed
 	closed  bool
 
-	stop      chan struct{}  // closed by Close
+	// life is the coordinator's lifetime: it ends when Close is called.
+	// Go's rule is to pass a Context to each call rather than keep one in
+	// a struct; that rule is about a call's deadline and values. A
+	// lifetime belongs to the object instead: it ends once, at Close,
+	// carries nothing, and is only used to cut waits short (life.Done() in
+	// a select): the ticker's, the progress reporter's and the GetTask
+	// calls held until there is work. lock, lock/peer and mapreduce keep
+	// every object's lifetime this way, as a context in the struct, rather
+	// than as a channel closed by Close. (A worker's lifetime is the
+	// context of its RunWorker call, passed down to what it runs.)
+	life      context.Context
+	stop      context.CancelFunc
 	wg        sync.WaitGroup // the ticker and progress goroutines
 	closeOnce sync.Once
 }
@@ -91,17 +102,17 @@ func newCoordinator(job Job, o coordinatorOptions) (*Coordinator, error) {
 			sharedOutput: o.sharedDir != "",
 		}),
 		changed: make(chan struct{}),
-		stop:    make(chan struct{}),
 	}
 	c.srv = rpc.NewServer(append([]rpc.Option{wireErrors()}, o.rpcOpts...)...)
 	if err := c.srv.RegisterName(coordinatorService, &coordinatorRPC{c}); err != nil {
 		return nil, err
 	}
+	c.life, c.stop = context.WithCancel(context.Background())
 	c.wg.Add(1)
-	go c.tickLoop() // exits when c.stop is closed
+	go c.tickLoop() // exits when c.life ends
 	if o.progress != nil {
 		c.wg.Add(1)
-		go c.progressLoop() // exits when the job is over or c.stop is closed
+		go c.progressLoop() // exits when the job is over or c.life ends
 	}
 	c.log.Info("job planned", "job", job.Name, "maps", len(splits), "reduces", job.NReduce)
 	return c, nil
@@ -168,7 +179,7 @@ func (c *Coordinator) tickLoop() {
 	defer t.Stop()
 	for {
 		select {
-		case <-c.stop:
+		case <-c.life.Done():
 			return
 		case <-t.C:
 			_ = c.update(func(now time.Time) error {
@@ -204,7 +215,7 @@ func (c *Coordinator) progressLoop() {
 		}
 		select {
 		case <-ch:
-		case <-c.stop:
+		case <-c.life.Done():
 			return
 		}
 	}
@@ -297,7 +308,7 @@ func (c *Coordinator) Close() error {
 		c.closed = true
 		c.notifyLocked()
 		c.mu.Unlock()
-		close(c.stop)
+		c.stop()
 		c.srv.Close()
 		c.wg.Wait()
 		if c.shared != "" {

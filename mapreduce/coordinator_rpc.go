@@ -62,7 +62,7 @@ func (r *coordinatorRPC) GetTask(ctx context.Context, args *workerArgs, reply *t
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-c.stop:
+		case <-c.life.Done():
 			return ErrClosed
 		}
 	}

@@ -48,12 +48,15 @@ func runWorker(ctx context.Context, addr string, jobs []Job, o workerOptions) er
 // under the transports' message limits.
 const fetchChunk = 1 << 20
 
-// A worker is one RunWorker call's state.
+// A worker is one RunWorker call's state. Its lifetime is the context of
+// the RunWorker call (with a cause, so that the heartbeat loop can say why
+// it stopped the worker), passed down to the loops and attempts it runs;
+// each attempt runs in a child context, which the coordinator can cancel.
 type worker struct {
 	o         workerOptions
 	jobs      []Job
 	coordAddr string
-	stop      context.CancelCauseFunc // ends the worker, with a reason
+	stop      context.CancelCauseFunc // ends the worker's lifetime, with a reason
 	log       *slog.Logger
 	scratch   string
 	dialer    transport.Dialer

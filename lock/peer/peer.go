@@ -50,8 +50,14 @@ type Peer struct {
 	serveDone chan struct{}
 	once      sync.Once
 
-	// life ends when Close is called. It is the peer's lifetime, not a
-	// request's: it is only used to cut a Lock short.
+	// life is the peer's lifetime: it ends when Close is called. Go's rule
+	// is to pass a Context to each call rather than keep one in a struct;
+	// that rule is about a call's deadline and values. A lifetime belongs
+	// to the object instead: it ends once, at Close, carries nothing, and
+	// is only used to cut waits short (a Lock waiting for replies, a
+	// request deferred until this peer leaves its critical section). lock,
+	// lock/peer and mapreduce keep every object's lifetime this way, as a
+	// context in the struct, rather than as a channel closed by Close.
 	life context.Context
 	stop context.CancelFunc
 

@@ -58,10 +58,11 @@ type Ring struct {
 	arrived chan struct{} // size 1: the token arrived
 	kick    chan struct{} // size 1: wanting or holding changed
 
-	// life ends when Close is called: the member's lifetime, which bounds
-	// the loop's passes and cuts a Lock short.
-	life     context.Context
-	stopLife context.CancelFunc
+	// life is the member's lifetime, kept in the struct like Peer.life: it
+	// ends when Close is called, bounds the loop's passes and cuts a Lock
+	// short.
+	life context.Context
+	stop context.CancelFunc
 
 	mu      sync.Mutex // protects the fields below
 	wanting bool
@@ -88,7 +89,7 @@ func NewRing(cfg RingConfig, l transport.Listener) (*Ring, error) {
 		arrived: make(chan struct{}, 1),
 		kick:    make(chan struct{}, 1),
 	}
-	r.life, r.stopLife = context.WithCancel(context.Background())
+	r.life, r.stop = context.WithCancel(context.Background())
 	if err := r.srv.RegisterName(ringServiceName, &ringService{r}); err != nil {
 		return nil, err
 	}
@@ -163,7 +164,7 @@ func (r *Ring) Unlock(ctx context.Context) error {
 // ring stops working. Close is idempotent.
 func (r *Ring) Close() error {
 	r.once.Do(func() {
-		r.stopLife()
+		r.stop()
 		_ = r.srv.Close()
 		r.done.Wait()
 		r.mu.Lock()
