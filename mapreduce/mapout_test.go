@@ -56,12 +56,14 @@ func TestMapTaskCountsItsSortAndCombine(t *testing.T) {
 	require.NoError(t, err)
 	assert.FileExists(t, rf.Path)
 	assert.Equal(t, Counters{
-		CounterMapInputRecords:     2,
-		CounterMapInputBytes:       12,
-		CounterMapOutputRecords:    6,
-		CounterMapOutputBytes:      12,
-		CounterSpills:              1,
-		CounterCombineInputRecords: 5, // a: 3 values, b: 2; c's one value is not combined
+		CounterMapInputRecords:  2,
+		CounterMapInputBytes:    12,
+		CounterMapOutputRecords: 6,
+		CounterMapOutputBytes:   12,
+		CounterSpills:           1,
+		// a's three 1s go to one call, b's two to another; c's one is
+		// not combined.
+		CounterCombineInputRecords: 5,
 		CounterCombineOutputValues: 2,
 		"map calls":                1,
 	}, counters)

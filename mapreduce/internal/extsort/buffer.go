@@ -22,9 +22,14 @@ const (
 	firstValues = 4
 
 	// combineAt is how many values a key collects before the buffer
-	// combines them, when there is a Combiner: a word count's "the" stays
-	// one small group however often it is emitted.
+	// combines them, when there is a Combiner: a key with many different
+	// values stays one small group however often it is emitted.
 	combineAt = 32
+
+	// repeatInOneCall is the most copies of a value that repeat hands the
+	// Combiner in one call; more are combined by doubling. Around here,
+	// log2(n) calls start to cost less than going through n values.
+	repeatInOneCall = 64
 )
 
 // Config describes a Buffer.
@@ -44,6 +49,13 @@ type Config struct {
 // partition. Finish merges the spills into the task's output file. Memory
 // stays near the limit, whatever the size of the input.
 //
+// With a Combiner, a value equal to the one added before it for the same
+// key is not stored: the group counts the repeats, and folds them when it
+// must, n copies in about log2(n) calls of the Combiner (see repeat). A
+// word count that adds ("the", "1") a million times makes one map lookup
+// and one comparison per Add, and 20 Combiner calls in all, rather than a
+// million values to store and parse.
+//
 // A Buffer is not safe for concurrent use.
 type Buffer struct {
 	cfg Config
@@ -54,18 +66,24 @@ type Buffer struct {
 	vslab  []string // and their first values from here
 	used   int      // bytes charged for the buffered groups
 
-	cur    []string         // the values being combined
-	seq    iter.Seq[string] // iterates over cur: made once, so a combine allocates nothing
-	spills []RunFile
-	stats  Stats
-	err    error // the first error; sticky
+	cur      []string         // the values being combined
+	pair     [2]string        // cur's storage when two values are combined
+	seq      iter.Seq[string] // iterates over cur: made once, so a combine allocates nothing
+	copies   int              // how many times repeated yields pair[0]
+	repeated iter.Seq[string] // yields pair[0] copies times; made once too
+	sorted   []sortEntry      // the groups being spilled, in order; reused
+	spills   []RunFile
+	stats    Stats
+	err      error // the first error; sticky
 }
 
 // A group is a key and the values buffered for it.
 type group struct {
 	key    string
+	prefix uint64 // the key's first 8 bytes, for sorting
 	part   int
-	values []string
+	values []string // in the order added (with a Combiner, not all of them: see same)
+	same   int      // with a Combiner: copies of the last value added but not stored
 }
 
 // NewBuffer returns an empty Buffer.
@@ -74,6 +92,13 @@ func NewBuffer(cfg Config) *Buffer {
 	b.seq = func(yield func(string) bool) {
 		for _, v := range b.cur {
 			if !yield(v) {
+				return
+			}
+		}
+	}
+	b.repeated = func(yield func(string) bool) {
+		for range b.copies {
+			if !yield(b.pair[0]) {
 				return
 			}
 		}
@@ -101,6 +126,15 @@ func (b *Buffer) Add(key, value string) error {
 		// would miss the cache (it made two workers barely faster than
 		// one); copies sit together. It also lets the input go sooner.
 		g = b.newGroup(strings.Clone(key), p)
+	}
+	if b.cfg.Combine != nil {
+		if n := len(g.values); n > 0 && g.values[n-1] == value {
+			g.same++ // the common case of a word count: nothing to store
+			return nil
+		}
+		if err := b.foldRepeats(g); err != nil {
+			return b.fail(err)
+		}
 	}
 	g.values = append(g.values, value)
 	b.used += len(value) + valueOverhead
@@ -133,7 +167,7 @@ func (b *Buffer) newGroup(key string, part int) *group {
 	// rather than overwrite the next group's slots.
 	values := b.vslab[:0:firstValues]
 	b.vslab = b.vslab[firstValues:]
-	b.slab = append(b.slab, group{key: key, part: part, values: values})
+	b.slab = append(b.slab, group{key: key, prefix: keyPrefix(key), part: part, values: values})
 	g := &b.slab[len(b.slab)-1]
 	b.groups[key] = g
 	b.order = append(b.order, g)
@@ -141,8 +175,75 @@ func (b *Buffer) newGroup(key string, part int) *group {
 	return g
 }
 
+// foldRepeats replaces the last value of g and its unstored copies by what
+// the Combiner makes of them all.
+func (b *Buffer) foldRepeats(g *group) error {
+	if g.same == 0 {
+		return nil
+	}
+	last := len(g.values) - 1
+	v, err := b.repeat(g.key, g.values[last], g.same+1)
+	if err != nil {
+		return err
+	}
+	b.used += len(v) - len(g.values[last])
+	g.values[last], g.same = v, 0
+	return nil
+}
+
+// repeat returns what the Combiner makes of n copies of v (n >= 1). A
+// few copies go to one call, as a sequence that yields v n times. Many
+// copies combine like the binary digits of n, since the Combiner is
+// associative and commutative, and a deterministic function of its values:
+// with 2v for its result on two copies, 4v for its result on two 2v, and
+// so on, 13 copies are v + 4v + 8v. That is at most 2·log2(n) calls, each
+// of two values, where one call would parse n values.
+func (b *Buffer) repeat(key, v string, n int) (string, error) {
+	if n <= repeatInOneCall {
+		b.pair[0], b.copies = v, n
+		out, err := b.stats.combine(b.cfg.Combine, key, b.repeated, uint64(n))
+		b.pair[0] = ""
+		return out, err
+	}
+	var acc string
+	for pow, have := v, false; ; {
+		if n&1 == 1 {
+			if !have {
+				acc, have = pow, true
+			} else {
+				var err error
+				if acc, err = b.combine2(key, acc, pow); err != nil {
+					return "", err
+				}
+			}
+		}
+		if n >>= 1; n == 0 {
+			return acc, nil
+		}
+		var err error
+		if pow, err = b.combine2(key, pow, pow); err != nil {
+			return "", err
+		}
+	}
+}
+
+// combine2 calls the Combiner on two values.
+func (b *Buffer) combine2(key, x, y string) (string, error) {
+	b.pair = [2]string{x, y}
+	b.cur = b.pair[:]
+	v, err := b.stats.combine(b.cfg.Combine, key, b.seq, 2)
+	b.cur, b.pair = nil, [2]string{}
+	return v, err
+}
+
 // combineGroup replaces g's values by what the Combiner makes of them.
 func (b *Buffer) combineGroup(g *group) error {
+	if err := b.foldRepeats(g); err != nil {
+		return err
+	}
+	if len(g.values) < 2 {
+		return nil
+	}
 	b.cur = g.values
 	v, err := b.stats.combine(b.cfg.Combine, g.key, b.seq, uint64(len(g.values)))
 	b.cur = nil
@@ -179,14 +280,46 @@ func (b *Buffer) spill() error {
 	return nil
 }
 
+// A sortEntry is a group in a spill's sort: its partition and key prefix
+// beside the pointer, so that most comparisons compare two integers in one
+// array instead of following pointers to two strings.
+type sortEntry struct {
+	part   int
+	prefix uint64
+	g      *group
+}
+
+func compareEntries(x, y sortEntry) int {
+	if x.part != y.part {
+		return cmp.Compare(x.part, y.part)
+	}
+	if x.prefix != y.prefix {
+		return cmp.Compare(x.prefix, y.prefix)
+	}
+	return strings.Compare(x.g.key, y.g.key) // only for keys that share 8 bytes
+}
+
+// keyPrefix returns the first 8 bytes of key, big-endian, padded with
+// zeros. Two keys whose prefixes differ are in the order of their
+// prefixes; keys with equal prefixes need comparing in full.
+func keyPrefix(key string) uint64 {
+	var p uint64
+	for i := range 8 {
+		p <<= 8
+		if i < len(key) {
+			p |= uint64(key[i])
+		}
+	}
+	return p
+}
+
 // writeRun sorts the buffered groups and writes them to path.
 func (b *Buffer) writeRun(path string) (RunFile, error) {
-	slices.SortFunc(b.order, func(x, y *group) int {
-		if c := cmp.Compare(x.part, y.part); c != 0 {
-			return c
-		}
-		return strings.Compare(x.key, y.key)
-	})
+	b.sorted = b.sorted[:0]
+	for _, g := range b.order {
+		b.sorted = append(b.sorted, sortEntry{g.part, g.prefix, g})
+	}
+	slices.SortFunc(b.sorted, compareEntries)
 	f, err := os.Create(path)
 	if err != nil {
 		return RunFile{}, fmt.Errorf("mapreduce: spill: %w", err)
@@ -194,9 +327,9 @@ func (b *Buffer) writeRun(path string) (RunFile, error) {
 	w := NewWriter(f)
 	i := 0
 	for p := range b.cfg.Parts {
-		for ; i < len(b.order) && b.order[i].part == p; i++ {
-			g := b.order[i]
-			if b.cfg.Combine != nil && len(g.values) > 1 {
+		for ; i < len(b.sorted) && b.sorted[i].part == p; i++ {
+			g := b.sorted[i].g
+			if b.cfg.Combine != nil {
 				if err := b.combineGroup(g); err != nil {
 					f.Close()
 					os.Remove(path)
@@ -210,6 +343,7 @@ func (b *Buffer) writeRun(path string) (RunFile, error) {
 		}
 		w.EndSegment()
 	}
+	clear(b.sorted) // let the groups go
 	segs, err := w.Finish()
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("mapreduce: spill: %w", cerr)

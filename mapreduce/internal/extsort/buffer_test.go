@@ -5,11 +5,13 @@ import (
 	"hash/fnv"
 	"iter"
 	"maps"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -145,11 +147,78 @@ func TestBufferRefusesAPartitionOutOfRange(t *testing.T) {
 func TestCombinerErrorFailsTheBuffer(t *testing.T) {
 	t.Parallel()
 	boom := fmt.Errorf("Combine panicked: boom")
-	b := NewBuffer(Config{Parts: 1, Partition: hashPart(1), Limit: 1 << 20, Prefix: filepath.Join(t.TempDir(), "m"),
-		Combine: func(string, iter.Seq[string]) (string, error) { return "", boom }})
+	newBuffer := func() *Buffer {
+		return NewBuffer(Config{Parts: 1, Partition: hashPart(1), Limit: 1 << 20, Prefix: filepath.Join(t.TempDir(), "m"),
+			Combine: func(string, iter.Seq[string]) (string, error) { return "", boom }})
+	}
+
+	b := newBuffer() // different values: combined as they pile up
 	var err error
 	for i := 0; err == nil && i < 2*combineAt; i++ {
-		err = b.Add("k", "1")
+		err = b.Add("k", strconv.Itoa(i))
 	}
 	require.ErrorIs(t, err, boom)
+
+	b = newBuffer() // one value repeated: folded when the buffer is written
+	for range 2 * combineAt {
+		require.NoError(t, b.Add("k", "1"))
+	}
+	_, err = b.Finish(filepath.Join(t.TempDir(), "out"))
+	require.ErrorIs(t, err, boom)
+}
+
+func TestRepeatsFoldInLogarithmicallyManyCalls(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	b := NewBuffer(Config{Combine: func(k string, vs iter.Seq[string]) (string, error) {
+		calls++
+		return sumCombiner(k, vs)
+	}})
+	for n := 1; n <= 1000; n++ {
+		calls = 0
+		got, err := b.repeat("k", "3", n)
+		require.NoError(t, err)
+		require.Equal(t, strconv.Itoa(3*n), got, "%d copies", n)
+		if n <= repeatInOneCall {
+			require.Equal(t, 1, calls, "%d copies", n)
+		} else {
+			require.LessOrEqual(t, calls, 2*bits.Len(uint(n)), "%d copies", n)
+		}
+	}
+}
+
+func TestRepeatsBetweenOtherValuesKeepTheirPlace(t *testing.T) {
+	t.Parallel()
+	// A Combiner that concatenates is associative but not commutative:
+	// folding runs in place keeps it right even so, which shows that runs
+	// are folded where they are, not moved.
+	dir := t.TempDir()
+	b := NewBuffer(Config{Parts: 1, Partition: hashPart(1), Limit: 1 << 20, Prefix: filepath.Join(dir, "m"),
+		Combine: func(_ string, vs iter.Seq[string]) (string, error) { return strings.Join(slices.Collect(vs), ""), nil }})
+	var want strings.Builder
+	for _, v := range strings.Split("aaabccccccccdaa", "") {
+		require.NoError(t, b.Add("k", v))
+		want.WriteString(v)
+	}
+	rf, err := b.Finish(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	assert.Equal(t, [][]kvGroup{{{"k", []string{want.String()}}}}, readRunFile(t, rf))
+}
+
+func TestKeysSortByteWiseWhateverTheirPrefixes(t *testing.T) {
+	t.Parallel()
+	keys := []string{"", "a", "a\x00", "a\x00b", "ab", "abcdefgh", "abcdefgh\x00", "abcdefghi", "abcdefgg\xff",
+		"\xff\xff\xff\xff\xff\xff\xff\xff", "\xff\xff\xff\xff\xff\xff\xff\xff\x01", "b", "\x00"}
+	dir := t.TempDir()
+	b := NewBuffer(Config{Parts: 1, Partition: hashPart(1), Limit: 1 << 20, Prefix: filepath.Join(dir, "m")})
+	for _, k := range keys {
+		require.NoError(t, b.Add(k, "v"))
+	}
+	rf, err := b.Finish(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	var got []string
+	for _, g := range readRunFile(t, rf)[0] {
+		got = append(got, g.Key)
+	}
+	assert.Equal(t, slices.Sorted(slices.Values(keys)), got)
 }
