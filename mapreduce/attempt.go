@@ -40,7 +40,7 @@ func (w *worker) attempt(ctx context.Context, reply *taskReply) error {
 			return w.stopped(ctx)
 		}
 	}
-	env := taskEnv{job: &w.job, scratch: w.scratch, memLimit: w.o.memLimit, progress: &r.progress, done: actx.Done()}
+	env := taskEnv{job: &w.job, scratch: w.scratch, memLimit: w.o.memLimit, progress: &r.progress, done: actx.Done(), keys: &w.mapKeys}
 	if reply.Task.Kind == MapTask {
 		return w.runMap(ctx, actx, env, reply)
 	}

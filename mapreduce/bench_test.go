@@ -103,7 +103,8 @@ func BenchmarkMapTask(b *testing.B) {
 		b.Fatal(err)
 	}
 	scratch := b.TempDir()
-	env := taskEnv{job: &job, scratch: scratch, memLimit: DefaultMemoryLimit}
+	var keys int // carried from task to task, as a worker does
+	env := taskEnv{job: &job, scratch: scratch, memLimit: DefaultMemoryLimit, keys: &keys}
 	s := split{File: inputs[0], Length: -1}
 	fi, err := os.Stat(inputs[0])
 	if err != nil {

@@ -33,6 +33,10 @@ type taskEnv struct {
 	memLimit int            // map output buffered before a spill
 	progress *progressMeter // may be nil
 	done     <-chan struct{}
+	// keys, if not nil, carries the number of distinct keys of one map
+	// task to the next, so that its buffer starts at the right size
+	// instead of growing (and rehashing) from nothing.
+	keys *int
 }
 
 // runMapTask runs Map over split s and writes its sorted, partitioned
@@ -52,6 +56,7 @@ func runMapTask(env taskEnv, s split, out string) (extsort.RunFile, Counters, er
 			Limit:     env.memLimit,
 			Prefix:    filepath.Join(env.scratch, filepath.Base(out)),
 			Progress:  env.progress,
+			Keys:      hint(env.keys),
 		}),
 		progress: env.progress,
 		done:     env.done,
@@ -68,12 +73,22 @@ func runMapTask(env taskEnv, s split, out string) (extsort.RunFile, Counters, er
 			return extsort.RunFile{}, nil, err
 		}
 	}
+	if env.keys != nil {
+		*env.keys = o.buf.Keys()
+	}
 	rf, err := o.buf.Finish(out)
 	if err != nil {
 		return extsort.RunFile{}, nil, err
 	}
 	o.c.addSort(o.buf.Stats())
 	return rf, o.c.result(), nil
+}
+
+func hint(keys *int) int {
+	if keys == nil {
+		return 0
+	}
+	return *keys
 }
 
 // mapOut is the Emitter of a map task: it counts, shows progress and

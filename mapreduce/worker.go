@@ -65,6 +65,7 @@ type worker struct {
 	coord     *rpc.Client
 	localIP   net.IP // the worker's IP, as seen on its connection to the coordinator
 	job       Job    // the job, with the coordinator's settings
+	mapKeys   int    // distinct keys of the last map task: see taskEnv.keys
 	shared    string // the shared directory for map output, if any
 
 	mu          sync.Mutex // protects the fields below
