@@ -61,7 +61,8 @@ func planSplits(inputs []string, size int64) ([]split, error) {
 
 // readSplit returns the whole lines of s. It reads them straight into the
 // string it returns (a strings.Builder's buffer), so that a split costs
-// one allocation of its size, not two.
+// one allocation of its size, not two, and through a 1 MiB buffer, so that
+// a 16 MiB split takes 16 reads, not 512.
 func readSplit(s split) (string, error) {
 	f, err := os.Open(s.File)
 	if err != nil {
@@ -94,7 +95,8 @@ func readSplit(s split) (string, error) {
 	}
 	var sb strings.Builder
 	sb.Grow(int(end - start))
-	if _, err := io.Copy(&sb, io.NewSectionReader(f, start, end-start)); err != nil {
+	buf := make([]byte, min(end-start, 1<<20))
+	if _, err := io.CopyBuffer(&sb, io.NewSectionReader(f, start, end-start), buf); err != nil {
 		return "", fmt.Errorf("mapreduce: read input %s: %w", s.File, err)
 	}
 	return sb.String(), nil

@@ -1,11 +1,9 @@
 package extsort
 
 import (
-	"cmp"
 	"fmt"
 	"iter"
 	"os"
-	"slices"
 	"strings"
 )
 
@@ -27,9 +25,11 @@ const (
 	combineAt = 32
 
 	// repeatInOneCall is the most copies of a value that repeat hands the
-	// Combiner in one call; more are combined by doubling. Around here,
-	// log2(n) calls start to cost less than going through n values.
-	repeatInOneCall = 64
+	// Combiner in one call; more are combined by doubling. A call costs
+	// about as much as parsing a few hundred values (a word count's
+	// Combine allocates for its range loop and for its result), so around
+	// here 2·log2(n) calls start to cost less than one call of n values.
+	repeatInOneCall = 1024
 )
 
 // Config describes a Buffer.
@@ -74,7 +74,8 @@ type Buffer struct {
 	seq      iter.Seq[string] // iterates over cur: made once, so a combine allocates nothing
 	copies   int              // how many times repeated yields pair[0]
 	repeated iter.Seq[string] // yields pair[0] copies times; made once too
-	sorted   []sortEntry      // the groups being spilled, in order; reused
+	sorted   []*group         // the groups, sorted: see sortGroups
+	sortKeys []uint64         // and what sorts them; both reused
 	spills   []RunFile
 	stats    Stats
 	err      error // the first error; sticky
@@ -304,55 +305,17 @@ func (b *Buffer) spill() error {
 	return nil
 }
 
-// A sortEntry is a group in a spill's sort: its partition and key prefix
-// beside the pointer, so that most comparisons compare two integers in one
-// array instead of following pointers to two strings.
-type sortEntry struct {
-	part   int
-	prefix uint64
-	g      *group
-}
-
-func compareEntries(x, y sortEntry) int {
-	if x.part != y.part {
-		return cmp.Compare(x.part, y.part)
-	}
-	if x.prefix != y.prefix {
-		return cmp.Compare(x.prefix, y.prefix)
-	}
-	return strings.Compare(x.g.key, y.g.key) // only for keys that share 8 bytes
-}
-
-// keyPrefix returns the first 8 bytes of key, big-endian, padded with
-// zeros. Two keys whose prefixes differ are in the order of their
-// prefixes; keys with equal prefixes need comparing in full.
-func keyPrefix(key string) uint64 {
-	var p uint64
-	for i := range 8 {
-		p <<= 8
-		if i < len(key) {
-			p |= uint64(key[i])
-		}
-	}
-	return p
-}
-
 // writeRun sorts the buffered groups and writes them to path.
 func (b *Buffer) writeRun(path string) (RunFile, error) {
-	b.sorted = b.sorted[:0]
-	for _, g := range b.order {
-		b.sorted = append(b.sorted, sortEntry{int(g.part), keyPrefix(g.key), g})
-	}
-	slices.SortFunc(b.sorted, compareEntries)
 	f, err := os.Create(path)
 	if err != nil {
 		return RunFile{}, fmt.Errorf("mapreduce: spill: %w", err)
 	}
 	w := NewWriter(f)
-	i := 0
+	sorted := b.sortGroups()
 	for p := range b.cfg.Parts {
-		for ; i < len(b.sorted) && b.sorted[i].part == p; i++ {
-			g := b.sorted[i].g
+		for ; len(sorted) > 0 && sorted[0].part == int32(p); sorted = sorted[1:] {
+			g := sorted[0]
 			if b.cfg.Combine != nil {
 				if err := b.combineGroup(g); err != nil {
 					f.Close()
@@ -368,6 +331,7 @@ func (b *Buffer) writeRun(path string) (RunFile, error) {
 		w.EndSegment()
 	}
 	clear(b.sorted) // let the groups go
+	b.sorted = b.sorted[:0]
 	segs, err := w.Finish()
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("mapreduce: spill: %w", cerr)

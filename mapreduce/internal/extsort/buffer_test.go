@@ -174,7 +174,7 @@ func TestRepeatsFoldInLogarithmicallyManyCalls(t *testing.T) {
 		calls++
 		return sumCombiner(k, vs)
 	}})
-	for n := 1; n <= 1000; n++ {
+	for n := 1; n <= 3000; n++ {
 		calls = 0
 		got, err := b.repeat("k", "3", n)
 		require.NoError(t, err)
