@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -179,30 +178,44 @@ func TestRepeatsFoldInLogarithmicallyManyCalls(t *testing.T) {
 		got, err := b.repeat("k", "3", n)
 		require.NoError(t, err)
 		require.Equal(t, strconv.Itoa(3*n), got, "%d copies", n)
-		if n <= repeatInOneCall {
+		switch {
+		case n == 1:
+			require.Zero(t, calls, "one copy is itself")
+		case n <= repeatInOneCall:
 			require.Equal(t, 1, calls, "%d copies", n)
-		} else {
+		default:
 			require.LessOrEqual(t, calls, 2*bits.Len(uint(n)), "%d copies", n)
 		}
 	}
 }
 
-func TestRepeatsBetweenOtherValuesKeepTheirPlace(t *testing.T) {
+func TestCommonAndOtherValuesCombineToTheSum(t *testing.T) {
 	t.Parallel()
-	// A Combiner that concatenates is associative but not commutative:
-	// folding runs in place keeps it right even so, which shows that runs
-	// are folded where they are, not moved.
+	// "1" comes first, so it is the common value, kept as counts; the
+	// others are stored and combined; the sum is right either way.
 	dir := t.TempDir()
-	b := NewBuffer(Config{Parts: 1, Partition: hashPart(1), Limit: 1 << 20, Prefix: filepath.Join(dir, "m"),
-		Combine: func(_ string, vs iter.Seq[string]) (string, error) { return strings.Join(slices.Collect(vs), ""), nil }})
-	var want strings.Builder
-	for _, v := range strings.Split("aaabccccccccdaa", "") {
-		require.NoError(t, b.Add("k", v))
-		want.WriteString(v)
+	b := NewBuffer(Config{Parts: 2, Partition: hashPart(2), Combine: sumCombiner, Limit: 1 << 20, Prefix: filepath.Join(dir, "m")})
+	rng := rand.New(rand.NewPCG(5, 5))
+	want := map[string]int{}
+	for i := range 20000 {
+		k, v := fmt.Sprintf("k%d", rng.IntN(40)), 1
+		if i > 0 && rng.IntN(4) == 0 {
+			v = rng.IntN(100)
+		}
+		require.NoError(t, b.Add(k, strconv.Itoa(v)))
+		want[k] += v
 	}
 	rf, err := b.Finish(filepath.Join(dir, "out"))
 	require.NoError(t, err)
-	assert.Equal(t, [][]kvGroup{{{"k", []string{want.String()}}}}, readRunFile(t, rf))
+	got := map[string]int{}
+	for _, groups := range readRunFile(t, rf) {
+		for _, g := range groups {
+			require.Len(t, g.Values, 1, g.Key)
+			got[g.Key], err = strconv.Atoi(g.Values[0])
+			require.NoError(t, err)
+		}
+	}
+	assert.Equal(t, want, got)
 }
 
 func TestKeysSortByteWiseWhateverTheirPrefixes(t *testing.T) {

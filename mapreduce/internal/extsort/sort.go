@@ -6,14 +6,14 @@ import (
 	"strings"
 )
 
-// sortGroups returns the buffered groups sorted by partition, then by key,
-// byte-wise, as a run file wants them. The slice is reused by the next
-// call.
+// sortGroups returns the numbers of the buffered groups sorted by
+// partition, then by key, byte-wise, as a run file wants them. The slice is
+// reused by the next call.
 //
 // This is the hot spot of a spill: a word count's map task sorts tens of
 // thousands of keys, and comparing strings through pointers, each a likely
 // cache miss, is slow. So each group becomes one integer, its partition,
-// then the first bytes of its key, then its number in b.order:
+// then the first bytes of its key, then its number:
 //
 //	partition 1, key "cat", group 5       ─►  1 │ 'c' 'a' 't' 0 0 │ 5
 //	partition 1, key "catalog", group 9   ─►  1 │ 'c' 'a' 't' 'a' 'l' │ 9
@@ -21,19 +21,19 @@ import (
 // and slices.Sort sorts the integers, a tight loop over one array. Keys
 // whose first bytes are equal ("catalog" and "catalyst") come out side by
 // side, and only those are compared in full.
-func (b *Buffer) sortGroups() []*group {
-	idxBits := bits.Len(uint(len(b.order)))
+func (b *Buffer) sortGroups() []int32 {
+	idxBits := bits.Len(uint(len(b.groups)))
 	partBits := bits.Len(uint(b.cfg.Parts - 1))
 	prefixBytes := (64 - idxBits - partBits) / 8 // 5 for up to 64 partitions and 64k groups
 	b.sortKeys = b.sortKeys[:0]
-	for i, g := range b.order {
+	for i, g := range b.groups {
 		k := uint64(g.part)<<(8*prefixBytes) | keyPrefix(g.key, prefixBytes)
 		b.sortKeys = append(b.sortKeys, k<<idxBits|uint64(i))
 	}
 	slices.Sort(b.sortKeys)
 	b.sorted = b.sorted[:0]
 	for _, k := range b.sortKeys {
-		b.sorted = append(b.sorted, b.order[k&(1<<idxBits-1)])
+		b.sorted = append(b.sorted, int32(k&(1<<idxBits-1)))
 	}
 	// Break the ties between keys that share their prefix.
 	for i := 0; i < len(b.sortKeys); {
@@ -42,7 +42,7 @@ func (b *Buffer) sortGroups() []*group {
 			j++
 		}
 		if j-i > 1 {
-			slices.SortFunc(b.sorted[i:j], func(x, y *group) int { return strings.Compare(x.key, y.key) })
+			slices.SortFunc(b.sorted[i:j], func(x, y int32) int { return strings.Compare(b.groups[x].key, b.groups[y].key) })
 		}
 		i = j
 	}
