@@ -20,10 +20,11 @@ import (
 // package with 1 and 2 in-process workers over loopback rpc: the job that
 // emits every word (with a Combine), and the same job with in-mapper
 // combining. Besides -benchmem's figures, each reports peak-heap-MB (the
-// most heap in use, sampled every 10ms) and, for the jobs, extra-attempts
-// (re-executions and backups), and cpu-ms/op, the CPU time the process
-// used: on a machine shared with other work, the wall time of a run that
-// was kept waiting for a core grows, its CPU time does not. Run it with
+// most heap in use, sampled every 10ms), allocs/kword (allocations per
+// thousand words counted), cpu-ms/op (the CPU time the process used: on a
+// machine shared with other work, the wall time of a run that was kept
+// waiting for a core grows, its CPU time does not) and, for the jobs,
+// extra-attempts (re-executions and backups). Run it with
 //
 //	go test -run '^$' -bench WordCount -benchtime 1x -count 1 -benchmem ./mapreduce/
 //	go test -run '^$' -bench WordCount -benchtime 1x -benchmem ./mapreduce/ -corpus-mb=20   (quick)
@@ -33,10 +34,11 @@ import (
 var corpusMB = flag.Int("corpus-mb", 200, "size of the word-count benchmark's corpus, in MB")
 
 func BenchmarkWordCount(b *testing.B) {
-	inputs, size := corpus(b, *corpusMB)
+	c := corpus(b, *corpusMB)
+	inputs, size := c.files, c.bytes
 	b.Run("baseline=scanner", func(b *testing.B) {
 		b.SetBytes(size)
-		peak, cpu := watchHeap(b), watchCPU(b)
+		stop := watch(b, c.words)
 		for b.Loop() {
 			counts := map[string]int{}
 			for _, path := range inputs {
@@ -52,20 +54,18 @@ func BenchmarkWordCount(b *testing.B) {
 				f.Close()
 			}
 		}
-		peak()
-		cpu()
+		stop()
 	})
 	for _, cores := range []int{1, 2} {
 		b.Run(fmt.Sprintf("baseline=tuned-%dcore", cores), func(b *testing.B) {
 			b.SetBytes(size)
-			peak, cpu := watchHeap(b), watchCPU(b)
+			stop := watch(b, c.words)
 			for b.Loop() {
 				if _, err := tunedCount(inputs, cores); err != nil {
 					b.Fatal(err)
 				}
 			}
-			peak()
-			cpu()
+			stop()
 		})
 	}
 	jobs := []struct {
@@ -79,7 +79,7 @@ func BenchmarkWordCount(b *testing.B) {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/workers=%d", j.name, workers), func(b *testing.B) {
 				b.SetBytes(size)
-				peak, cpu := watchHeap(b), watchCPU(b)
+				stop := watch(b, c.words)
 				for b.Loop() {
 					res, err := Run(context.Background(), j.job(inputs, b.TempDir()), WithWorkers(workers), WithScratchDir(b.TempDir()))
 					if err != nil {
@@ -87,8 +87,7 @@ func BenchmarkWordCount(b *testing.B) {
 					}
 					b.ReportMetric(float64(res.Counters[CounterReexecutions]+res.Counters[CounterBackupTasks]), "extra-attempts")
 				}
-				peak()
-				cpu()
+				stop()
 			})
 		}
 	}
@@ -97,7 +96,7 @@ func BenchmarkWordCount(b *testing.B) {
 // BenchmarkMapTask measures one map task of the word count, alone on one
 // core: read an 8 MB input, Map it, combine, sort and write the output.
 func BenchmarkMapTask(b *testing.B) {
-	inputs, _ := corpus(b, 64) // 8 files of 8 MB
+	inputs := corpus(b, 64).files // 8 files of 8 MB
 	job, err := benchJob(inputs, b.TempDir()).withDefaults()
 	if err != nil {
 		b.Fatal(err)
@@ -120,6 +119,22 @@ func BenchmarkMapTask(b *testing.B) {
 		os.Remove(rf.Path)
 	}
 	cpu()
+}
+
+// watch starts measuring a run over a corpus of words words; the
+// returned function reports peak-heap-MB (see watchHeap), cpu-ms/op (see
+// watchCPU) and allocs/kword, the allocations per thousand words counted.
+func watch(b *testing.B, words int64) func() {
+	peak, cpu := watchHeap(b), watchCPU(b)
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	return func() {
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		peak()
+		cpu()
+		b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N)/float64(words)*1000, "allocs/kword")
+	}
 }
 
 // watchCPU reports, when the returned function is called, the CPU time

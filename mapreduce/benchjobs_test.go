@@ -19,10 +19,16 @@ import (
 // The word-count benchmark's corpus and jobs, its hand-tuned baseline, and
 // a test that the jobs count right.
 
+// A benchCorpus is the word-count benchmark's input.
+type benchCorpus struct {
+	files        []string
+	bytes, words int64
+}
+
 // corpus writes files totalling about mb MB of text into a
 // temporary directory: words of a 50,000-word vocabulary drawn with Zipf's
 // law, as in natural language, five to fifteen to a line.
-func corpus(b *testing.B, mb int) ([]string, int64) {
+func corpus(b *testing.B, mb int) benchCorpus {
 	b.Helper()
 	dir := b.TempDir()
 	rng := rand.New(rand.NewPCG(42, 42))
@@ -37,8 +43,7 @@ func corpus(b *testing.B, mb int) ([]string, int64) {
 	zipf := rand.NewZipf(rng, 1.1, 2, uint64(len(vocab)-1))
 	const nFiles = 8
 	per := int64(mb) << 20 / nFiles
-	var files []string
-	var total int64
+	var c benchCorpus
 	for i := range nFiles {
 		path := filepath.Join(dir, fmt.Sprintf("corpus-%d.txt", i))
 		f, err := os.Create(path)
@@ -55,6 +60,7 @@ func corpus(b *testing.B, mb int) ([]string, int64) {
 				}
 				k, _ := w.WriteString(vocab[zipf.Uint64()])
 				n += int64(k)
+				c.words++
 			}
 			w.WriteByte('\n')
 			n++
@@ -63,10 +69,10 @@ func corpus(b *testing.B, mb int) ([]string, int64) {
 			b.Fatal(err)
 		}
 		f.Close()
-		files = append(files, path)
-		total += n
+		c.files = append(c.files, path)
+		c.bytes += n
 	}
-	return files, total
+	return c
 }
 
 // countWords is the benchmark's Map: it splits on ASCII white space
