@@ -90,12 +90,13 @@ type ReduceFunc func(key string, values iter.Seq[string], out Emitter)
 // per word, a Combine that sums its values and a Reduce that sums its
 // values give the same counts with and without it.
 //
-// A value emitted for a key several times in a row is stored once, with a
-// count, and combined when the map task writes its output: a few copies in
-// one call, many copies by doubling (Combine of two copies, then of two of
-// those results, and so on: a million copies take about 40 calls). So a
-// word count that emits "1" per word costs a map lookup per word, not a
-// value to store and parse.
+// With a Combine, a map task does not store every value: the first value
+// it emits (a word count's "1") is counted per key, and the copies are
+// combined when the task writes its output, up to a thousand in one call,
+// more by doubling (Combine of two copies, then of two of those results,
+// and so on: a million copies take about 40 calls). So a word count that
+// emits "1" per word costs a map lookup per word, not a value to store and
+// parse, and it needs no hand-made combining in its Map.
 type CombineFunc func(key string, values iter.Seq[string]) string
 
 // A PartitionFunc returns the reduce task, in [0, nReduce), that receives
