@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/distsys-kit/distsys/transport"
@@ -51,31 +52,40 @@ func mainWith(ctx context.Context, args []string, jobs []Job, stderr io.Writer) 
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		name     = fs.String("job", "", "the job to run, by name (needed if the program has several)")
-		nReduce  = fs.Int("nreduce", 0, "number of reduce tasks (default: the job's)")
-		out      = fs.String("out", "", "output directory (default: the job's)")
-		split    = fs.Int64("split", 0, "split size in bytes (default: the job's)")
-		timeout  = fs.Duration("timeout", DefaultTimeout, "failure timeout")
-		verbose  = fs.Bool("v", false, "log what happens")
+		name     = fs.String("job", "", "the job to run, by name (needed if the program has several; not for worker)")
+		nReduce  = fs.Int("nreduce", 0, "number of reduce tasks (default: the job's; not for worker)")
+		out      = fs.String("out", "", "output directory (default: the job's; not for worker)")
+		split    = fs.Int64("split", 0, "split size in bytes (default: the job's; not for worker)")
+		timeout  = fs.Duration("timeout", DefaultTimeout, "failure timeout (not for sequential)")
+		verbose  = fs.Bool("v", false, "log what happens (not for sequential)")
 		listen   = fs.String("listen", ":7070", "coordinator: address to serve workers on; worker: address to serve map output on")
 		httpAddr = fs.String("http", "", "coordinator: address for the status page")
 		coord    = fs.String("coordinator", "", "worker: the coordinator's address")
 		workers  = fs.Int("workers", 0, "run: number of workers (default GOMAXPROCS); coordinator: wait for this many before starting")
-		memLimit = fs.Int("mem", DefaultMemoryLimit, "worker: bytes of map output buffered before a spill")
-		backups  = fs.Bool("backups", true, "coordinator: run backup tasks near the end")
-		shared   = fs.String("shared", "", "coordinator: put map output in this shared directory")
+		memLimit = fs.Int("mem", DefaultMemoryLimit, "worker, run: bytes of map output buffered before a spill")
+		backups  = fs.Bool("backups", true, "coordinator, run: run backup tasks near the end")
+		shared   = fs.String("shared", "", "coordinator, run: put map output in this shared directory")
 		faults   FaultRates
 	)
-	fs.Int64Var(&faults.Seed, "fault-seed", 1, "worker: seed of the injected faults")
-	fs.Float64Var(&faults.CrashBeforeCommit, "crash-before", 0, "worker: probability of crashing before a commit")
-	fs.Float64Var(&faults.CrashAfterCommit, "crash-after", 0, "worker: probability of crashing after a commit")
-	fs.Float64Var(&faults.Slow, "slow", 0, "worker: probability that an attempt is slow")
-	fs.DurationVar(&faults.SlowDelay, "slow-delay", 5*time.Second, "worker: how slow a slow attempt is")
+	fs.Int64Var(&faults.Seed, "fault-seed", 1, "worker, run: seed of the injected faults")
+	fs.Float64Var(&faults.CrashBeforeCommit, "crash-before", 0, "worker, run: probability of crashing before a commit")
+	fs.Float64Var(&faults.CrashAfterCommit, "crash-after", 0, "worker, run: probability of crashing after a commit")
+	fs.Float64Var(&faults.Slow, "slow", 0, "worker, run: probability that an attempt is slow")
+	fs.DurationVar(&faults.SlowDelay, "slow-delay", 5*time.Second, "worker, run: how slow a slow attempt is")
 	if args[0] == "worker" {
 		*listen = ":0"
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	var misplaced error
+	fs.Visit(func(f *flag.Flag) {
+		if cmds := flagCommands(f.Name); misplaced == nil && !strings.Contains(" "+cmds+" ", " "+args[0]+" ") {
+			misplaced = fmt.Errorf("mapreduce: %s: flag -%s does nothing here (it is for: %s)", args[0], f.Name, cmds)
+		}
+	})
+	if misplaced != nil {
+		return misplaced
 	}
 
 	level := slog.LevelWarn
@@ -133,6 +143,27 @@ func mainWith(ctx context.Context, args []string, jobs []Job, stderr io.Writer) 
 		return summarize(stderr, res, err)
 	}
 	return fmt.Errorf("mapreduce: unknown command %q: want coordinator, worker, run or sequential", args[0])
+}
+
+// flagCommands returns the commands that flag name means something to.
+// Main refuses a flag given to another command, rather than ignore it.
+func flagCommands(name string) string {
+	switch name {
+	case "job", "nreduce", "out", "split":
+		return "coordinator run sequential"
+	case "timeout", "v":
+		return "coordinator worker run"
+	case "listen":
+		return "coordinator worker"
+	case "http":
+		return "coordinator"
+	case "coordinator":
+		return "worker"
+	case "workers", "backups", "shared":
+		return "coordinator run"
+	default: // mem and the faults
+		return "worker run"
+	}
 }
 
 // pickJob returns the job named name, or the only job if name is empty.

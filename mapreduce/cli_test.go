@@ -20,7 +20,11 @@ func TestMainRunsTheJobInProcessAndSequentially(t *testing.T) {
 			t.Parallel()
 			out := t.TempDir()
 			var stderr bytes.Buffer
-			args := append([]string{cmd, "-job", "grep", "-nreduce", "2", "-split", "5000", "-out", out, "-workers", "2"}, inputs...)
+			args := []string{cmd, "-job", "grep", "-nreduce", "2", "-split", "5000", "-out", out}
+			if cmd == "run" {
+				args = append(args, "-workers", "2")
+			}
+			args = append(args, inputs...)
 			require.NoError(t, mainWith(context.Background(), args, jobs, &stderr))
 			assert.Contains(t, stderr.String(), "job done: 2 output files")
 			assert.Contains(t, stderr.String(), "matches")
@@ -48,6 +52,9 @@ func TestMainUsageErrors(t *testing.T) {
 		{"no such job", []string{"sequential", "-job", "sort"}, two, `no job "sort"`},
 		{"no jobs", []string{"sequential"}, nil, "Main was given no job"},
 		{"bad flag", []string{"run", "-nope"}, one, "flag provided but not defined"},
+		{"flag of another command", []string{"worker", "-coordinator", "x:1", "-nreduce", "3"}, one,
+			"worker: flag -nreduce does nothing here (it is for: coordinator run sequential)"},
+		{"worker flag for the coordinator", []string{"coordinator", "-crash-before", "0.1"}, one, "flag -crash-before does nothing here"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
