@@ -38,7 +38,7 @@ type Config struct {
 // case of a job that adds one value over and over, like a word count's
 // "1". The first value added is the buffer's common value; for it, a group
 // keeps only a count, in an array of counts apart from the groups. Adding
-// the common value is a map lookup and an increment of 4 bytes that sit
+// the common value is a map lookup and an increment of 8 bytes that sit
 // near the counts of the other frequent keys, as cheap as a hand-written
 // count; the copies are combined when the group is written (see repeat).
 // Other values are stored, and combined a few dozen at a time.
@@ -51,7 +51,7 @@ type Buffer struct {
 	groups    []group          // the groups, in the order their keys came
 	common    string           // with a Combiner: the first value added
 	hasCommon bool
-	counts    []int32 // with a Combiner: by group, how many times common was added
+	counts    []int64 // with a Combiner: by group, how many times common was added
 	keys      int     // the most groups held at once
 	used      int     // bytes charged for the buffered groups
 
