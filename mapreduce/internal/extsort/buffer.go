@@ -182,17 +182,21 @@ func (b *Buffer) writeRun(path string) (RunFile, error) {
 	for p := range b.cfg.Parts {
 		for ; len(sorted) > 0 && b.groups[sorted[0]].part == int32(p); sorted = sorted[1:] {
 			g := &b.groups[sorted[0]]
-			if b.cfg.Combine != nil {
-				if err := b.combineGroup(g, sorted[0]); err != nil {
-					f.Close()
-					os.Remove(path)
-					return RunFile{}, err
+			if b.cfg.Combine == nil {
+				w.Header(g.key, len(g.values))
+				for _, v := range g.values {
+					w.Value(v)
 				}
+				continue
 			}
-			w.Header(g.key, len(g.values))
-			for _, v := range g.values {
-				w.Value(v)
+			v, err := b.combined(g, sorted[0])
+			if err != nil {
+				f.Close()
+				os.Remove(path)
+				return RunFile{}, err
 			}
+			w.Header(g.key, 1)
+			w.Value(v)
 		}
 		w.EndSegment()
 	}

@@ -44,22 +44,24 @@ func (c *combining) init() {
 	}
 }
 
-// combineGroup replaces the values of g, number i, and its copies of the
-// common value, by what the Combiner makes of them: one value.
-func (b *Buffer) combineGroup(g *group, i int32) error {
+// combined returns what the Combiner makes of the values of g, number i,
+// and its copies of the common value: the one value a run file holds for
+// g's key.
+func (b *Buffer) combined(g *group, i int32) (string, error) {
 	if n := b.counts[i]; n > 0 {
 		v, err := b.repeat(g.key, b.common, int(n))
-		if err != nil {
-			return err
+		if err != nil || len(g.values) == 0 {
+			return v, err // a word count's every key: no slice to make
 		}
 		g.values = append(g.values, v)
 		b.counts[i] = 0
-		b.used += len(v) + valueOverhead
 	}
-	if len(g.values) < 2 {
-		return nil
+	if len(g.values) > 1 {
+		if err := b.combineValues(g); err != nil {
+			return "", err
+		}
 	}
-	return b.combineValues(g)
+	return g.values[0], nil
 }
 
 // combineValues replaces g's values by what the Combiner makes of them.
