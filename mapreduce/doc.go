@@ -138,6 +138,23 @@
 // emission), so a grep's matches stay in file order. With a Combine they
 // are partial results in no guaranteed order.
 //
+// # Options
+//
+// Options come in kinds, by where they apply, so that an option given
+// where it would do nothing does not compile:
+//
+//	kind               NewCoordinator  RunWorker  Run   options
+//	Option                   ✓             ✓        ✓    WithTimeout, WithLogger, WithRPCOptions
+//	JobOption                ✓                      ✓    WithMaxAttempts, WithBackupTasks, WithSharedDir, WithProgress
+//	CoordinatorOption        ✓                           WithMinWorkers
+//	TaskOption                             ✓        ✓    WithMemoryLimit, WithScratchDir, WithFaults
+//	WorkerOption                           ✓             WithListener, WithDialer
+//	RunOption                                       ✓    WithWorkers, WithNetwork
+//
+// Run passes the job and task options on to its coordinator and workers.
+// It has no use for WithMinWorkers (it waits for all its workers) nor for
+// WithListener and WithDialer (its workers are on its Network).
+//
 // # Watching a job
 //
 // Coordinator.Status returns every task with its attempts, every worker,

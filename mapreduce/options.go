@@ -19,21 +19,6 @@ const DefaultTimeout = 10 * time.Second
 // job fails, unless WithMaxAttempts says otherwise. It is Hadoop's 4.
 const DefaultMaxAttempts = 4
 
-// Options come in kinds, by where they apply, so that an option given
-// where it does not apply does not compile:
-//
-//	kind               NewCoordinator  RunWorker  Run   options
-//	Option                   ✓             ✓        ✓    WithTimeout, WithLogger, WithRPCOptions
-//	JobOption                ✓                      ✓    WithMaxAttempts, WithBackupTasks, WithSharedDir, WithProgress
-//	CoordinatorOption        ✓                           WithMinWorkers
-//	TaskOption                             ✓        ✓    WithMemoryLimit, WithScratchDir, WithFaults
-//	WorkerOption                           ✓             WithListener, WithDialer
-//	RunOption                                       ✓    WithWorkers, WithNetwork
-//
-// Run passes the job and task options on to its coordinator and workers.
-// It has no use for WithMinWorkers (it waits for all its workers) nor for
-// WithListener and WithDialer (its workers are on its Network).
-
 // A CoordinatorOption configures NewCoordinator.
 type CoordinatorOption interface {
 	applyCoordinator(*coordinatorOptions)
