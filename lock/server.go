@@ -86,9 +86,10 @@ type Server struct {
 // until Close. It fails with an error matching ErrDirLocked if another
 // server holds the directory, with one matching ErrCorruptState if the
 // state file exists but cannot be trusted, and with other errors if the
-// directory cannot be read or written. A server restarted on the directory of a crashed one grants
-// nothing until every lease the old one issued could have expired (the
-// old TTL plus lock-delay); it queues waiters meanwhile.
+// directory cannot be read or written. A server restarted on the
+// directory of a crashed one grants nothing until every lease the old one
+// issued could have expired (the old TTL plus lock-delay); it queues
+// waiters meanwhile.
 func NewServer(cfg Config) (*Server, error) { return newServer(cfg, vfs.OS{}) }
 
 // newServer is NewServer on the file system fsys: tests give it one that
@@ -138,11 +139,12 @@ func newServer(cfg Config, fsys vfs.FS) (*Server, error) {
 		t:        t,
 		waiters:  make(map[acqKey]chan struct{}),
 	}
+	s.life, s.stop = context.WithCancel(context.Background())
 	if err := s.rpc.RegisterName(serviceName, &service{s}); err != nil {
+		s.stop()
 		unlock.Close()
 		return nil, err // a bug in this package
 	}
-	s.life, s.stop = context.WithCancel(context.Background())
 	go s.loop() // exits when s.life ends
 	return s, nil
 }
