@@ -1,6 +1,7 @@
 package extsort
 
 import (
+	"bytes"
 	"container/heap"
 	"fmt"
 	"iter"
@@ -53,9 +54,9 @@ func Merge(runs []*Reader, progress Progress, each func(key string, n uint64, va
 	for len(h) > 0 {
 		step(progress)
 		same = same[:0]
-		key := h[0].r.key
+		key := string(h[0].r.key) // the one string made for this key
 		var n uint64
-		for len(h) > 0 && h[0].r.key == key {
+		for len(h) > 0 && string(h[0].r.key) == key {
 			c := heap.Pop(&h).(*cursor)
 			n += c.r.values
 			same = append(same, c)
@@ -85,8 +86,8 @@ type cursorHeap []*cursor
 
 func (h cursorHeap) Len() int { return len(h) }
 func (h cursorHeap) Less(i, j int) bool {
-	if h[i].r.key != h[j].r.key {
-		return h[i].r.key < h[j].r.key
+	if c := bytes.Compare(h[i].r.key, h[j].r.key); c != 0 {
+		return c < 0
 	}
 	return h[i].order < h[j].order
 }

@@ -2,6 +2,7 @@ package extsort
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -113,7 +114,8 @@ type Reader struct {
 	crc     *crcReader
 	want    uint32 // the segment's CRC
 	left    int64  // bytes of the segment not yet decoded
-	key     string // the current group's key
+	key     []byte // the current group's key, in a buffer of the Reader's own
+	prev    []byte // the buffer of the key before it, reused for the next
 	hasKey  bool   // key is set (the first key may be "")
 	values  uint64 // values of the current group not yet read
 	scratch []byte
@@ -147,7 +149,10 @@ func (r *Reader) NextGroup() bool {
 		}
 		return false
 	}
-	key := r.bytes(r.length())
+	// The key is read into a buffer the Reader reuses, not into a new
+	// string: a merge of k runs compares k keys for each one it passes on,
+	// and only that one needs to be a string.
+	key := r.read(r.prev, r.length())
 	n := r.uvarint()
 	switch {
 	case r.err != nil:
@@ -155,11 +160,12 @@ func (r *Reader) NextGroup() bool {
 	case n == 0 || n > uint64(r.left):
 		r.fail("bad value count")
 		return false
-	case r.hasKey && key <= r.key:
+	case r.hasKey && bytes.Compare(key, r.key) <= 0:
 		r.fail("keys out of order")
 		return false
 	}
-	r.key, r.hasKey, r.values = key, true, n
+	r.prev, r.key = r.key, key
+	r.hasKey, r.values = true, n
 	return true
 }
 
@@ -178,7 +184,7 @@ func (r *Reader) NextValue() (string, bool) {
 }
 
 // Key returns the current group's key.
-func (r *Reader) Key() string { return r.key }
+func (r *Reader) Key() string { return string(r.key) }
 
 // Err returns the first error met: ErrCorrupt for bytes that do not
 // decode or fail the checksum, or the file's read error.
@@ -224,19 +230,26 @@ func (r *Reader) uvarint() uint64 {
 
 // bytes reads n bytes as a string; the caller checked n <= r.left.
 func (r *Reader) bytes(n int64) string {
+	r.scratch = r.read(r.scratch, n)
+	return string(r.scratch)
+}
+
+// read reads n bytes into buf, grown if need be, and returns them; the
+// caller checked n <= r.left.
+func (r *Reader) read(buf []byte, n int64) []byte {
 	if r.err != nil {
-		return ""
+		return buf[:0]
 	}
-	if int64(cap(r.scratch)) < n {
-		r.scratch = make([]byte, n)
+	if int64(cap(buf)) < n {
+		buf = make([]byte, n)
 	}
-	b := r.scratch[:n]
-	if _, err := io.ReadFull(r.br, b); err != nil {
+	buf = buf[:n]
+	if _, err := io.ReadFull(r.br, buf); err != nil {
 		r.readFailed(err)
-		return ""
+		return buf[:0]
 	}
 	r.left -= n
-	return string(b)
+	return buf
 }
 
 // discard skips n bytes; the caller checked n <= r.left.
