@@ -91,14 +91,23 @@ func serviceName(rcvr any) string {
 }
 
 // newArgs returns a new zero argument and reply for m. args is a pointer
-// whether or not the method takes one, so that it can be decoded into.
+// whether or not the method takes one, so that it can be decoded into. A
+// reply of map or slice type starts empty rather than nil, as in net/rpc,
+// so that a handler may write into it (*reply)[k] = v.
 func (m *method) newArgs() (args, reply any) {
 	if m.argType.Kind() == reflect.Pointer {
 		args = reflect.New(m.argType.Elem()).Interface()
 	} else {
 		args = reflect.New(m.argType).Interface()
 	}
-	return args, reflect.New(m.replyType).Interface()
+	rv := reflect.New(m.replyType)
+	switch m.replyType.Kind() {
+	case reflect.Map:
+		rv.Elem().Set(reflect.MakeMap(m.replyType))
+	case reflect.Slice:
+		rv.Elem().Set(reflect.MakeSlice(m.replyType, 0, 0))
+	}
+	return args, rv.Interface()
 }
 
 // call runs the method.

@@ -1,0 +1,53 @@
+package rpc_test
+
+import (
+	"errors"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Tally is a service written as for net/rpc: its handlers fill in map and
+// slice replies in place.
+type Tally struct{}
+
+// Count writes into its map reply, which net/rpc hands over empty, not nil.
+func (Tally) Count(words *[]string, reply *map[string]int) error {
+	for _, w := range *words {
+		(*reply)[w]++
+	}
+	return nil
+}
+
+// Lengths reports whether its slice reply arrived nil.
+func (Tally) Lengths(words *[]string, reply *[]int) error {
+	if *reply == nil {
+		return errors.New("reply slice is nil")
+	}
+	for _, w := range *words {
+		*reply = append(*reply, len(w))
+	}
+	return nil
+}
+
+// TestMapAndSliceRepliesStartEmpty checks that a handler gets an empty map
+// or slice to fill in, as net/rpc gives it: writing into a nil map would
+// panic in the server.
+func TestMapAndSliceRepliesStartEmpty(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := startEnv(t, pipeNetwork())
+		require.NoError(t, e.srv.Register(Tally{}))
+		c := e.dial()
+		words := []string{"a", "bb", "a"}
+
+		var counts map[string]int
+		require.NoError(t, c.Call(t.Context(), "Tally.Count", &words, &counts))
+		assert.Equal(t, map[string]int{"a": 2, "bb": 1}, counts)
+
+		var lengths []int
+		require.NoError(t, c.Call(t.Context(), "Tally.Lengths", &words, &lengths))
+		assert.Equal(t, []int{1, 2, 1}, lengths)
+	})
+}
