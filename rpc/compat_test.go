@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/distsys-kit/distsys/rpc"
 )
 
 // Tally is a service written as for net/rpc: its handlers fill in map and
@@ -50,4 +52,21 @@ func TestMapAndSliceRepliesStartEmpty(t *testing.T) {
 		require.NoError(t, c.Call(t.Context(), "Tally.Lengths", &words, &lengths))
 		assert.Equal(t, []int{1, 2, 1}, lengths)
 	})
+}
+
+// Pointy has its methods on the pointer type only.
+type Pointy struct{}
+
+// Get is a method of *Pointy, not of Pointy.
+func (*Pointy) Get(args *Args, reply *Reply) error { return nil }
+
+// TestRegisterValueHintsAtPointer checks net/rpc's hint for a value whose
+// methods are on its pointer type.
+func TestRegisterValueHintsAtPointer(t *testing.T) {
+	srv := rpc.NewServer()
+	defer srv.Close()
+	err := srv.Register(Pointy{})
+	require.ErrorIs(t, err, rpc.ErrInvalidService)
+	assert.Contains(t, err.Error(), "pass a pointer")
+	require.NoError(t, srv.Register(&Pointy{}))
 }

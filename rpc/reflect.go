@@ -45,19 +45,12 @@ func suitableMethods(service string, rcvr any) ([]*method, error) {
 	var methods []*method
 	for i := range t.NumMethod() {
 		m := t.Method(i)
-		ft := m.Type // the receiver is parameter 0
-		if !m.IsExported() || ft.NumOut() != 1 || ft.Out(0) != errorType {
+		withCtx, ok := servable(m)
+		if !ok {
 			continue
 		}
-		in := ft.NumIn()
-		withCtx := in == 4 && ft.In(1) == ctxType
-		if in != 3 && !withCtx {
-			continue
-		}
-		argType, replyType := ft.In(in-2), ft.In(in-1)
-		if replyType.Kind() != reflect.Pointer {
-			continue
-		}
+		ft := m.Type
+		argType, replyType := ft.In(ft.NumIn()-2), ft.In(ft.NumIn()-1)
 		name := service + "." + m.Name
 		if err := checkWireType(argType, "args"); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidService, name, err)
@@ -71,10 +64,40 @@ func suitableMethods(service string, rcvr any) ([]*method, error) {
 		})
 	}
 	if len(methods) == 0 {
+		hint := ""
+		if pt := reflect.PointerTo(t); t.Kind() != reflect.Pointer && hasServable(pt) {
+			// As net/rpc says: the methods are there, on the pointer.
+			hint = fmt.Sprintf(" (hint: its methods are on %v: pass a pointer, &%v{...})", pt, t)
+		}
 		return nil, fmt.Errorf("%w: type %v has no exported methods of the form "+
-			"M(args *A, reply *R) error or M(ctx context.Context, args *A, reply *R) error", ErrInvalidService, t)
+			"M(args *A, reply *R) error or M(ctx context.Context, args *A, reply *R) error%s", ErrInvalidService, t, hint)
 	}
 	return methods, nil
+}
+
+// servable reports whether m has one of the shapes suitableMethods serves,
+// and whether it takes a context.
+func servable(m reflect.Method) (withCtx, ok bool) {
+	ft := m.Type // the receiver is parameter 0
+	if !m.IsExported() || ft.NumOut() != 1 || ft.Out(0) != errorType {
+		return false, false
+	}
+	in := ft.NumIn()
+	withCtx = in == 4 && ft.In(1) == ctxType
+	if in != 3 && !withCtx {
+		return false, false
+	}
+	return withCtx, ft.In(in-1).Kind() == reflect.Pointer
+}
+
+// hasServable reports whether t has a method suitableMethods would serve.
+func hasServable(t reflect.Type) bool {
+	for i := range t.NumMethod() {
+		if _, ok := servable(t.Method(i)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // serviceName is the name Register gives rcvr: its type's name, without
