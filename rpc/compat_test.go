@@ -1,7 +1,10 @@
 package rpc_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -69,4 +72,52 @@ func TestRegisterValueHintsAtPointer(t *testing.T) {
 	require.ErrorIs(t, err, rpc.ErrInvalidService)
 	assert.Contains(t, err.Error(), "pass a pointer")
 	require.NoError(t, srv.Register(&Pointy{}))
+}
+
+// Panicky panics on demand.
+type Panicky struct{}
+
+// Boom panics with its argument.
+func (Panicky) Boom(args *string, reply *struct{}) error { panic(*args) }
+
+// lockedBuffer is a log destination safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex // protects b
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestPanickingHandlerIsAnErrorReply checks that a handler's panic reaches
+// its caller as an error naming the panic, is logged with its stack, and
+// leaves the server serving.
+func TestPanickingHandlerIsAnErrorReply(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var log lockedBuffer
+		e := startEnv(t, pipeNetwork(), rpc.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+		require.NoError(t, e.srv.Register(Panicky{}))
+		c := e.dial()
+
+		err := c.Call(t.Context(), "Panicky.Boom", ptr("the disk is on fire"), nil)
+		var re *rpc.RemoteError
+		require.ErrorAs(t, err, &re)
+		require.ErrorIs(t, err, rpc.ErrHandlerPanicked)
+		assert.Equal(t, "rpc: Panicky.Boom: handler panicked: the disk is on fire", err.Error())
+		assert.Contains(t, log.String(), "the disk is on fire")
+		assert.Contains(t, log.String(), "compat_test.go", "the log has the stack")
+
+		var r Reply
+		require.NoError(t, c.Call(t.Context(), "Arith.Add", &Args{A: 1, B: 2}, &r), "the server still serves")
+		assert.Equal(t, 3, r.C)
+	})
 }

@@ -53,6 +53,12 @@
 // two calls are ordered only if the caller waits for the first to return
 // before making the second.
 //
+// A handler that panics does not take the server down, as it would with
+// net/rpc: the server recovers the panic, logs it with its stack (to the
+// logger given with WithLogger; none by default), and answers the call
+// with a *RemoteError matching ErrHandlerPanicked that names the panic's
+// value. Other calls go on being served.
+//
 // # Deadlines, cancellation and errors
 //
 // Call returns when the reply arrives or ctx ends, whichever is first,

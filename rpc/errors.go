@@ -54,6 +54,12 @@ var (
 	// it allows (see WithReplyCache). The handler did not run.
 	ErrTooManyCalls = errors.New("rpc: too many calls awaiting acknowledgement")
 
+	// ErrHandlerPanicked is returned (inside a *RemoteError) when the
+	// handler, or a server interceptor, panicked. The message names the
+	// panic's value; the server logs it with its stack (WithLogger) and
+	// goes on serving. The handler ran, at least in part.
+	ErrHandlerPanicked = errors.New("rpc: handler panicked")
+
 	// ErrInvalidService is returned by Register and RegisterName for a
 	// receiver that cannot be served: no suitable methods, a name already
 	// taken, or argument and reply types that cannot cross the wire intact.
@@ -66,7 +72,7 @@ var (
 // matches, and the client restores the sentinel with that message.
 var builtinErrors = [...]error{
 	ErrServerClosed, ErrUnknownService, ErrUnknownMethod, ErrBadRequest,
-	ErrBadReply, ErrUnauthenticated, ErrMaybeExecuted, ErrTooManyCalls,
+	ErrBadReply, ErrUnauthenticated, ErrMaybeExecuted, ErrTooManyCalls, ErrHandlerPanicked,
 	context.Canceled, context.DeadlineExceeded,
 }
 

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"time"
 
 	"github.com/distsys-kit/distsys/transport"
@@ -30,6 +31,7 @@ type options struct {
 	cache     cacheLimits
 	tls       *tls.Config
 	dialer    transport.Dialer
+	logger    *slog.Logger
 }
 
 // Defaults for the options.
@@ -46,7 +48,8 @@ const (
 
 func newOptions(opts []Option) options {
 	o := options{
-		cache: cacheLimits{clients: DefaultReplyCacheClients, perClient: DefaultReplyCachePerClient},
+		cache:  cacheLimits{clients: DefaultReplyCacheClients, perClient: DefaultReplyCachePerClient},
+		logger: slog.New(slog.DiscardHandler),
 	}
 	for _, opt := range opts {
 		opt.apply(&o)
@@ -185,4 +188,15 @@ func WithTLS(cfg *tls.Config) Option {
 // only): d may dial a simulated network, reliable UDP or anything else.
 func WithDialer(d transport.Dialer) Option {
 	return optionFunc(func(o *options) { o.dialer = d })
+}
+
+// WithLogger makes the server log what it cannot return to anyone as an
+// error (server side): a handler that panicked, with its stack. The default
+// discards.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	})
 }

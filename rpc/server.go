@@ -70,7 +70,7 @@ type registry struct {
 
 // NewServer returns a server with no services. Options that apply to
 // servers: WithCodec, WithErrors, WithServerInterceptor, WithAuth,
-// WithSharedSecret, WithReplyCache; others are ignored.
+// WithSharedSecret, WithReplyCache, WithLogger; others are ignored.
 func NewServer(opts ...Option) *Server {
 	o := newOptions(opts)
 	s := &Server{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -193,16 +194,7 @@ func (sc *serverConn) handle(m *method, h requestHeader, body []byte) {
 		return
 	}
 
-	var err error
-	call.Args, call.Reply = m.newArgs()
-	if derr := s.opts.codec.Decode(body, call.Args); derr != nil {
-		err = fmt.Errorf("%w: decode arguments of %s: %v", ErrBadRequest, m.name, derr)
-	} else if s.handler == nil {
-		err = m.call(ctx, call.Args, call.Reply)
-	} else {
-		err = s.handler(ctx, &call)
-	}
-
+	err := sc.invoke(ctx, &call, body)
 	buf := s.bufs.get()
 	msg := sc.reply(*buf, &h, err, call.Reply, call.ReplyMetadata)
 	*buf = msg[:0] // msg may have outgrown *buf
@@ -212,6 +204,29 @@ func (sc *serverConn) handle(m *method, h requestHeader, body []byte) {
 	}
 	sc.send(msg, &h)
 	s.bufs.put(buf)
+}
+
+// invoke decodes the arguments of call and runs it, through the server
+// interceptors if any. A panic in the handler (or an interceptor) is
+// recovered and logged, and becomes the call's error: one bad call does
+// not take the server, and every other client, down with it.
+func (sc *serverConn) invoke(ctx context.Context, call *ServerCall, body []byte) (err error) {
+	s, m := sc.s, call.method
+	defer func() {
+		if r := recover(); r != nil {
+			s.opts.logger.Error("rpc: handler panicked", "method", m.name, "remote", sc.remote,
+				"panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w: %v", ErrHandlerPanicked, r)
+		}
+	}()
+	call.Args, call.Reply = m.newArgs()
+	if err := s.opts.codec.Decode(body, call.Args); err != nil {
+		return fmt.Errorf("%w: decode arguments of %s: %v", ErrBadRequest, m.name, err)
+	}
+	if s.handler == nil {
+		return m.call(ctx, call.Args, call.Reply)
+	}
+	return s.handler(ctx, call)
 }
 
 // reply appends to b the reply to the call h: err if it is not nil,
