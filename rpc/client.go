@@ -179,8 +179,9 @@ func (call *Call) complete() {
 }
 
 // Close closes the connection and makes every pending call return ErrClosed.
-// It waits for the client's goroutines to end. Close is idempotent; calls
-// made after it return ErrClosed.
+// Before closing, it tells the server, which cancels the contexts of the
+// client's calls still running there. It waits for the client's goroutines
+// to end. Close is idempotent; calls made after it return ErrClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -193,7 +194,7 @@ func (c *Client) Close() error {
 	c.closeFn() // pending calls select on c.life.Done()
 	c.mu.Unlock()
 	if cc != nil {
-		cc.close()
+		cc.goAway()
 	}
 	c.wg.Wait()
 	return nil

@@ -36,6 +36,17 @@ func (cc *clientConn) close() {
 	}
 }
 
+// goAway tells the server the client is leaving, so that it cancels the
+// calls it is still running for us (their replies would go unread), then
+// closes the conn. A server that does not take the goodbye at once does
+// not delay Close: the closed conn says the same, later.
+func (cc *clientConn) goAway() {
+	ctx, cancel := context.WithTimeout(context.Background(), goAwayTimeout)
+	defer cancel()
+	_ = cc.conn.Send(ctx, appendGoAway(nil))
+	cc.close()
+}
+
 // startConn makes conn the client's connection and starts reading it. The
 // caller holds c.mu.
 func (c *Client) startConn(conn transport.Conn) *clientConn {

@@ -65,9 +65,12 @@
 // whatever the network does. A deadline on ctx travels with the request:
 // the handler's context ends when the caller stops waiting (a little later,
 // by the time the request spent in transit). Cancelling a ctx without a
-// deadline only stops the waiting: the handler runs on, until it returns or
-// the client's connection closes. Abandoning a call does not disturb other
-// calls on the same connection.
+// deadline only stops the waiting: the handler runs on, until it returns,
+// the client closes (Client.Close tells the server, which cancels the
+// client's running calls) or the connection breaks. A client that only
+// stops sending (a TCP half-close) still gets the replies of its calls in
+// flight, as with net/rpc. Abandoning a call does not disturb other calls
+// on the same connection.
 //
 // Errors are for errors.Is and errors.As: ctx.Err() when the caller's
 // context ended; ErrClosed after Client.Close; ErrConnLost when the

@@ -30,6 +30,7 @@ var errDivByZero = errors.New("arith: divide by zero")
 type Arith struct {
 	n       atomic.Int64  // Incr's counter: calls that took effect
 	waited  atomic.Int64  // Wait calls released
+	ended   atomic.Int64  // Wait calls whose context ended first
 	entered chan struct{} // if not nil, Wait sends on it when it starts
 	release chan struct{} // Wait returns when it is closed (or ctx ends)
 }
@@ -86,6 +87,7 @@ func (t *Arith) Wait(ctx context.Context, args *Args, reply *Reply) error {
 		reply.C = args.A
 		return nil
 	case <-ctx.Done():
+		t.ended.Add(1)
 		return ctx.Err()
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -59,8 +60,13 @@ func (sc *serverConn) closeConn() {
 
 // ServeConn serves calls arriving on c until c fails, the peer closes it,
 // or the server closes. It blocks until then, and until the calls it started
-// have returned; then it closes c. When the client goes away, the contexts of
-// its running calls are cancelled.
+// have returned and their replies are sent; then it closes c.
+//
+// A client that has sent all it will send (its end reads io.EOF: a TCP
+// half-close, say) still gets the replies of its calls in flight, as with
+// net/rpc. The contexts of its running calls are cancelled when the client
+// closes (rpc's Client.Close says so first) or its connection breaks: a
+// read or a reply's send fails.
 func (s *Server) ServeConn(c transport.Conn) {
 	sc := &serverConn{s: s, conn: c, remote: c.RemoteAddr(), done: make(chan struct{})}
 	sc.ctx, sc.cancel = context.WithCancel(s.ctx)
@@ -75,8 +81,9 @@ func (s *Server) ServeConn(c transport.Conn) {
 	s.conns[sc] = struct{}{}
 	s.mu.Unlock()
 
-	sc.readLoop()
-	sc.cancel()
+	if !sc.readLoop() {
+		sc.cancel()
+	}
 	sc.handlers.Wait()
 	sc.closeConn()
 	s.mu.Lock()
@@ -86,18 +93,19 @@ func (s *Server) ServeConn(c transport.Conn) {
 
 // readLoop reads and dispatches requests until the conn fails or carries a
 // message that is not a request: a peer that does not speak this protocol
-// is cut off rather than guessed at.
-func (sc *serverConn) readLoop() {
+// is cut off rather than guessed at. It returns true if the client only
+// stopped sending (io.EOF): it may still be reading its replies.
+func (sc *serverConn) readLoop() (halfClosed bool) {
 	for {
 		// No ctx: Close unblocks Recv by closing the conn, and a
 		// cancellable ctx would cost a timer per message.
 		msg, err := sc.conn.Recv(context.Background())
 		if err != nil {
-			return
+			return errors.Is(err, io.EOF)
 		}
 		sc.s.stats.received.Add(int64(len(msg)))
 		if !sc.dispatch(msg) {
-			return
+			return false // a goodbye from the client, or garbage
 		}
 	}
 }
@@ -280,7 +288,8 @@ func (sc *serverConn) refuseCode(h *requestHeader, code, msg string) {
 
 // send sends the reply msg to the call h. If msg is too large for the
 // transport and h is not nil, an error goes instead. Any other failure means
-// the conn is broken, which readLoop will notice.
+// the conn is broken: the calls still running on it are cancelled, since
+// their replies cannot be sent either.
 func (sc *serverConn) send(msg []byte, h *requestHeader) {
 	// Counted before the send, so that a client holding the reply sees it
 	// counted; taken back if the send fails.
@@ -292,7 +301,9 @@ func (sc *serverConn) send(msg []byte, h *requestHeader) {
 	sc.s.stats.sent.Add(-int64(len(msg)))
 	if h != nil && errors.Is(err, transport.ErrMessageTooLarge) {
 		sc.refuse(h, ErrBadReply, err.Error())
+		return
 	}
+	sc.cancel()
 }
 
 // atMostOnce decides whether an at-most-once call may run. If it may not,
