@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -119,5 +120,47 @@ func TestPanickingHandlerIsAnErrorReply(t *testing.T) {
 		var r Reply
 		require.NoError(t, c.Call(t.Context(), "Arith.Add", &Args{A: 1, B: 2}, &r), "the server still serves")
 		assert.Equal(t, 3, r.C)
+	})
+}
+
+// Raft is a service written for labrpc: its handlers return nothing.
+type Raft struct{ term int }
+
+// RequestVoteArgs asks for a vote.
+type RequestVoteArgs struct{ Term, CandidateID int }
+
+// RequestVoteReply answers it.
+type RequestVoteReply struct {
+	Term        int
+	VoteGranted bool
+}
+
+// RequestVote is shaped as in labrpc.
+func (rf *Raft) RequestVote(args *RequestVoteArgs, reply *RequestVoteReply) {
+	reply.Term = max(rf.term, args.Term)
+	reply.VoteGranted = args.Term > rf.term
+}
+
+// TestLabRPCCodePorts checks the labrpc shapes: a handler that returns
+// nothing is served, and ClientEnd.Call reports with a bool whether a
+// reply came, false when none can come by the timeout.
+func TestLabRPCCodePorts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := startEnv(t, pipeNetwork())
+		require.NoError(t, e.srv.Register(&Raft{term: 3}))
+		end := rpc.NewClientEnd(e.dial(), 0)
+
+		var reply RequestVoteReply
+		require.True(t, end.Call("Raft.RequestVote", &RequestVoteArgs{Term: 5, CandidateID: 1}, &reply))
+		assert.Equal(t, RequestVoteReply{Term: 5, VoteGranted: true}, reply)
+		assert.False(t, end.Call("Raft.AppendEntries", &RequestVoteArgs{}, &reply), "no such method")
+
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(partitioned(t)))
+		require.NoError(t, err)
+		defer c.Close()
+		lost := rpc.NewClientEnd(c, 2*time.Second)
+		start := time.Now()
+		assert.False(t, lost.Call("Raft.RequestVote", &RequestVoteArgs{Term: 5}, &reply), "a partitioned server")
+		assert.Equal(t, 2*time.Second, time.Since(start), "Call waited for its timeout")
 	})
 }

@@ -32,12 +32,15 @@
 // # Serving and calling
 //
 // A server publishes the exported methods of a value, shaped as in net/rpc,
-// with or without a context:
+// with or without a context, or as in MIT's labrpc, with no error:
 //
 //	func (kv *KV) Get(ctx context.Context, key *string, reply *GetReply) error
 //	func (kv *KV) Put(args *PutArgs, reply *struct{}) error
+//	func (rf *Raft) RequestVote(args *RequestVoteArgs, reply *RequestVoteReply)
 //
-// so code written for net/rpc or MIT's labrpc ports unchanged:
+// so handlers written for net/rpc or labrpc port unchanged. So do net/rpc's
+// calls, with a context added; labrpc's, whose Call returns a bool, port
+// through ClientEnd, a labrpc-shaped view of a Client:
 //
 //	srv := rpc.NewServer()
 //	srv.Register(kv)                // methods become "KV.Get", "KV.Put"

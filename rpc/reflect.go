@@ -22,6 +22,7 @@ type method struct {
 	rcvr      reflect.Value // the registered receiver
 	fn        reflect.Value // the method as a function taking the receiver first
 	withCtx   bool          // fn takes a context.Context before the arguments
+	withErr   bool          // fn returns an error (labrpc's handlers return nothing)
 	argType   reflect.Type  // the type of the args parameter
 	replyType reflect.Type  // what the reply parameter points to
 }
@@ -34,7 +35,8 @@ var (
 // suitableMethods returns the methods of rcvr that have one of the shapes
 //
 //	func (t *T) M(ctx context.Context, args A, reply *R) error
-//	func (t *T) M(args A, reply *R) error
+//	func (t *T) M(args A, reply *R) error   // net/rpc's
+//	func (t *T) M(args A, reply *R)         // labrpc's: it cannot fail
 //
 // (A is usually a pointer) named "service.M", after checking that A and R
 // survive the wire (see checkWireType). Other methods are ignored, as
@@ -45,7 +47,7 @@ func suitableMethods(service string, rcvr any) ([]*method, error) {
 	var methods []*method
 	for i := range t.NumMethod() {
 		m := t.Method(i)
-		withCtx, ok := servable(m)
+		withCtx, withErr, ok := servable(m)
 		if !ok {
 			continue
 		}
@@ -59,7 +61,7 @@ func suitableMethods(service string, rcvr any) ([]*method, error) {
 			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidService, name, err)
 		}
 		methods = append(methods, &method{
-			name: name, rcvr: v, fn: m.Func, withCtx: withCtx,
+			name: name, rcvr: v, fn: m.Func, withCtx: withCtx, withErr: withErr,
 			argType: argType, replyType: replyType.Elem(),
 		})
 	}
@@ -76,24 +78,25 @@ func suitableMethods(service string, rcvr any) ([]*method, error) {
 }
 
 // servable reports whether m has one of the shapes suitableMethods serves,
-// and whether it takes a context.
-func servable(m reflect.Method) (withCtx, ok bool) {
+// whether it takes a context and whether it returns an error.
+func servable(m reflect.Method) (withCtx, withErr, ok bool) {
 	ft := m.Type // the receiver is parameter 0
-	if !m.IsExported() || ft.NumOut() != 1 || ft.Out(0) != errorType {
-		return false, false
+	withErr = ft.NumOut() == 1 && ft.Out(0) == errorType
+	if !m.IsExported() || ft.NumOut() != 0 && !withErr {
+		return false, false, false
 	}
 	in := ft.NumIn()
 	withCtx = in == 4 && ft.In(1) == ctxType
 	if in != 3 && !withCtx {
-		return false, false
+		return false, false, false
 	}
-	return withCtx, ft.In(in-1).Kind() == reflect.Pointer
+	return withCtx, withErr, ft.In(in-1).Kind() == reflect.Pointer
 }
 
 // hasServable reports whether t has a method suitableMethods would serve.
 func hasServable(t reflect.Type) bool {
 	for i := range t.NumMethod() {
-		if _, ok := servable(t.Method(i)); ok {
+		if _, _, ok := servable(t.Method(i)); ok {
 			return true
 		}
 	}
@@ -144,6 +147,9 @@ func (m *method) call(ctx context.Context, args, reply any) error {
 		out = m.fn.Call([]reflect.Value{m.rcvr, reflect.ValueOf(&ctx).Elem(), av, reflect.ValueOf(reply)})
 	} else {
 		out = m.fn.Call([]reflect.Value{m.rcvr, av, reflect.ValueOf(reply)})
+	}
+	if !m.withErr {
+		return nil
 	}
 	err, _ := out[0].Interface().(error)
 	return err

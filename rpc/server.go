@@ -117,7 +117,8 @@ func (s *Server) Register(rcvr any) error {
 // called as "name.M". The methods served are the exported ones shaped
 //
 //	func (t *T) M(ctx context.Context, args *A, reply *R) error
-//	func (t *T) M(args *A, reply *R) error
+//	func (t *T) M(args *A, reply *R) error // net/rpc's shape
+//	func (t *T) M(args *A, reply *R)       // labrpc's: it cannot fail
 //
 // others are ignored. It returns an error matching ErrInvalidService if rcvr
 // has no such method, if name is empty, contains a dot or is taken, or if an
