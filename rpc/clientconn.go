@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +44,7 @@ func (cc *clientConn) close() {
 func (cc *clientConn) goAway() {
 	ctx, cancel := context.WithTimeout(context.Background(), goAwayTimeout)
 	defer cancel()
-	_ = cc.conn.Send(ctx, appendGoAway(nil))
+	_ = cc.conn.Send(ctx, appendGoAway(nil, "", ""))
 	cc.close()
 }
 
@@ -85,12 +86,27 @@ func (c *Client) readLoop(cc *clientConn) {
 			continue
 		}
 		if err == nil && kind == kindGoAway {
-			c.lose(cc, ErrServerClosed)
+			c.lose(cc, c.goAwayError(msg))
 			return
 		}
 		c.lose(cc, fmt.Errorf("%w: server sent a malformed message", ErrConnLost))
 		return
 	}
+}
+
+// goAwayError is the error a server's goodbye gives the calls pending on
+// its conn: ErrServerClosed if it gives no reason.
+func (c *Client) goAwayError(msg []byte) error {
+	code, text, err := parseGoAway(msg)
+	if err != nil {
+		return fmt.Errorf("%w: server sent a malformed goodbye", ErrConnLost)
+	}
+	for _, s := range [...]error{ErrServerBusy, ErrConnLost} {
+		if code == s.Error() {
+			return fmt.Errorf("%w: %s", s, strings.TrimPrefix(text, "rpc: "))
+		}
+	}
+	return ErrServerClosed
 }
 
 // deliver hands a reply that arrived on cc to the call waiting for it, if
@@ -306,8 +322,8 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 					// client, and the conn's loss is only its consequence.
 					return &callError{method, ErrClosed}
 				}
-				if retry == nil || c.dial == nil {
-					return &callError{method, cc.err}
+				if retry == nil || c.dial == nil || errors.Is(cc.err, ErrServerBusy) {
+					return &callError{method, cc.err} // busy: it did not run, and resending at once would not help
 				}
 				continue // redial and send again at once
 			}

@@ -158,6 +158,18 @@
 // against hostile input: keep strangers away from the decoder with mutual
 // TLS, WithSharedSecret or WithAuth, which all run before it.
 //
+// # Limits
+//
+// A server bounds what its clients, broken or hostile, can hold: at most
+// WithMaxConns connections and WithMaxCalls calls running at once (beyond
+// them, a client is refused with ErrServerBusy, at once and clearly, and
+// nothing runs); a connection that carries nothing for WithIdleTimeout is
+// closed, even one whose client sends a message one byte at a time; and a
+// connection whose client reads none of its replies for WithStallTimeout
+// is closed, letting go of the calls waiting to send them. Each limit has a
+// default; see the options. A call without a deadline runs until its
+// handler returns: give calls deadlines.
+//
 // # Seeing what happens
 //
 // Client and server interceptors (WithClientInterceptor,

@@ -60,6 +60,12 @@ var (
 	// goes on serving. The handler ran, at least in part.
 	ErrHandlerPanicked = errors.New("rpc: handler panicked")
 
+	// ErrServerBusy is returned when the server is at one of its limits
+	// (WithMaxConns, WithMaxCalls): inside a *RemoteError for a call
+	// refused, or for every call on a connection refused. The handler did
+	// not run.
+	ErrServerBusy = errors.New("rpc: server busy")
+
 	// ErrInvalidService is returned by Register and RegisterName for a
 	// receiver that cannot be served: no suitable methods, a name already
 	// taken, or argument and reply types that cannot cross the wire intact.
@@ -72,7 +78,7 @@ var (
 // matches, and the client restores the sentinel with that message.
 var builtinErrors = [...]error{
 	ErrServerClosed, ErrUnknownService, ErrUnknownMethod, ErrBadRequest,
-	ErrBadReply, ErrUnauthenticated, ErrMaybeExecuted, ErrTooManyCalls, ErrHandlerPanicked,
+	ErrBadReply, ErrUnauthenticated, ErrMaybeExecuted, ErrTooManyCalls, ErrHandlerPanicked, ErrServerBusy,
 	context.Canceled, context.DeadlineExceeded,
 }
 

@@ -32,6 +32,7 @@ type options struct {
 	tls       *tls.Config
 	dialer    transport.Dialer
 	logger    *slog.Logger
+	limits    serverLimits
 }
 
 // Defaults for the options.
@@ -44,12 +45,28 @@ const (
 	// DefaultReplyCachePerClient is how many unacknowledged replies a
 	// server keeps per client, unless WithReplyCache says otherwise.
 	DefaultReplyCachePerClient = 1024
+	// DefaultMaxConns is how many connections a server serves at once,
+	// unless WithMaxConns says otherwise.
+	DefaultMaxConns = 1024
+	// DefaultMaxCalls is how many calls a server runs at once, over all its
+	// connections, unless WithMaxCalls says otherwise.
+	DefaultMaxCalls = 1024
+	// DefaultIdleTimeout is how long a server keeps a connection that
+	// carries no call, unless WithIdleTimeout says otherwise.
+	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultStallTimeout is how long a server waits for a client that
+	// reads none of its replies, unless WithStallTimeout says otherwise.
+	DefaultStallTimeout = 30 * time.Second
 )
 
 func newOptions(opts []Option) options {
 	o := options{
 		cache:  cacheLimits{clients: DefaultReplyCacheClients, perClient: DefaultReplyCachePerClient},
 		logger: slog.New(slog.DiscardHandler),
+		limits: serverLimits{
+			maxConns: DefaultMaxConns, maxCalls: DefaultMaxCalls,
+			idle: DefaultIdleTimeout, stall: DefaultStallTimeout,
+		},
 	}
 	for _, opt := range opts {
 		opt.apply(&o)

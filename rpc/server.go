@@ -70,7 +70,8 @@ type registry struct {
 
 // NewServer returns a server with no services. Options that apply to
 // servers: WithCodec, WithErrors, WithServerInterceptor, WithAuth,
-// WithSharedSecret, WithReplyCache, WithLogger; others are ignored.
+// WithSharedSecret, WithReplyCache, WithLogger, WithMaxConns,
+// WithMaxCalls, WithIdleTimeout, WithStallTimeout; others are ignored.
 func NewServer(opts ...Option) *Server {
 	o := newOptions(opts)
 	s := &Server{
@@ -252,7 +253,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		for _, sc := range conns {
-			sc.goAway()
+			sc.goAway("", "")
 		}
 	})
 	for _, sc := range conns {

@@ -48,6 +48,7 @@ type serverConn struct {
 	handlers sync.WaitGroup
 	done     chan struct{} // closed when ServeConn returns
 	closed   atomic.Bool   // closeConn has been called
+	watch    watchdog      // the idle and stall timeouts
 }
 
 // closeConn closes the conn, once; later calls return at once rather than
@@ -78,13 +79,20 @@ func (s *Server) ServeConn(c transport.Conn) {
 		_ = c.Close()
 		return
 	}
+	if len(s.conns) >= s.opts.limits.maxConns {
+		s.mu.Unlock()
+		s.refuseConn(c)
+		return
+	}
 	s.conns[sc] = struct{}{}
 	s.mu.Unlock()
 
+	sc.startWatchdog()
 	if !sc.readLoop() {
 		sc.cancel()
 	}
 	sc.handlers.Wait()
+	sc.stopWatchdog()
 	sc.closeConn()
 	s.mu.Lock()
 	delete(s.conns, sc)
@@ -104,6 +112,7 @@ func (sc *serverConn) readLoop() (halfClosed bool) {
 			return errors.Is(err, io.EOF)
 		}
 		sc.s.stats.received.Add(int64(len(msg)))
+		sc.watch.received.Add(1)
 		if !sc.dispatch(msg) {
 			return false // a goodbye from the client, or garbage
 		}
@@ -133,21 +142,28 @@ func (sc *serverConn) dispatch(msg []byte) bool {
 		sc.refuse(&h, s.unknown(string(h.method)), "")
 		return true
 	}
-	s.inflight.Add(1)
-	if s.draining.Load() {
+	running := s.inflight.Add(1)
+	switch {
+	case s.draining.Load():
 		s.endCall()
-		sc.refuseDraining(&h)
+		sc.refuseNew(&h, ErrServerClosed, "server shutting down")
+		return true
+	case running > int64(s.opts.limits.maxCalls):
+		s.endCall()
+		sc.refuseNew(&h, ErrServerBusy, fmt.Sprintf("%d calls running", s.opts.limits.maxCalls))
 		return true
 	}
+	sc.watch.running.Add(1)
 	sc.handlers.Add(1) // handle calls Done; ServeConn waits for it
 	s.workers.run(job{sc: sc, m: m, h: h, body: body})
 	return true
 }
 
-// refuseDraining answers a call that arrives while the server shuts down:
-// a copy of a call that ran gets its saved reply, a copy of a running call
-// is dropped (the reply is coming), any other is refused.
-func (sc *serverConn) refuseDraining(h *requestHeader) {
+// refuseNew answers a call that may not start (the server shuts down, or
+// is busy): a copy of a call that ran gets its saved reply, a copy of a
+// running call is dropped (the reply is coming), any other is refused with
+// an error matching sentinel.
+func (sc *serverConn) refuseNew(h *requestHeader, sentinel error, detail string) {
 	if h.flags&flagAtMostOnce != 0 && h.epoch == sc.s.epoch {
 		switch state, saved := sc.s.cache.lookup(h.clientID, h.seq); state {
 		case callDone:
@@ -159,7 +175,7 @@ func (sc *serverConn) refuseDraining(h *requestHeader) {
 			return
 		}
 	}
-	sc.refuse(h, ErrServerClosed, "server shutting down")
+	sc.refuse(h, sentinel, detail)
 }
 
 // unknown says which of service and method is missing.
@@ -179,6 +195,7 @@ func (s *Server) unknown(name string) error {
 func (sc *serverConn) handle(m *method, h requestHeader, body []byte) {
 	s := sc.s
 	defer sc.handlers.Done()
+	defer sc.watch.running.Add(-1)
 	defer s.endCall()
 
 	ctx := sc.ctx
@@ -294,7 +311,9 @@ func (sc *serverConn) send(msg []byte, h *requestHeader) {
 	// Counted before the send, so that a client holding the reply sees it
 	// counted; taken back if the send fails.
 	sc.s.stats.sent.Add(int64(len(msg)))
+	sc.watch.sendsBegun.Add(1)
 	err := sc.conn.Send(sc.ctx, msg)
+	sc.watch.sendsEnded.Add(1)
 	if err == nil {
 		return
 	}
@@ -341,11 +360,12 @@ func (sc *serverConn) atMostOnce(h *requestHeader) bool {
 	return false
 }
 
-// goAway tells the client the server is closing, then closes the conn,
+// goAway tells the client the server is closing the conn, for the reason
+// code and msg give (none: the server is shutting down), then closes it,
 // which ends readLoop.
-func (sc *serverConn) goAway() {
+func (sc *serverConn) goAway(code, msg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), goAwayTimeout)
 	defer cancel()
-	_ = sc.conn.Send(ctx, sc.s.signer.seal(appendGoAway(nil)))
+	_ = sc.conn.Send(ctx, sc.s.signer.seal(appendGoAway(nil, code, msg)))
 	sc.closeConn()
 }

@@ -24,7 +24,9 @@ import (
 //	| version | kind | flags | seq | [code, message] | [epoch] | [metadata] | body | [mac] |
 //	+---------+------+-------+-----+-----------------+---------+------------+------+-------+
 //
-//	goaway (server → client): version, kind, flags; the server is closing.
+//	goaway: version, kind, flags, [code, message]. From the server: it is
+//	closing the connection, for the reason the code gives (none: it is
+//	shutting down). From the client: it is closing; cancel its calls.
 //
 // Version, kind and flags are one byte each; client id and epoch are 8
 // bytes, big-endian (random numbers: a fixed size keeps message sizes, and
@@ -133,7 +135,34 @@ func appendReply(b []byte, h *replyHeader) []byte {
 	return b
 }
 
-func appendGoAway(b []byte) []byte { return append(b, protoVersion, kindGoAway, 0) }
+// appendGoAway appends a goodbye giving the reason code and msg, if code
+// is not "".
+func appendGoAway(b []byte, code, msg string) []byte {
+	if code == "" {
+		return append(b, protoVersion, kindGoAway, 0)
+	}
+	b = append(b, protoVersion, kindGoAway, flagError)
+	b = appendString(b, code)
+	return appendString(b, msg)
+}
+
+// parseGoAway returns the reason a goodbye gives: code and message, both
+// "" if none.
+func parseGoAway(msg []byte) (code, text string, err error) {
+	kind, flags, err := messageKind(msg)
+	if err != nil {
+		return "", "", err
+	}
+	if kind != kindGoAway {
+		return "", "", fmt.Errorf("%w: kind %d, want a goodbye", errMalformed, kind)
+	}
+	if flags&flagError == 0 {
+		return "", "", nil
+	}
+	r := reader{b: msg[3:]}
+	code, text = string(r.bytes()), string(r.bytes())
+	return code, text, r.err
+}
 
 // messageKind checks the version of msg and returns its kind and flags.
 func messageKind(msg []byte) (kind, flags byte, err error) {
