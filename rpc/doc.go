@@ -126,6 +126,14 @@
 // is also bounded (WithReplyCache): a client forgotten to make room gets
 // ErrMaybeExecuted the same way.
 //
+// An idle client (no call pending) gets through a graceful restart (Close
+// or Shutdown, which tell clients to reconnect) without an error: its next
+// call goes to the new server only. Not so after a crash: nobody tells the
+// client its connection is dead, its next call goes out on it, and when
+// the client resends on a new connection it cannot know whether the first
+// copy reached the old server. That call fails with ErrMaybeExecuted
+// (although here it never ran); the calls after it run normally.
+//
 // # Security
 //
 // Three mechanisms, which protect against different things:
