@@ -200,8 +200,10 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithRPCOptions passes options to the rpc clients and servers of the
-// coordinator and workers, for instance rpc.WithSharedSecret to keep
-// strangers out of a job that runs across machines.
+// coordinator and workers. (To keep strangers out of a job that runs
+// across machines, sign its connections: serve the coordinator on a
+// transport.NewSignedListener, and give workers WithListener and
+// WithDialer wrapped by transport.NewSignedListener and NewSignedDialer.)
 func WithRPCOptions(opts ...rpc.Option) Option {
 	return optionFunc(func(o *options) { o.rpcOpts = append(o.rpcOpts, opts...) })
 }

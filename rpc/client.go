@@ -21,7 +21,6 @@ import (
 type Client struct {
 	opts   options
 	errs   errorTable
-	signer *signer
 	invoke Invoker                                       // the client interceptors around do; nil if none
 	dial   func(context.Context) (transport.Conn, error) // nil for NewClient
 	id     uint64                                        // for at-most-once calls
@@ -61,7 +60,7 @@ type replyMsg struct {
 
 // NewClient returns a client that calls over c, and owns it: Close closes
 // c. Options that apply to clients: WithCodec, WithErrors,
-// WithClientInterceptor, WithSharedSecret, WithRetry; others are ignored.
+// WithClientInterceptor, WithRetry; others are ignored.
 // If c fails, every later call fails with an error matching ErrConnLost (or
 // ErrServerClosed, if the server said goodbye): use Dial for a client that
 // reconnects.
@@ -96,7 +95,6 @@ func newClient(o options, conn transport.Conn, dial func(context.Context) (trans
 	c := &Client{
 		opts:    o,
 		errs:    newErrorTable(o.errs),
-		signer:  newSigner(o.secret),
 		dial:    dial,
 		id:      randomID(),
 		pending: make(map[uint64]*pendingCall),

@@ -67,23 +67,12 @@ func (c *Client) readLoop(cc *clientConn) {
 			return
 		}
 		c.stats.received.Add(int64(len(msg)))
-		msg, authentic := c.signer.open(msg)
 		kind, _, err := messageKind(msg)
 		if err == nil && kind == kindReply {
 			if h, body, err := parseReply(msg); err == nil {
-				// A reply whose signature fails is forged or damaged:
-				// as good as lost. Except a refusal for want of
-				// authentication, which a server with another key
-				// cannot sign for us: it carries no data, and it turns
-				// a silent timeout into a clear error.
-				if authentic || h.flags&flagError != 0 && h.code == ErrUnauthenticated.Error() {
-					c.deliver(cc, h, body)
-				}
+				c.deliver(cc, h, body)
 				continue
 			}
-		}
-		if !authentic {
-			continue
 		}
 		if err == nil && kind == kindGoAway {
 			c.lose(cc, c.goAwayError(msg))
@@ -252,7 +241,6 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 		return &callError{method, fmt.Errorf("encode arguments: %w", err)}
 	}
 	body := msg[bodyAt:]
-	msg = c.signer.seal(msg)
 	*first = msg[:0] // keep what it grew to
 
 	bounces := 0
@@ -270,7 +258,7 @@ func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, 
 				later = c.bufs.get()
 			}
 			msg = appendRequest((*later)[:0], &h, method, c.opts.codec.Name())
-			msg = c.signer.seal(append(msg, body...))
+			msg = append(msg, body...)
 			*later = msg[:0]
 		}
 		cc, err := c.connFor(ctx)

@@ -144,16 +144,15 @@
 //     server authenticates clients too, and an unknown one cannot connect
 //     at all. It protects against eavesdropping, tampering and replay on
 //     the wire.
-//   - WithSharedSecret signs every message with HMAC-SHA256 under a key both
-//     sides hold. The server refuses requests not signed with the key
-//     before decoding them (ErrUnauthenticated), and a client drops replies
-//     not signed with it. It protects against strangers and against messages
-//     changed in flight. It does not hide anything: without TLS, anyone on
-//     the path reads the arguments. It does not stop replay by itself: a
-//     recorded request, resent, is valid and runs again. (With WithRetry, a
-//     replayed request is answered from the reply cache or refused, for as
-//     long as the server remembers the client.) And one key for everyone
-//     means no client can be told from another.
+//   - Signed connections (serve on transport.NewSignedListener, dial
+//     through transport.NewSignedDialer, with a key both sides hold) sign
+//     every message with HMAC-SHA256. A message not signed with the key,
+//     changed in flight, or recorded and replayed (on its connection or on
+//     another) is refused before rpc sees it, and the connection ends:
+//     calls fail with ErrConnLost wrapping transport.ErrUnauthenticated.
+//     It protects against strangers, tampering and replay. It does not hide
+//     anything: without TLS, anyone on the path reads the arguments. And
+//     one key for everyone means no client can be told from another.
 //   - WithAuth runs a function of yours on every call before the arguments
 //     are decoded, and refuses the call if it returns an error: check a
 //     token that clients put in the metadata, say. A token sent without TLS
@@ -164,7 +163,7 @@
 // compromised server can answer anything. Authentication says who is
 // talking, not whether they mean well. Note also that gob is not hardened
 // against hostile input: keep strangers away from the decoder with mutual
-// TLS, WithSharedSecret or WithAuth, which all run before it.
+// TLS, signed connections or WithAuth, which all run before it.
 //
 // # Limits
 //

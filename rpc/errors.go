@@ -39,8 +39,9 @@ var (
 	ErrBadReply = errors.New("rpc: bad reply")
 
 	// ErrUnauthenticated is returned (inside a *RemoteError) when the
-	// server's authentication (WithAuth, WithSharedSecret) refused the
-	// call. The handler did not run.
+	// server's authentication hook (WithAuth) refused the call. The
+	// handler did not run. (A signed transport that refuses a message
+	// ends the connection instead: see transport.ErrUnauthenticated.)
 	ErrUnauthenticated = errors.New("rpc: unauthenticated")
 
 	// ErrMaybeExecuted is returned (inside a *RemoteError) to a retrying

@@ -34,8 +34,8 @@ import (
 //
 // Gob is not hardened against hostile input: a crafted message can make the
 // decoder allocate a lot. Keep strangers away from it with mutual TLS,
-// WithAuth or WithSharedSecret, which all act before any argument is
-// decoded.
+// signed connections (transport.NewSignedConn) or WithAuth, which all act
+// before any argument is decoded.
 func NewGobCodec() Codec {
 	return &gobCodec{decs: make(map[string]*freeList[*gobDecoder])}
 }

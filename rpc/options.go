@@ -23,7 +23,6 @@ func (f optionFunc) apply(o *options) { f(o) }
 type options struct {
 	codec     Codec
 	errs      []error
-	secret    []byte
 	clientICs []ClientInterceptor
 	serverICs []ServerInterceptor
 	auth      func(context.Context, *ServerCall) error
@@ -116,19 +115,6 @@ func WithServerInterceptor(ics ...ServerInterceptor) Option {
 // auth must be safe for concurrent use.
 func WithAuth(auth func(ctx context.Context, call *ServerCall) error) Option {
 	return optionFunc(func(o *options) { o.auth = auth })
-}
-
-// WithSharedSecret makes both sides sign every message with HMAC-SHA256
-// under key, and check the signature of every message they receive (both
-// sides; they must share the key). A server answers a request with a bad or
-// missing signature with ErrUnauthenticated, before decoding it; a client
-// drops a reply with a bad signature, as if it were lost, except that
-// refusal, which carries no data (a server with another key cannot sign it
-// for the client). See the package documentation for what this protects
-// against, and what it does not.
-func WithSharedSecret(key []byte) Option {
-	key = append([]byte(nil), key...)
-	return optionFunc(func(o *options) { o.secret = key })
 }
 
 // RetryPolicy says how a client retries calls that get no reply. See

@@ -27,7 +27,6 @@ const goAwayTimeout = 100 * time.Millisecond
 type Server struct {
 	opts    options
 	errs    errorTable
-	signer  *signer
 	epoch   uint64 // this incarnation, for at-most-once; random, never 0
 	cache   *replyCache
 	handler Handler // the server interceptors around dispatch; nil if none
@@ -70,14 +69,13 @@ type registry struct {
 
 // NewServer returns a server with no services. Options that apply to
 // servers: WithCodec, WithErrors, WithServerInterceptor, WithAuth,
-// WithSharedSecret, WithReplyCache, WithLogger, WithMaxConns,
+// WithReplyCache, WithLogger, WithMaxConns,
 // WithMaxCalls, WithIdleTimeout, WithStallTimeout; others are ignored.
 func NewServer(opts ...Option) *Server {
 	o := newOptions(opts)
 	s := &Server{
 		opts:      o,
 		errs:      newErrorTable(o.errs),
-		signer:    newSigner(o.secret),
 		epoch:     randomID(),
 		cache:     newReplyCache(o.cache),
 		idle:      make(chan struct{}, 1),

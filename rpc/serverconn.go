@@ -123,16 +123,11 @@ func (sc *serverConn) readLoop() (halfClosed bool) {
 // run. It returns false if msg is not a request.
 func (sc *serverConn) dispatch(msg []byte) bool {
 	s := sc.s
-	msg, authentic := s.signer.open(msg)
 	h, body, err := parseRequest(msg)
 	if err != nil {
 		return false
 	}
 	s.stats.calls.Add(1)
-	if !authentic {
-		sc.refuse(&h, ErrUnauthenticated, "bad or missing signature")
-		return true
-	}
 	if name := s.opts.codec.Name(); string(h.codec) != name {
 		sc.refuse(&h, ErrBadRequest, fmt.Sprintf("request encoded with %q, server speaks %q", h.codec, name))
 		return true
@@ -267,7 +262,7 @@ func (sc *serverConn) reply(b []byte, h *requestHeader, err error, reply any, md
 		out := appendReply(b, &rh)
 		out, err = s.opts.codec.Append(out, reply)
 		if err == nil {
-			return s.signer.seal(out)
+			return out
 		}
 		err = fmt.Errorf("%w: encode reply of %s: %v", ErrBadReply, h.method, err)
 		b = b[:0]
@@ -275,7 +270,7 @@ func (sc *serverConn) reply(b []byte, h *requestHeader, err error, reply any, md
 	s.stats.errors.Add(1)
 	rh.flags |= flagError
 	rh.code, rh.msg = s.errs.code(err), err.Error()
-	return s.signer.seal(appendReply(b, &rh))
+	return appendReply(b, &rh)
 }
 
 // refuse answers the call h with an error matching sentinel, with an
@@ -297,7 +292,7 @@ func (sc *serverConn) refuseCode(h *requestHeader, code, msg string) {
 		rh.epoch = s.epoch
 	}
 	buf := s.bufs.get()
-	out := s.signer.seal(appendReply(*buf, &rh))
+	out := appendReply(*buf, &rh)
 	sc.send(out, nil)
 	*buf = out[:0]
 	s.bufs.put(buf)
@@ -366,6 +361,6 @@ func (sc *serverConn) atMostOnce(h *requestHeader) bool {
 func (sc *serverConn) goAway(code, msg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), goAwayTimeout)
 	defer cancel()
-	_ = sc.conn.Send(ctx, sc.s.signer.seal(appendGoAway(nil, code, msg)))
+	_ = sc.conn.Send(ctx, appendGoAway(nil, code, msg))
 	sc.closeConn()
 }

@@ -16,13 +16,13 @@ import (
 //	+---------+------+-------+-----+--------+-------+
 //	| version | kind | flags | seq | method | codec |
 //	+---------+------+-------+-----+--------+-------+
-//	| [timeout] | [client id, epoch, ack, attempt] | [metadata] | body | [mac] |
-//	+-----------+----------------------------------+------------+------+-------+
+//	| [timeout] | [client id, epoch, ack, attempt] | [metadata] | body |
+//	+-----------+----------------------------------+------------+------+
 //
 //	reply (server → client)
-//	+---------+------+-------+-----+-----------------+---------+------------+------+-------+
-//	| version | kind | flags | seq | [code, message] | [epoch] | [metadata] | body | [mac] |
-//	+---------+------+-------+-----+-----------------+---------+------------+------+-------+
+//	+---------+------+-------+-----+-----------------+---------+------------+------+
+//	| version | kind | flags | seq | [code, message] | [epoch] | [metadata] | body |
+//	+---------+------+-------+-----+-----------------+---------+------------+------+
 //
 //	goaway: version, kind, flags, [code, message]. From the server: it is
 //	closing the connection, for the reason the code gives (none: it is
@@ -34,8 +34,8 @@ import (
 // are unsigned varints; strings are a varint length and the bytes; metadata
 // is a count and that many key, value strings. The fields in
 // brackets are present only when their flag is set. The body, encoded by the
-// codec, runs to the end of the message, or to the 32-byte HMAC that closes
-// it when flagMAC is set (see WithSharedSecret).
+// codec, runs to the end of the message. Signing, if wanted, is the
+// transport's business (transport.NewSignedConn), not the protocol's.
 const (
 	protoVersion = 1
 
@@ -51,9 +51,6 @@ const (
 	flagEpoch = 1 << 1
 	// both
 	flagMetadata = 1 << 2
-	flagMAC      = 1 << 7
-
-	macLen = 32 // HMAC-SHA256
 )
 
 // errMalformed is wrapped by every parse error.
