@@ -69,19 +69,15 @@ func NewClient(c transport.Conn, opts ...Option) *Client {
 }
 
 // Dial connects to the server at addr and returns a client for it. It
-// connects over TCP (with WithTLS, TLS), or through the dialer given with
-// WithDialer, blocking until connected or ctx ends. The client redials when
-// its connection is lost. Options are as for NewClient, plus WithTLS and
-// WithDialer.
+// connects over TCP, or through the dialer given with WithDialer (TLS, a
+// simulated network, ...), blocking until connected or ctx ends. The
+// client redials when its connection is lost. Options are as for
+// NewClient, plus WithDialer.
 func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	o := newOptions(opts)
 	d := o.dialer
 	if d == nil {
-		var topts []transport.Option
-		if o.tls != nil {
-			topts = append(topts, transport.WithTLS(o.tls))
-		}
-		d = transport.NewTCPDialer(topts...)
+		d = transport.NewTCPDialer()
 	}
 	dial := func(ctx context.Context) (transport.Conn, error) { return d.Dial(ctx, addr) }
 	conn, err := dial(ctx)

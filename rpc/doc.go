@@ -138,7 +138,8 @@
 //
 // Three mechanisms, which protect against different things:
 //
-//   - TLS (Dial with WithTLS; transport.ListenTCP with transport.WithTLS)
+//   - TLS (transport.ListenTCP with transport.WithTLS; Dial with
+//     WithDialer(transport.NewTCPDialer(transport.WithTLS(cfg))))
 //     encrypts the connection and authenticates the server to the client
 //     with its certificate; with mutual TLS (client certificates), the
 //     server authenticates clients too, and an unknown one cannot connect

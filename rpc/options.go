@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"crypto/tls"
 	"log/slog"
 	"time"
 
@@ -28,7 +27,6 @@ type options struct {
 	auth      func(context.Context, *ServerCall) error
 	retry     *RetryPolicy
 	cache     cacheLimits
-	tls       *tls.Config
 	dialer    transport.Dialer
 	logger    *slog.Logger
 	limits    serverLimits
@@ -178,17 +176,9 @@ func WithReplyCache(clients, perClient int) Option {
 	})
 }
 
-// WithTLS makes Dial connect with TLS using cfg (client side; Dial only).
-// For mutual TLS, put the client's certificate in cfg.Certificates. The
-// server side is the listener's business: transport.ListenTCP with
-// transport.WithTLS. With WithDialer, WithTLS is ignored: the dialer
-// decides how to connect.
-func WithTLS(cfg *tls.Config) Option {
-	return optionFunc(func(o *options) { o.tls = cfg })
-}
-
 // WithDialer makes Dial connect through d instead of TCP (client side; Dial
-// only): d may dial a simulated network, reliable UDP or anything else.
+// only): d may dial a simulated network, reliable UDP or anything else,
+// TLS included: transport.NewTCPDialer(transport.WithTLS(cfg)).
 func WithDialer(d transport.Dialer) Option {
 	return optionFunc(func(o *options) { o.dialer = d })
 }

@@ -55,7 +55,7 @@ func TestTLS(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			var r Reply
-			c, err := rpc.Dial(ctx, l.Addr().String(), rpc.WithTLS(tt.client))
+			c, err := rpc.Dial(ctx, l.Addr().String(), rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tt.client))))
 			if err == nil {
 				defer c.Close()
 				err = c.Call(ctx, "Arith.Incr", &Args{A: 1}, &r)
