@@ -45,7 +45,7 @@ type Coordinator struct {
 // earlier run, part-*, so that a failed job leaves none), and returns a
 // coordinator ready to Serve. Options that apply: WithTimeout,
 // WithMaxAttempts, WithBackupTasks, WithMinWorkers, WithSharedDir, WithProgress,
-// WithLogger, WithRPCOptions.
+// WithLogger, WithRPCServerOptions.
 //
 // It returns an error matching ErrInvalidJob for a bad job, or the error
 // of an input it cannot stat.
@@ -91,7 +91,7 @@ func NewCoordinator(job Job, opts ...Option) (*Coordinator, error) {
 		changed: make(chan struct{}),
 		stop:    make(chan struct{}),
 	}
-	c.srv = rpc.NewServer(append([]rpc.Option{wireErrors()}, o.rpcOpts...)...)
+	c.srv = rpc.NewServer(append([]rpc.ServerOption{wireErrors()}, o.rpcServer...)...)
 	if err := c.srv.RegisterName(coordinatorService, &coordinatorRPC{c}); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,8 @@ type options struct {
 	listener    transport.Listener
 	dialer      transport.Dialer
 	logger      *slog.Logger
-	rpcOpts     []rpc.Option
+	rpcServer   []rpc.ServerOption
+	rpcClient   []rpc.DialOption
 }
 
 func newOptions(opts []Option) options {
@@ -199,11 +200,17 @@ func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) { o.logger = l })
 }
 
-// WithRPCOptions passes options to the rpc clients and servers of the
+// WithRPCServerOptions passes options to the rpc servers of the
 // coordinator and workers. (To keep strangers out of a job that runs
 // across machines, sign its connections: serve the coordinator on a
 // transport.NewSignedListener, and give workers WithListener and
 // WithDialer wrapped by transport.NewSignedListener and NewSignedDialer.)
-func WithRPCOptions(opts ...rpc.Option) Option {
-	return optionFunc(func(o *options) { o.rpcOpts = append(o.rpcOpts, opts...) })
+func WithRPCServerOptions(opts ...rpc.ServerOption) Option {
+	return optionFunc(func(o *options) { o.rpcServer = append(o.rpcServer, opts...) })
+}
+
+// WithRPCClientOptions passes options to the rpc clients of the workers
+// (RunWorker only).
+func WithRPCClientOptions(opts ...rpc.DialOption) Option {
+	return optionFunc(func(o *options) { o.rpcClient = append(o.rpcClient, opts...) })
 }

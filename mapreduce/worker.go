@@ -21,7 +21,8 @@ import (
 // (matched by Job.Name), since functions cannot be sent over a network;
 // the coordinator supplies the job's settings (NReduce, OutputDir, the
 // splits). Options that apply: WithListener, WithDialer, WithTimeout,
-// WithMemoryLimit, WithScratchDir, WithFaults, WithLogger, WithRPCOptions.
+// WithMemoryLimit, WithScratchDir, WithFaults, WithLogger, WithRPCServerOptions,
+// WithRPCClientOptions.
 //
 // It blocks until the job is over or the coordinator shuts down (nil), the
 // coordinator has been unreachable for the timeout (ErrCoordinatorLost),
@@ -89,7 +90,7 @@ func (w *worker) run(ctx context.Context) error {
 			return err
 		}
 	}
-	w.srv = rpc.NewServer(w.o.rpcOpts...)
+	w.srv = rpc.NewServer(w.o.rpcServer...)
 	if err := w.srv.RegisterName(workerService, &workerRPC{w}); err != nil {
 		l.Close()
 		return err
@@ -152,7 +153,7 @@ func (w *worker) connect(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(ctx, w.o.timeout)
 	defer cancel()
 	for {
-		c, err := rpc.Dial(dctx, w.coordAddr, append([]rpc.Option{rpc.WithDialer(record), wireErrors()}, w.o.rpcOpts...)...)
+		c, err := rpc.Dial(dctx, w.coordAddr, append([]rpc.DialOption{rpc.WithDialer(record), wireErrors()}, w.o.rpcClient...)...)
 		if err == nil {
 			w.coord = c
 			return nil

@@ -19,7 +19,7 @@ import (
 // the next call (or, with WithRetry, at the next attempt of a pending call).
 // A client made by NewClient has only the connection it was given.
 type Client struct {
-	opts   options
+	opts   clientOptions
 	errs   errorTable
 	invoke Invoker                                       // the client interceptors around do; nil if none
 	dial   func(context.Context) (transport.Conn, error) // nil for NewClient
@@ -59,35 +59,31 @@ type replyMsg struct {
 }
 
 // NewClient returns a client that calls over c, and owns it: Close closes
-// c. Options that apply to clients: WithCodec, WithErrors,
-// WithClientInterceptor, WithRetry; others are ignored.
+// c. opts configure it: see ClientOption.
 // If c fails, every later call fails with an error matching ErrConnLost (or
 // ErrServerClosed, if the server said goodbye): use Dial for a client that
 // reconnects.
-func NewClient(c transport.Conn, opts ...Option) *Client {
-	return newClient(newOptions(opts), c, nil)
+func NewClient(c transport.Conn, opts ...ClientOption) *Client {
+	return newClient(newClientOptions(opts), c, nil)
 }
 
 // Dial connects to the server at addr and returns a client for it. It
 // connects over TCP, or through the dialer given with WithDialer (TLS, a
 // simulated network, ...), blocking until connected or ctx ends. The
-// client redials when its connection is lost. Options are as for
-// NewClient, plus WithDialer.
-func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
-	o := newOptions(opts)
+// client redials when its connection is lost. opts configure it: see
+// DialOption.
+func Dial(ctx context.Context, addr string, opts ...DialOption) (*Client, error) {
+	o := newDialOptions(opts)
 	d := o.dialer
-	if d == nil {
-		d = transport.NewTCPDialer()
-	}
 	dial := func(ctx context.Context) (transport.Conn, error) { return d.Dial(ctx, addr) }
 	conn, err := dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: dial %s: %w", addr, err)
 	}
-	return newClient(o, conn, dial), nil
+	return newClient(o.clientOptions, conn, dial), nil
 }
 
-func newClient(o options, conn transport.Conn, dial func(context.Context) (transport.Conn, error)) *Client {
+func newClient(o clientOptions, conn transport.Conn, dial func(context.Context) (transport.Conn, error)) *Client {
 	c := &Client{
 		opts:    o,
 		errs:    newErrorTable(o.errs),
@@ -98,8 +94,8 @@ func newClient(o options, conn transport.Conn, dial func(context.Context) (trans
 		low:     1,
 	}
 	c.life, c.closeFn = context.WithCancel(context.Background())
-	if len(o.clientICs) > 0 {
-		c.invoke = chainClient(o.clientICs, func(ctx context.Context, call *Call) error {
+	if len(o.interceptors) > 0 {
+		c.invoke = chainClient(o.interceptors, func(ctx context.Context, call *Call) error {
 			return c.do(ctx, call.Method, call.Args, call.Reply, call.Metadata, &call.ReplyMetadata)
 		})
 	}

@@ -319,7 +319,7 @@ type env struct {
 
 // startEnv starts a server with opts on nw. Cleanup closes it and checks
 // that Serve returned ErrServerClosed.
-func startEnv(t *testing.T, nw network, opts ...rpc.Option) *env {
+func startEnv(t *testing.T, nw network, opts ...rpc.ServerOption) *env {
 	t.Helper()
 	l, d := nw.listen(t)
 	e := &env{t: t, nw: nw, srv: rpc.NewServer(opts...), svc: newArith(), dialer: d, served: make(chan error, 1)}
@@ -334,10 +334,10 @@ func startEnv(t *testing.T, nw network, opts ...rpc.Option) *env {
 
 // dial returns a client of the env's server, retrying on lossy networks.
 // Cleanup closes it.
-func (e *env) dial(opts ...rpc.Option) *rpc.Client {
+func (e *env) dial(opts ...rpc.DialOption) *rpc.Client {
 	e.t.Helper()
 	if e.nw.lossy {
-		opts = append([]rpc.Option{rpc.WithRetry(rpc.RetryPolicy{Interval: 20 * time.Millisecond})}, opts...)
+		opts = append([]rpc.DialOption{rpc.WithRetry(rpc.RetryPolicy{Interval: 20 * time.Millisecond})}, opts...)
 	}
 	opts = append(opts, rpc.WithDialer(e.dialer))
 	c, err := rpc.Dial(testContext(e.t), "server", opts...)

@@ -122,9 +122,9 @@ func rawMakeRequest(seq uint64, size int) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(msg))), msg...)
 }
 
-func hostileServerOptions() []rpc.Option {
+func hostileServerOptions() []rpc.ServerOption {
 	if *hostileTimeout == 0 {
 		return nil
 	}
-	return []rpc.Option{rpc.WithIdleTimeout(*hostileTimeout), rpc.WithStallTimeout(*hostileTimeout)}
+	return []rpc.ServerOption{rpc.WithIdleTimeout(*hostileTimeout), rpc.WithStallTimeout(*hostileTimeout)}
 }

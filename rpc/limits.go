@@ -33,12 +33,12 @@ type serverLimits struct {
 	idle, stall        time.Duration // negative: never
 }
 
-// WithMaxConns bounds the connections a server serves at once (server
-// side): a client connecting beyond it is refused, its calls fail with an
-// error matching ErrServerBusy, and they did not run. Zero or negative
-// means DefaultMaxConns.
-func WithMaxConns(n int) Option {
-	return optionFunc(func(o *options) {
+// WithMaxConns bounds the connections a server serves at once: a client
+// connecting beyond it is refused, its calls fail with an error matching
+// ErrServerBusy, and they did not run. Zero or negative means
+// DefaultMaxConns.
+func WithMaxConns(n int) ServerOption {
+	return serverOption(func(o *serverOptions) {
 		if n > 0 {
 			o.limits.maxConns = n
 		}
@@ -46,11 +46,11 @@ func WithMaxConns(n int) Option {
 }
 
 // WithMaxCalls bounds the calls a server runs at once, over all its
-// connections (server side): a call beyond it is refused with a
+// connections: a call beyond it is refused with a
 // *RemoteError matching ErrServerBusy, and did not run. Zero or negative
 // means DefaultMaxCalls.
-func WithMaxCalls(n int) Option {
-	return optionFunc(func(o *options) {
+func WithMaxCalls(n int) ServerOption {
+	return serverOption(func(o *serverOptions) {
 		if n > 0 {
 			o.limits.maxCalls = n
 		}
@@ -58,13 +58,13 @@ func WithMaxCalls(n int) Option {
 }
 
 // WithIdleTimeout makes a server close a connection on which no message
-// has arrived, and no call has been running, for d (server side; checked
-// every d/2 or so, so a connection may last up to half as long again). The
+// has arrived, and no call has been running, for d (checked every d/2 or
+// so, so a connection may last up to half as long again). The
 // client is told first: a client made by Dial redials at its next call;
 // one made by NewClient fails its later calls with ErrConnLost. Zero means
 // DefaultIdleTimeout; negative, never.
-func WithIdleTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) {
+func WithIdleTimeout(d time.Duration) ServerOption {
+	return serverOption(func(o *serverOptions) {
 		if d != 0 {
 			o.limits.idle = d
 		}
@@ -73,11 +73,11 @@ func WithIdleTimeout(d time.Duration) Option {
 
 // WithStallTimeout makes a server close a connection whose replies have
 // waited d without the transport taking any, because the client reads
-// none (server side; checked as for WithIdleTimeout). The calls waiting to
+// none (checked as for WithIdleTimeout). The calls waiting to
 // send their replies are cancelled. Zero means DefaultStallTimeout;
 // negative, never.
-func WithStallTimeout(d time.Duration) Option {
-	return optionFunc(func(o *options) {
+func WithStallTimeout(d time.Duration) ServerOption {
+	return serverOption(func(o *serverOptions) {
 		if d != 0 {
 			o.limits.stall = d
 		}

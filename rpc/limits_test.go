@@ -18,7 +18,7 @@ import (
 // serveRaw serves a fresh Arith and Big with opts on one end of a pipe and
 // returns the other end, raw, for a test to play the client by hand. done
 // is closed when ServeConn returns; cleanup closes the server.
-func serveRaw(t *testing.T, serverOpts []transport.Option, opts ...rpc.Option) (client net.Conn, svc *Arith, srv *rpc.Server, done chan struct{}) {
+func serveRaw(t *testing.T, serverOpts []transport.Option, opts ...rpc.ServerOption) (client net.Conn, svc *Arith, srv *rpc.Server, done chan struct{}) {
 	a, b := net.Pipe()
 	svc = newArith()
 	srv = rpc.NewServer(opts...)

@@ -8,29 +8,82 @@ import (
 	"github.com/distsys-kit/distsys/transport"
 )
 
-// An Option configures a Server (NewServer) or a Client (NewClient, Dial).
-// Each option says which side it applies to; the other side ignores it, so
-// a program may build one option list and hand it to both.
+// Options come in four kinds, so that an option given where it does not
+// apply does not compile:
+//
+//	ServerOption   NewServer                  WithServerInterceptor, WithAuth, WithMaxCalls, ...
+//	ClientOption   NewClient and Dial         WithClientInterceptor, WithRetry
+//	DialOption     Dial only                  WithDialer, and every ClientOption
+//	Option         either side, alike         WithCodec, WithErrors (both sides must agree)
+//
+// A list handed to Dial is a []DialOption; one handed to NewServer, a
+// []ServerOption; an Option fits in both.
+
+// A ServerOption configures a Server (NewServer).
+type ServerOption interface {
+	applyServer(*serverOptions)
+}
+
+// A DialOption configures Dial: every ClientOption is one, and so is
+// WithDialer.
+type DialOption interface {
+	applyDial(*dialOptions)
+}
+
+// A ClientOption configures a Client (NewClient, Dial).
+type ClientOption interface {
+	DialOption
+	applyClient(*clientOptions)
+}
+
+// An Option configures a Server or a Client alike; both sides must be
+// given the same one.
 type Option interface {
-	apply(*options)
+	ServerOption
+	ClientOption
 }
 
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
-type options struct {
-	codec     Codec
-	errs      []error
-	clientICs []ClientInterceptor
-	serverICs []ServerInterceptor
-	auth      func(context.Context, *ServerCall) error
-	retry     *RetryPolicy
-	cache     cacheLimits
-	dialer    transport.Dialer
-	logger    *slog.Logger
-	limits    serverLimits
+// sharedOptions are what both sides must agree on.
+type sharedOptions struct {
+	codec Codec
+	errs  []error
 }
+
+type serverOptions struct {
+	sharedOptions
+	interceptors []ServerInterceptor
+	auth         func(context.Context, *ServerCall) error
+	cache        cacheLimits
+	logger       *slog.Logger
+	limits       serverLimits
+}
+
+type clientOptions struct {
+	sharedOptions
+	interceptors []ClientInterceptor
+	retry        *RetryPolicy
+}
+
+type dialOptions struct {
+	clientOptions
+	dialer transport.Dialer
+}
+
+// The adapters from functions to the option interfaces.
+type (
+	sharedOption func(*sharedOptions)
+	serverOption func(*serverOptions)
+	clientOption func(*clientOptions)
+	dialOption   func(*dialOptions)
+)
+
+func (f sharedOption) applyServer(o *serverOptions) { f(&o.sharedOptions) }
+func (f sharedOption) applyClient(o *clientOptions) { f(&o.sharedOptions) }
+func (f sharedOption) applyDial(o *dialOptions)     { f(&o.sharedOptions) }
+func (f serverOption) applyServer(o *serverOptions) { f(o) }
+func (f clientOption) applyClient(o *clientOptions) { f(o) }
+func (f clientOption) applyDial(o *dialOptions)     { f(&o.clientOptions) }
+func (f dialOption) applyDial(o *dialOptions)       { f(o) }
 
 // Defaults for the options.
 const (
@@ -56,8 +109,8 @@ const (
 	DefaultStallTimeout = 30 * time.Second
 )
 
-func newOptions(opts []Option) options {
-	o := options{
+func newServerOptions(opts []ServerOption) serverOptions {
+	o := serverOptions{
 		cache:  cacheLimits{clients: DefaultReplyCacheClients, perClient: DefaultReplyCachePerClient},
 		logger: slog.New(slog.DiscardHandler),
 		limits: serverLimits{
@@ -66,18 +119,43 @@ func newOptions(opts []Option) options {
 		},
 	}
 	for _, opt := range opts {
-		opt.apply(&o)
+		opt.applyServer(&o)
 	}
+	o.sharedOptions.setDefaults()
+	return o
+}
+
+func newClientOptions(opts []ClientOption) clientOptions {
+	var o clientOptions
+	for _, opt := range opts {
+		opt.applyClient(&o)
+	}
+	o.sharedOptions.setDefaults()
+	return o
+}
+
+func newDialOptions(opts []DialOption) dialOptions {
+	var o dialOptions
+	for _, opt := range opts {
+		opt.applyDial(&o)
+	}
+	o.sharedOptions.setDefaults()
+	if o.dialer == nil {
+		o.dialer = transport.NewTCPDialer()
+	}
+	return o
+}
+
+func (o *sharedOptions) setDefaults() {
 	if o.codec == nil {
 		o.codec = NewGobCodec()
 	}
-	return o
 }
 
 // WithCodec sets the codec for arguments and replies (both sides; they must
 // agree). The default is a NewGobCodec of the server's or client's own.
 func WithCodec(c Codec) Option {
-	return optionFunc(func(o *options) { o.codec = c })
+	return sharedOption(func(o *sharedOptions) { o.codec = c })
 }
 
 // WithErrors declares sentinel errors that survive the wire (both sides).
@@ -88,31 +166,29 @@ func WithCodec(c Codec) Option {
 // text; the package's own sentinels, context.Canceled and
 // context.DeadlineExceeded are always known. Repeated WithErrors add up.
 func WithErrors(errs ...error) Option {
-	return optionFunc(func(o *options) { o.errs = append(o.errs, errs...) })
+	return sharedOption(func(o *sharedOptions) { o.errs = append(o.errs, errs...) })
 }
 
 // WithClientInterceptor adds interceptors around every call the client
-// makes (client side). The first added is the outermost. Repeated uses add
-// up.
-func WithClientInterceptor(ics ...ClientInterceptor) Option {
-	return optionFunc(func(o *options) { o.clientICs = append(o.clientICs, ics...) })
+// makes. The first added is the outermost. Repeated uses add up.
+func WithClientInterceptor(ics ...ClientInterceptor) ClientOption {
+	return clientOption(func(o *clientOptions) { o.interceptors = append(o.interceptors, ics...) })
 }
 
 // WithServerInterceptor adds interceptors around every handler the server
-// runs (server side). The first added is the outermost. Repeated uses add
-// up.
-func WithServerInterceptor(ics ...ServerInterceptor) Option {
-	return optionFunc(func(o *options) { o.serverICs = append(o.serverICs, ics...) })
+// runs. The first added is the outermost. Repeated uses add up.
+func WithServerInterceptor(ics ...ServerInterceptor) ServerOption {
+	return serverOption(func(o *serverOptions) { o.interceptors = append(o.interceptors, ics...) })
 }
 
 // WithAuth sets a function that the server runs on every call before
-// decoding its arguments or running any interceptor or handler (server
-// side). call carries the method, the client's metadata and address; its
+// decoding its arguments or running any interceptor or handler. call
+// carries the method, the client's metadata and address; its
 // Args and Reply are nil. If auth returns an error, the call is refused: the
 // client gets a *RemoteError matching ErrUnauthenticated with auth's message.
 // auth must be safe for concurrent use.
-func WithAuth(auth func(ctx context.Context, call *ServerCall) error) Option {
-	return optionFunc(func(o *options) { o.auth = auth })
+func WithAuth(auth func(ctx context.Context, call *ServerCall) error) ServerOption {
+	return serverOption(func(o *serverOptions) { o.auth = auth })
 }
 
 // RetryPolicy says how a client retries calls that get no reply. See
@@ -139,10 +215,10 @@ type RetryPolicy struct {
 
 // WithRetry makes the client resend calls that get no reply in time, and
 // makes the server run each call at most once however many copies of it
-// arrive (client side; the server needs no option). See "At most once" in
+// arrive (the server needs no option). See "At most once" in
 // the package documentation. A client made by Dial also redials when its
 // connection is lost.
-func WithRetry(p RetryPolicy) Option {
+func WithRetry(p RetryPolicy) ClientOption {
 	if p.Interval <= 0 {
 		p.Interval = DefaultRetryInterval
 	}
@@ -152,7 +228,7 @@ func WithRetry(p RetryPolicy) Option {
 	if p.Window <= 0 {
 		p.Window = DefaultReplyCachePerClient
 	}
-	return optionFunc(func(o *options) { o.retry = &p })
+	return clientOption(func(o *clientOptions) { o.retry = &p })
 }
 
 type cacheLimits struct {
@@ -160,13 +236,13 @@ type cacheLimits struct {
 }
 
 // WithReplyCache bounds the reply cache the server keeps for at-most-once
-// execution (server side): replies of at most clients clients, and at most
+// execution: replies of at most clients clients, and at most
 // perClient unacknowledged replies per client. A client pushed out of the
 // cache gets ErrMaybeExecuted if it retries a call the server may have run;
 // a client with perClient replies outstanding gets ErrTooManyCalls until it
 // acknowledges some. Zero or negative values mean the defaults.
-func WithReplyCache(clients, perClient int) Option {
-	return optionFunc(func(o *options) {
+func WithReplyCache(clients, perClient int) ServerOption {
+	return serverOption(func(o *serverOptions) {
 		if clients > 0 {
 			o.cache.clients = clients
 		}
@@ -176,18 +252,17 @@ func WithReplyCache(clients, perClient int) Option {
 	})
 }
 
-// WithDialer makes Dial connect through d instead of TCP (client side; Dial
-// only): d may dial a simulated network, reliable UDP or anything else,
+// WithDialer makes Dial connect, and reconnect, through d instead of TCP:
+// d may dial a simulated network, reliable UDP or anything else,
 // TLS included: transport.NewTCPDialer(transport.WithTLS(cfg)).
-func WithDialer(d transport.Dialer) Option {
-	return optionFunc(func(o *options) { o.dialer = d })
+func WithDialer(d transport.Dialer) DialOption {
+	return dialOption(func(o *dialOptions) { o.dialer = d })
 }
 
 // WithLogger makes the server log what it cannot return to anyone as an
-// error (server side): a handler that panicked, with its stack. The default
-// discards.
-func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(o *options) {
+// error: a handler that panicked, with its stack. The default discards.
+func WithLogger(l *slog.Logger) ServerOption {
+	return serverOption(func(o *serverOptions) {
 		if l != nil {
 			o.logger = l
 		}

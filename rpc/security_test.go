@@ -215,7 +215,7 @@ func TestSignedRequestReplayIsRefused(t *testing.T) {
 }
 
 // startServerWith serves a fresh Arith with opts on l until cleanup.
-func startServerWith(t *testing.T, l transport.Listener, opts ...rpc.Option) (*Arith, *rpc.Server) {
+func startServerWith(t *testing.T, l transport.Listener, opts ...rpc.ServerOption) (*Arith, *rpc.Server) {
 	svc := newArith()
 	srv := rpc.NewServer(opts...)
 	require.NoError(t, srv.Register(svc))

@@ -25,7 +25,7 @@ const goAwayTimeout = 100 * time.Millisecond
 // else (and handlers must be safe for concurrent use); the server tracks
 // every one of them, and Close waits for them.
 type Server struct {
-	opts    options
+	opts    serverOptions
 	errs    errorTable
 	epoch   uint64 // this incarnation, for at-most-once; random, never 0
 	cache   *replyCache
@@ -67,12 +67,10 @@ type registry struct {
 	services map[string]bool
 }
 
-// NewServer returns a server with no services. Options that apply to
-// servers: WithCodec, WithErrors, WithServerInterceptor, WithAuth,
-// WithReplyCache, WithLogger, WithMaxConns,
-// WithMaxCalls, WithIdleTimeout, WithStallTimeout; others are ignored.
-func NewServer(opts ...Option) *Server {
-	o := newOptions(opts)
+// NewServer returns a server with no services, configured by opts: see
+// ServerOption.
+func NewServer(opts ...ServerOption) *Server {
+	o := newServerOptions(opts)
 	s := &Server{
 		opts:      o,
 		errs:      newErrorTable(o.errs),
@@ -83,8 +81,8 @@ func NewServer(opts ...Option) *Server {
 		listeners: make(map[transport.Listener]struct{}),
 		conns:     make(map[*serverConn]struct{}),
 	}
-	if len(o.serverICs) > 0 {
-		s.handler = chainServer(o.serverICs, func(ctx context.Context, call *ServerCall) error {
+	if len(o.interceptors) > 0 {
+		s.handler = chainServer(o.interceptors, func(ctx context.Context, call *ServerCall) error {
 			return call.method.call(ctx, call.Args, call.Reply)
 		})
 	}
