@@ -3,7 +3,6 @@ package rpc
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -19,15 +18,18 @@ import (
 // the next call (or, with WithRetry, at the next attempt of a pending call).
 // A client made by NewClient has only the connection it was given.
 type Client struct {
-	opts   clientOptions
+	codec  Codec
 	errs   errorTable
-	invoke Invoker                                       // the client interceptors around do; nil if none
+	invoke Invoker                                       // the client interceptors around call; nil if none
 	dial   func(context.Context) (transport.Conn, error) // nil for NewClient
-	id     uint64                                        // for at-most-once calls
-	epoch  atomic.Uint64                                 // server incarnation last heard of; 0 if unknown
 	stats  counters
-	bufs   bufPool
-	calls  sync.Pool // *pendingCall, recycled
+	bufs   bufPool   // request buffers
+	calls  sync.Pool // *pendingCall, recycled: a call and its channel are two allocations fewer
+
+	// For at-most-once calls (WithRetry; see atmostonce_client.go).
+	retry *RetryPolicy  // nil without WithRetry
+	id    uint64        // this client, to the server's reply cache
+	epoch atomic.Uint64 // server incarnation last heard of; 0 if unknown
 
 	// life is cancelled by Close; it is the client's lifetime, not a
 	// request's, and only ever used to cut a dial short.
@@ -59,10 +61,9 @@ type replyMsg struct {
 }
 
 // NewClient returns a client that calls over c, and owns it: Close closes
-// c. opts configure it: see ClientOption.
-// If c fails, every later call fails with an error matching ErrConnLost (or
-// ErrServerClosed, if the server said goodbye): use Dial for a client that
-// reconnects.
+// c. opts configure it: see ClientOption. If c fails, every later call
+// fails with an error matching ErrConnLost (or ErrServerClosed, if the
+// server said goodbye): use Dial for a client that reconnects.
 func NewClient(c transport.Conn, opts ...ClientOption) *Client {
 	return newClient(newClientOptions(opts), c, nil)
 }
@@ -74,8 +75,7 @@ func NewClient(c transport.Conn, opts ...ClientOption) *Client {
 // DialOption.
 func Dial(ctx context.Context, addr string, opts ...DialOption) (*Client, error) {
 	o := newDialOptions(opts)
-	d := o.dialer
-	dial := func(ctx context.Context) (transport.Conn, error) { return d.Dial(ctx, addr) }
+	dial := func(ctx context.Context) (transport.Conn, error) { return o.dialer.Dial(ctx, addr) }
 	conn, err := dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: dial %s: %w", addr, err)
@@ -85,9 +85,10 @@ func Dial(ctx context.Context, addr string, opts ...DialOption) (*Client, error)
 
 func newClient(o clientOptions, conn transport.Conn, dial func(context.Context) (transport.Conn, error)) *Client {
 	c := &Client{
-		opts:    o,
+		codec:   o.codec,
 		errs:    newErrorTable(o.errs),
 		dial:    dial,
+		retry:   o.retry,
 		id:      randomID(),
 		pending: make(map[uint64]*pendingCall),
 		nextSeq: 1,
@@ -96,7 +97,7 @@ func newClient(o clientOptions, conn transport.Conn, dial func(context.Context) 
 	c.life, c.closeFn = context.WithCancel(context.Background())
 	if len(o.interceptors) > 0 {
 		c.invoke = chainClient(o.interceptors, func(ctx context.Context, call *Call) error {
-			return c.do(ctx, call.Method, call.Args, call.Reply, call.Metadata, &call.ReplyMetadata)
+			return c.call(ctx, call.Method, call.Args, call.Reply, call.Metadata, &call.ReplyMetadata)
 		})
 	}
 	c.mu.Lock()
@@ -108,10 +109,10 @@ func newClient(o clientOptions, conn transport.Conn, dial func(context.Context) 
 // Call calls method ("Service.Method") with args, decodes the result into
 // reply (a pointer, or nil to discard the result), and returns the error.
 // reply is set to its zero value before decoding, so it holds exactly what
-// the server sent. It blocks until the reply
-// arrives, the call fails, ctx ends, or the client is closed, whichever is
-// first: it returns by ctx's deadline whatever the network does, and the
-// deadline travels to the server, where it bounds the handler's context.
+// the server sent. It blocks until the reply arrives, the call fails, ctx
+// ends, or the client is closed, whichever is first: it returns by ctx's
+// deadline whatever the network does, and the deadline travels to the
+// server, where it bounds the handler's context.
 //
 // Errors match (errors.Is, errors.As): ctx.Err() if ctx ended; ErrClosed if
 // the client was closed; ErrConnLost or ErrServerClosed if the connection
@@ -123,7 +124,7 @@ func newClient(o clientOptions, conn transport.Conn, dial func(context.Context) 
 // connection.
 func (c *Client) Call(ctx context.Context, method string, args, reply any) error {
 	if c.invoke == nil {
-		return c.do(ctx, method, args, reply, nil, nil)
+		return c.call(ctx, method, args, reply, nil, nil)
 	}
 	return c.invoke(ctx, &Call{Method: method, Args: args, Reply: reply})
 }
@@ -152,7 +153,7 @@ func (c *Client) Go(ctx context.Context, method string, args, reply any, done ch
 	go func() { // exits when the call completes, which Close forces
 		defer c.wg.Done()
 		if c.invoke == nil {
-			call.Error = c.do(ctx, method, args, reply, nil, &call.ReplyMetadata)
+			call.Error = c.call(ctx, method, args, reply, nil, &call.ReplyMetadata)
 		} else {
 			call.Error = c.invoke(ctx, call)
 		}
@@ -192,101 +193,3 @@ func (c *Client) Close() error {
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats { return c.stats.snapshot() }
-
-// do makes one call and counts it.
-func (c *Client) do(ctx context.Context, method string, args, reply any, md Metadata, replyMD *Metadata) error {
-	c.stats.calls.Add(1)
-	err := c.roundTrip(ctx, method, args, reply, md, replyMD)
-	if err != nil {
-		c.stats.errors.Add(1)
-	}
-	return err
-}
-
-// callError is the error of a call that failed on the client's side: the
-// cause, prefixed with the method.
-type callError struct {
-	method string
-	err    error
-}
-
-func (e *callError) Error() string {
-	return "rpc: " + e.method + ": " + strings.TrimPrefix(e.err.Error(), "rpc: ")
-}
-
-func (e *callError) Unwrap() error { return e.err }
-
-// register makes a new pending call. With WithRetry it first waits, if
-// need be, until the call fits in the window (see RetryPolicy.Window).
-func (c *Client) register(ctx context.Context) (*pendingCall, error) {
-	p, _ := c.calls.Get().(*pendingCall)
-	if p == nil {
-		p = &pendingCall{done: make(chan replyMsg, 1)}
-	}
-	c.mu.Lock()
-	for {
-		if c.closed {
-			c.mu.Unlock()
-			c.calls.Put(p)
-			return nil, ErrClosed
-		}
-		if c.opts.retry == nil || c.nextSeq-c.low < uint64(c.opts.retry.Window) {
-			break
-		}
-		if c.lowMoved == nil {
-			c.lowMoved = make(chan struct{})
-		}
-		moved := c.lowMoved
-		c.mu.Unlock()
-		select {
-		case <-moved:
-		case <-ctx.Done():
-			c.calls.Put(p)
-			return nil, ctx.Err()
-		case <-c.life.Done():
-			c.calls.Put(p)
-			return nil, ErrClosed
-		}
-		c.mu.Lock()
-	}
-	p.seq = c.nextSeq
-	c.nextSeq++
-	c.pending[p.seq] = p
-	c.mu.Unlock()
-	return p, nil
-}
-
-// unregister ends a pending call and recycles it.
-func (c *Client) unregister(p *pendingCall) {
-	c.mu.Lock()
-	delete(c.pending, p.seq)
-	low := c.low
-	for c.low < c.nextSeq {
-		if _, ok := c.pending[c.low]; ok {
-			break
-		}
-		c.low++
-	}
-	var moved chan struct{}
-	if c.low != low {
-		moved, c.lowMoved = c.lowMoved, nil
-	}
-	c.mu.Unlock()
-	if moved != nil {
-		close(moved) // wake the calls waiting for the window
-	}
-	// deliver sends only under c.mu to calls in pending, so nothing more
-	// can arrive; drop a reply that came after the caller stopped waiting.
-	select {
-	case <-p.done:
-	default:
-	}
-	c.calls.Put(p)
-}
-
-// ack returns the lowest sequence number of a call still pending.
-func (c *Client) ack() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.low
-}

@@ -191,67 +191,6 @@ func WithAuth(auth func(ctx context.Context, call *ServerCall) error) ServerOpti
 	return serverOption(func(o *serverOptions) { o.auth = auth })
 }
 
-// RetryPolicy says how a client retries calls that get no reply. See
-// WithRetry.
-type RetryPolicy struct {
-	// Interval is how long the first attempt waits for its reply before the
-	// request is sent again; zero means DefaultRetryInterval. Each further
-	// wait doubles, up to MaxInterval.
-	Interval time.Duration
-	// MaxInterval caps the wait between attempts; zero means 8 * Interval.
-	MaxInterval time.Duration
-	// MaxAttempts bounds how many times a request is sent; zero means
-	// until the call's context ends.
-	MaxAttempts int
-	// Window bounds how far ahead of its oldest unfinished call a client
-	// may start new ones, as TCP's window bounds the bytes in flight: a
-	// call that would start Window or more calls after the oldest one
-	// still waiting for its reply waits (for that call, or its ctx). The
-	// server keeps a reply for each call in the window, so Window must
-	// not exceed the server's per-client limit (WithReplyCache). Zero
-	// means DefaultReplyCachePerClient.
-	Window int
-}
-
-// WithRetry makes the client resend calls that get no reply in time, and
-// makes the server run each call at most once however many copies of it
-// arrive (the server needs no option). See "At most once" in
-// the package documentation. A client made by Dial also redials when its
-// connection is lost.
-func WithRetry(p RetryPolicy) ClientOption {
-	if p.Interval <= 0 {
-		p.Interval = DefaultRetryInterval
-	}
-	if p.MaxInterval <= 0 {
-		p.MaxInterval = 8 * p.Interval
-	}
-	if p.Window <= 0 {
-		p.Window = DefaultReplyCachePerClient
-	}
-	return clientOption(func(o *clientOptions) { o.retry = &p })
-}
-
-type cacheLimits struct {
-	clients, perClient int
-}
-
-// WithReplyCache bounds the reply cache the server keeps for at-most-once
-// execution: replies of at most clients clients, and at most
-// perClient unacknowledged replies per client. A client pushed out of the
-// cache gets ErrMaybeExecuted if it retries a call the server may have run;
-// a client with perClient replies outstanding gets ErrTooManyCalls until it
-// acknowledges some. Zero or negative values mean the defaults.
-func WithReplyCache(clients, perClient int) ServerOption {
-	return serverOption(func(o *serverOptions) {
-		if clients > 0 {
-			o.cache.clients = clients
-		}
-		if perClient > 0 {
-			o.cache.perClient = perClient
-		}
-	})
-}
-
 // WithDialer makes Dial connect, and reconnect, through d instead of TCP:
 // d may dial a simulated network, reliable UDP or anything else,
 // TLS included: transport.NewTCPDialer(transport.WithTLS(cfg)).

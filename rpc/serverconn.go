@@ -13,28 +13,16 @@ import (
 	"github.com/distsys-kit/distsys/transport"
 )
 
-// Two codes are private to the at-most-once protocol; callers never see
-// them. Both answer a request whose epoch is not the server's, with the
-// server's epoch, without running the call:
-//
-//   - codeNeedEpoch: the request had no epoch (0): the client is new to
-//     this server and sends the call again at once, with the epoch;
-//   - codeWrongEpoch: the request had another incarnation's epoch. If the
-//     client sent every attempt of the call on this very connection, no
-//     copy can have reached another incarnation, and it sends the call
-//     again; otherwise the call fails with ErrMaybeExecuted.
-const (
-	codeNeedEpoch  = "rpc: epoch needed"
-	codeWrongEpoch = "rpc: server restarted"
-)
-
 // serverConn is the server's side of one connection. One goroutine (the
 // caller of ServeConn) reads requests; each call runs in a goroutine of its
 // own (see workers), counted in handlers.
 //
-//	conn.Recv ──▶ readLoop ──▶ parse, look up method ──▶ worker: handle ──▶ conn.Send
-//	                 │                                    (one per call)
-//	                 └─ refusals (unknown method, draining) answered at once
+//	conn.Recv ──▶ readLoop ──▶ dispatch: parse, look up, limits ──▶ handle (a goroutine per call) ──▶ conn.Send
+//	                                 │                                  auth, decode, run, encode
+//	                                 └─ refusals (unknown method, busy, shutting down) answered at once
+//
+// Calls of a client that retries (WithRetry) go through one more step in
+// handle, the at-most-once check (atmostonce_server.go).
 type serverConn struct {
 	s      *Server
 	conn   transport.Conn
@@ -49,14 +37,6 @@ type serverConn struct {
 	done     chan struct{} // closed when ServeConn returns
 	closed   atomic.Bool   // closeConn has been called
 	watch    watchdog      // the idle and stall timeouts
-}
-
-// closeConn closes the conn, once; later calls return at once rather than
-// wait for the first to finish (a transport's Close may linger).
-func (sc *serverConn) closeConn() {
-	if sc.closed.CompareAndSwap(false, true) {
-		_ = sc.conn.Close()
-	}
 }
 
 // ServeConn serves calls arriving on c until c fails, the peer closes it,
@@ -154,25 +134,6 @@ func (sc *serverConn) dispatch(msg []byte) bool {
 	return true
 }
 
-// refuseNew answers a call that may not start (the server shuts down, or
-// is busy): a copy of a call that ran gets its saved reply, a copy of a
-// running call is dropped (the reply is coming), any other is refused with
-// an error matching sentinel.
-func (sc *serverConn) refuseNew(h *requestHeader, sentinel error, detail string) {
-	if h.flags&flagAtMostOnce != 0 && h.epoch == sc.s.epoch {
-		switch state, saved := sc.s.cache.lookup(h.clientID, h.seq); state {
-		case callDone:
-			sc.s.stats.duplicates.Add(1)
-			sc.send(saved, nil)
-			return
-		case callRunning:
-			sc.s.stats.duplicates.Add(1)
-			return
-		}
-	}
-	sc.refuse(h, sentinel, detail)
-}
-
 // unknown says which of service and method is missing.
 func (s *Server) unknown(name string) error {
 	for i := len(name) - 1; i >= 0; i-- {
@@ -209,21 +170,26 @@ func (sc *serverConn) handle(m *method, h requestHeader, body []byte) {
 			return
 		}
 	}
-	amo := h.flags&flagAtMostOnce != 0
-	if amo && !sc.atMostOnce(&h) {
+	if h.flags&flagAtMostOnce != 0 {
+		s.handleAtMostOnce(ctx, sc, &h, &call, body) // atmostonce_server.go
 		return
 	}
+	sc.respond(ctx, &h, &call, body, nil)
+}
 
-	err := sc.invoke(ctx, &call, body)
-	buf := s.bufs.get()
-	msg := sc.reply(*buf, &h, err, call.Reply, call.ReplyMetadata)
+// respond runs call and sends its reply. keep, if not nil, is handed the
+// reply before it is sent; it must not hold on to it (its buffer is
+// reused), and copies what it keeps.
+func (sc *serverConn) respond(ctx context.Context, h *requestHeader, call *ServerCall, body []byte, keep func(reply []byte)) {
+	err := sc.invoke(ctx, call, body)
+	buf := sc.s.bufs.get()
+	msg := sc.reply(*buf, h, err, call.Reply, call.ReplyMetadata)
 	*buf = msg[:0] // msg may have outgrown *buf
-	if amo {
-		msg = append([]byte(nil), msg...) // the cache keeps it
-		s.cache.finish(h.clientID, h.seq, msg)
+	if keep != nil {
+		keep(msg)
 	}
-	sc.send(msg, &h)
-	s.bufs.put(buf)
+	sc.send(msg, h)
+	sc.s.bufs.put(buf)
 }
 
 // invoke decodes the arguments of call and runs it, through the server
@@ -249,18 +215,24 @@ func (sc *serverConn) invoke(ctx context.Context, call *ServerCall, body []byte)
 	return s.handler(ctx, call)
 }
 
+// replyTo starts the header of the reply to h. The reply to an at-most-once
+// request says which incarnation of the server answered (its epoch).
+func (s *Server) replyTo(h *requestHeader) replyHeader {
+	rh := replyHeader{seq: h.seq}
+	if h.flags&flagAtMostOnce != 0 {
+		rh.flags, rh.epoch = flagEpoch, s.epoch
+	}
+	return rh
+}
+
 // reply appends to b the reply to the call h: err if it is not nil,
 // otherwise the encoded reply.
 func (sc *serverConn) reply(b []byte, h *requestHeader, err error, reply any, md Metadata) []byte {
 	s := sc.s
-	rh := replyHeader{seq: h.seq, md: md}
-	if h.flags&flagAtMostOnce != 0 {
-		rh.flags |= flagEpoch
-		rh.epoch = s.epoch
-	}
+	rh := s.replyTo(h)
+	rh.md = md
 	if err == nil {
-		out := appendReply(b, &rh)
-		out, err = s.opts.codec.Append(out, reply)
+		out, err := s.opts.codec.Append(appendReply(b, &rh), reply)
 		if err == nil {
 			return out
 		}
@@ -283,14 +255,23 @@ func (sc *serverConn) refuse(h *requestHeader, sentinel error, detail string) {
 	sc.refuseCode(h, sentinel.Error(), msg)
 }
 
+// refuseNew is refuse for a call that may not start now (the server is
+// shutting down, or busy), which for a client that retries may be a copy
+// of a call that did run: that one gets the call's answer instead.
+func (sc *serverConn) refuseNew(h *requestHeader, sentinel error, detail string) {
+	if h.flags&flagAtMostOnce != 0 && sc.s.answerCopy(sc, h) { // atmostonce_server.go
+		return
+	}
+	sc.refuse(h, sentinel, detail)
+}
+
+// refuseCode answers the call h with an error of code and message msg.
 func (sc *serverConn) refuseCode(h *requestHeader, code, msg string) {
 	s := sc.s
 	s.stats.errors.Add(1)
-	rh := replyHeader{seq: h.seq, flags: flagError, code: code, msg: msg}
-	if h.flags&flagAtMostOnce != 0 {
-		rh.flags |= flagEpoch
-		rh.epoch = s.epoch
-	}
+	rh := s.replyTo(h)
+	rh.flags |= flagError
+	rh.code, rh.msg = code, msg
 	buf := s.bufs.get()
 	out := appendReply(*buf, &rh)
 	sc.send(out, nil)
@@ -320,41 +301,6 @@ func (sc *serverConn) send(msg []byte, h *requestHeader) {
 	sc.cancel()
 }
 
-// atMostOnce decides whether an at-most-once call may run. If it may not,
-// it answers the call itself, with a saved reply or a refusal (or not at
-// all, if a copy is running and will answer), and returns false.
-func (sc *serverConn) atMostOnce(h *requestHeader) bool {
-	s := sc.s
-	switch h.epoch {
-	case s.epoch:
-	case 0: // the client does not know us yet: introduce ourselves
-		s.cache.hello(h.clientID)
-		sc.refuseCode(h, codeNeedEpoch, codeNeedEpoch)
-		return false
-	default:
-		s.cache.hello(h.clientID)
-		sc.refuseCode(h, codeWrongEpoch, ErrMaybeExecuted.Error()+": the server restarted")
-		return false
-	}
-	state, saved := s.cache.begin(h.clientID, h.seq, h.ack)
-	switch state {
-	case callNew:
-		return true
-	case callDone:
-		s.stats.duplicates.Add(1)
-		sc.send(saved, nil)
-	case callRunning:
-		s.stats.duplicates.Add(1) // the running copy will answer
-	case callForgotten:
-		sc.refuse(h, ErrMaybeExecuted, "the server forgot this client")
-	case callStale:
-		sc.refuse(h, ErrMaybeExecuted, "call already acknowledged")
-	case callTooMany:
-		sc.refuse(h, ErrTooManyCalls, fmt.Sprintf("%d calls cached", s.cache.limits.perClient))
-	}
-	return false
-}
-
 // goAway tells the client the server is closing the conn, for the reason
 // code and msg give (none: the server is shutting down), then closes it,
 // which ends readLoop.
@@ -363,4 +309,12 @@ func (sc *serverConn) goAway(code, msg string) {
 	defer cancel()
 	_ = sc.conn.Send(ctx, appendGoAway(nil, code, msg))
 	sc.closeConn()
+}
+
+// closeConn closes the conn, once; later calls return at once rather than
+// wait for the first to finish (a transport's Close may linger).
+func (sc *serverConn) closeConn() {
+	if sc.closed.CompareAndSwap(false, true) {
+		_ = sc.conn.Close()
+	}
 }
