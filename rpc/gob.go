@@ -27,6 +27,11 @@ import (
 //   - the receiver keeps, per preamble, decoders that have already read it,
 //     and feeds them only the value.
 //
+// The caches, and the few functions below that find where a gob stream's
+// messages begin and end (gob has no API for that), pay: without them a
+// small call costs 341 allocations instead of 10, 16 KB instead of 0.3 KB,
+// and four times as long (BenchmarkRPC/small).
+//
 // A type holding interface values (whose concrete types are described only
 // when they appear) falls back to a fresh stream per message. As with
 // net/rpc, the concrete types stored in interfaces must be registered with
