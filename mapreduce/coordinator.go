@@ -45,7 +45,7 @@ type Coordinator struct {
 // earlier run, part-*, so that a failed job leaves none), and returns a
 // coordinator ready to Serve. Options that apply: WithTimeout,
 // WithMaxAttempts, WithBackupTasks, WithMinWorkers, WithSharedDir, WithProgress,
-// WithLogger, WithRPCServerOptions.
+// WithLogger, WithRPCOptions, WithRPCServerOptions.
 //
 // It returns an error matching ErrInvalidJob for a bad job, or the error
 // of an input it cannot stat.

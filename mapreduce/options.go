@@ -200,11 +200,23 @@ func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) { o.logger = l })
 }
 
-// WithRPCServerOptions passes options to the rpc servers of the
-// coordinator and workers. (To keep strangers out of a job that runs
-// across machines, sign its connections: serve the coordinator on a
+// WithRPCOptions passes options that apply to both sides (rpc.WithCodec,
+// rpc.WithErrors) to the rpc clients and servers of the coordinator and
+// workers. (To keep strangers out of a job that runs across machines,
+// sign its connections: serve the coordinator on a
 // transport.NewSignedListener, and give workers WithListener and
 // WithDialer wrapped by transport.NewSignedListener and NewSignedDialer.)
+func WithRPCOptions(opts ...rpc.Option) Option {
+	return optionFunc(func(o *options) {
+		for _, opt := range opts {
+			o.rpcServer = append(o.rpcServer, opt)
+			o.rpcClient = append(o.rpcClient, opt)
+		}
+	})
+}
+
+// WithRPCServerOptions passes options to the rpc servers of the
+// coordinator and workers.
 func WithRPCServerOptions(opts ...rpc.ServerOption) Option {
 	return optionFunc(func(o *options) { o.rpcServer = append(o.rpcServer, opts...) })
 }

@@ -21,8 +21,8 @@ import (
 // (matched by Job.Name), since functions cannot be sent over a network;
 // the coordinator supplies the job's settings (NReduce, OutputDir, the
 // splits). Options that apply: WithListener, WithDialer, WithTimeout,
-// WithMemoryLimit, WithScratchDir, WithFaults, WithLogger, WithRPCServerOptions,
-// WithRPCClientOptions.
+// WithMemoryLimit, WithScratchDir, WithFaults, WithLogger, WithRPCOptions,
+// WithRPCServerOptions, WithRPCClientOptions.
 //
 // It blocks until the job is over or the coordinator shuts down (nil), the
 // coordinator has been unreachable for the timeout (ErrCoordinatorLost),
