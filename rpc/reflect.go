@@ -144,7 +144,10 @@ func (m *method) call(ctx context.Context, args, reply any) error {
 	}
 	var out []reflect.Value
 	if m.withCtx {
-		out = m.fn.Call([]reflect.Value{m.rcvr, reflect.ValueOf(&ctx).Elem(), av, reflect.ValueOf(reply)})
+		// ValueOf(ctx) holds ctx's concrete type, which Call converts to
+		// the context.Context parameter; ValueOf(&ctx).Elem() would move
+		// ctx to the heap on every call, handlers without one included.
+		out = m.fn.Call([]reflect.Value{m.rcvr, reflect.ValueOf(ctx), av, reflect.ValueOf(reply)})
 	} else {
 		out = m.fn.Call([]reflect.Value{m.rcvr, av, reflect.ValueOf(reply)})
 	}
