@@ -256,9 +256,13 @@ func (c *Client) decode(r replyMsg, method string, reply any, replyMD *Metadata)
 	if reply == nil {
 		return nil // the caller does not want it
 	}
-	zero(reply)
+	_, isGob := c.codec.(*gobCodec)
+	zero(reply, isGob)
 	if err := c.codec.Decode(r.body, reply); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadReply, err)
+	}
+	if isGob {
+		unkeepBytes(reply)
 	}
 	return nil
 }

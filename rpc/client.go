@@ -109,7 +109,9 @@ func newClient(o clientOptions, conn transport.Conn, dial func(context.Context) 
 // Call calls method ("Service.Method") with args, decodes the result into
 // reply (a pointer, or nil to discard the result), and returns the error.
 // reply is set to its zero value before decoding, so it holds exactly what
-// the server sent. It blocks until the reply arrives, the call fails, ctx
+// the server sent; with the gob codec, a byte slice in it keeps its array
+// for the new bytes (encoding/json reuses slices likewise), so a slice kept
+// from an earlier reply in the same variable may be overwritten. It blocks until the reply arrives, the call fails, ctx
 // ends, or the client is closed, whichever is first: it returns by ctx's
 // deadline whatever the network does, and the deadline travels to the
 // server, where it bounds the handler's context.
