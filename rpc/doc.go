@@ -50,6 +50,14 @@
 //	c, _ := rpc.Dial(ctx, "host:4000")
 //	err := c.Call(ctx, "KV.Get", &key, &reply)
 //
+//	end := rpc.NewClientEnd(c, time.Second) // labrpc's shape
+//	ok := end.Call("Raft.RequestVote", &args, &vote)
+//
+// Options say what they configure by their type: a ServerOption goes to
+// NewServer, a ClientOption to NewClient or Dial, a DialOption to Dial
+// only, and an Option (WithCodec, WithErrors) to both sides, which must
+// agree on it. One given where it does not apply does not compile.
+//
 // Any number of calls may be outstanding on one client, from any number of
 // goroutines; they share one connection. Each call runs in its own
 // goroutine on the server, so handlers must be safe for concurrent use, and
@@ -185,4 +193,16 @@
 // and may attach Metadata (small string maps) to the request and the reply.
 // Server.Stats and Client.Stats count calls, errors, retries, duplicates and
 // bytes, like labrpc's counters.
+//
+// # Reading the code
+//
+// call.go is a call from the caller's side, start to end: register,
+// encode, send, wait, decode. serverconn.go is the server's side: read,
+// dispatch, run the handler, reply. wire.go is the message format, and
+// reflect.go the only use of reflection. At-most-once execution adds to
+// both sides, each in a file of its own (atmostonce_client.go,
+// atmostonce_server.go, replycache.go), entered on the client from call,
+// and on the server from handle (and from refuseNew, which asks whether a
+// call it would refuse is a copy of one that ran). limits.go bounds what
+// clients can hold on a server.
 package rpc
