@@ -135,3 +135,23 @@ func FuzzGobDecode(f *testing.F) {
 		assert.Equal(t, *valid, again)
 	})
 }
+
+// FuzzParseGoAway checks the goodbye parser as FuzzParseReply checks the
+// reply parser.
+func FuzzParseGoAway(f *testing.F) {
+	f.Add(appendGoAway(nil, "", ""))
+	f.Add(appendGoAway(nil, ErrServerBusy.Error(), "1 connections open"))
+	f.Add([]byte{1, 3, 1, 0xff})
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		code, text, err := parseGoAway(msg)
+		if err != nil {
+			return
+		}
+		code2, text2, err := parseGoAway(appendGoAway(nil, code, text))
+		require.NoError(t, err)
+		if code != "" {
+			assert.Equal(t, code, code2)
+			assert.Equal(t, text, text2)
+		}
+	})
+}
