@@ -55,7 +55,7 @@ type Config struct {
 	TokenBlock uint64
 	// RPCOptions are passed to the rpc server: authentication, codec, and
 	// so on.
-	RPCOptions []rpc.Option
+	RPCOptions []rpc.ServerOption
 }
 
 // Server is a lock service: many named locks, leases that clients renew,

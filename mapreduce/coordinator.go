@@ -103,7 +103,7 @@ func newCoordinator(job Job, o coordinatorOptions) (*Coordinator, error) {
 		}),
 		changed: make(chan struct{}),
 	}
-	c.srv = rpc.NewServer(append([]rpc.Option{wireErrors()}, o.rpcOpts...)...)
+	c.srv = rpc.NewServer(append([]rpc.ServerOption{wireErrors()}, o.rpcServer...)...)
 	if err := c.srv.RegisterName(coordinatorService, &coordinatorRPC{c}); err != nil {
 		return nil, err
 	}

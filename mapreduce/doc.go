@@ -144,10 +144,10 @@
 // where it would do nothing does not compile:
 //
 //	kind               NewCoordinator  RunWorker  Run   options
-//	Option                   ✓             ✓        ✓    WithTimeout, WithLogger, WithRPCOptions
+//	Option                   ✓             ✓        ✓    WithTimeout, WithLogger, WithRPCOptions, WithRPCServerOptions
 //	JobOption                ✓                      ✓    WithMaxAttempts, WithBackupTasks, WithSharedDir, WithProgress
 //	CoordinatorOption        ✓                           WithMinWorkers
-//	TaskOption                             ✓        ✓    WithMemoryLimit, WithScratchDir, WithFaults
+//	TaskOption                             ✓        ✓    WithMemoryLimit, WithScratchDir, WithFaults, WithRPCClientOptions
 //	WorkerOption                           ✓             WithListener, WithDialer
 //	RunOption                                       ✓    WithWorkers, WithNetwork
 //

@@ -129,7 +129,7 @@ func (w *worker) peer(ctx context.Context, addr string) (*rpc.Client, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.o.timeout)
 	defer cancel()
-	c, err := rpc.Dial(cctx, addr, append([]rpc.Option{rpc.WithDialer(w.dialer)}, w.o.rpcOpts...)...)
+	c, err := rpc.Dial(cctx, addr, append([]rpc.DialOption{rpc.WithDialer(w.dialer)}, w.o.rpcClient...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/transport"
 )
 
 // This file holds how a worker talks to its coordinator: calls that retry
@@ -39,6 +40,8 @@ func (w *worker) call(ctx context.Context, method string, args, reply any) error
 			return context.Cause(ctx)
 		case saidGoodbye(err):
 			return fmt.Errorf("%w: %w", errCoordinatorGone, err)
+		case errors.Is(err, transport.ErrUnauthenticated):
+			return err // another key: retrying cannot help
 		case errors.As(err, &remote):
 			w.touch()
 			return err

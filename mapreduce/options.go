@@ -59,7 +59,10 @@ type Option interface {
 type commonOptions struct {
 	timeout time.Duration
 	logger  *slog.Logger
-	rpcOpts []rpc.Option
+	// rpcServer and rpcClient are handed to every rpc server this side
+	// starts and every rpc client it dials.
+	rpcServer []rpc.ServerOption
+	rpcClient []rpc.DialOption
 }
 
 // heartbeat is how often workers report to the coordinator, and how long
@@ -180,11 +183,31 @@ func WithLogger(l *slog.Logger) Option {
 	return commonFunc(func(o *commonOptions) { o.logger = l })
 }
 
-// WithRPCOptions passes options to the rpc clients and servers of the
-// coordinator and workers, for instance rpc.WithSharedSecret to keep
-// strangers out of a job that runs across machines.
+// WithRPCOptions passes options that both sides must agree on
+// (rpc.WithCodec, rpc.WithErrors) to the rpc clients and servers of the
+// coordinator and workers. To keep strangers out of a job that runs
+// across machines, sign its connections instead: serve the coordinator on
+// a transport.NewSignedListener, and give workers WithListener and
+// WithDialer wrapped by transport.NewSignedListener and NewSignedDialer.
 func WithRPCOptions(opts ...rpc.Option) Option {
-	return commonFunc(func(o *commonOptions) { o.rpcOpts = append(o.rpcOpts, opts...) })
+	return commonFunc(func(o *commonOptions) {
+		for _, opt := range opts {
+			o.rpcServer = append(o.rpcServer, opt)
+			o.rpcClient = append(o.rpcClient, opt)
+		}
+	})
+}
+
+// WithRPCServerOptions passes options to the rpc servers of the
+// coordinator and workers (limits, interceptors, a logger).
+func WithRPCServerOptions(opts ...rpc.ServerOption) Option {
+	return commonFunc(func(o *commonOptions) { o.rpcServer = append(o.rpcServer, opts...) })
+}
+
+// WithRPCClientOptions passes options to the rpc clients the workers dial
+// (to the coordinator and to other workers).
+func WithRPCClientOptions(opts ...rpc.DialOption) TaskOption {
+	return taskFunc(func(o *workerOptions) { o.rpcClient = append(o.rpcClient, opts...) })
 }
 
 // WithMaxAttempts sets how many attempts of one task may fail (panic,

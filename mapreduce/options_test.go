@@ -19,6 +19,8 @@ func TestOptionsApplyWhereTheySay(t *testing.T) {
 		{"WithTimeout", WithTimeout(0), true, true, true},
 		{"WithLogger", WithLogger(nil), true, true, true},
 		{"WithRPCOptions", WithRPCOptions(), true, true, true},
+		{"WithRPCServerOptions", WithRPCServerOptions(), true, true, true},
+		{"WithRPCClientOptions", WithRPCClientOptions(), false, true, true},
 		{"WithMaxAttempts", WithMaxAttempts(0), true, false, true},
 		{"WithBackupTasks", WithBackupTasks(true), true, false, true},
 		{"WithSharedDir", WithSharedDir(""), true, false, true},

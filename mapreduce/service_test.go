@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/distsys-kit/distsys/rpc"
+	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/netsim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -116,12 +117,17 @@ func TestSharedSecretKeepsStrangersOut(t *testing.T) {
 	inputs := writeCorpus(t, t.TempDir(), 21, 1, 1<<10)
 	inSim(t, 21, func(t *testing.T, n *netsim.Network) {
 		job := wordCount(inputs, t.TempDir(), 1)
-		c, err := NewCoordinator(job, WithRPCOptions(rpc.WithSharedSecret([]byte("job secret"))))
+		c, err := NewCoordinator(job)
 		require.NoError(t, err)
-		serveCoordinator(t, n, c)
-		stranger := startWorkers(t, n, 1, job, WithTimeout(DefaultTimeout))
+		l, err := n.Listen("coordinator")
+		require.NoError(t, err)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = c.Serve(transport.NewSignedListener(l, []byte("job secret"))) }()
+		t.Cleanup(func() { c.Close(); <-done })
+		stranger := startWorkers(t, n, 1, job, WithTimeout(DefaultTimeout),
+			WithDialer(transport.NewSignedDialer(n.Dialer("worker-0"), []byte("a guess"))))
 		err = (<-stranger).err
-		require.ErrorIs(t, err, rpc.ErrUnauthenticated)
+		require.ErrorIs(t, err, transport.ErrUnauthenticated)
 	})
 }
 

@@ -96,7 +96,7 @@ func (w *worker) run(ctx context.Context) error {
 			return err
 		}
 	}
-	w.srv = rpc.NewServer(w.o.rpcOpts...)
+	w.srv = rpc.NewServer(w.o.rpcServer...)
 	if err := w.srv.RegisterName(workerService, &workerRPC{w}); err != nil {
 		l.Close()
 		return err
@@ -159,7 +159,7 @@ func (w *worker) connect(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(ctx, w.o.timeout)
 	defer cancel()
 	for {
-		c, err := rpc.Dial(dctx, w.coordAddr, append([]rpc.Option{rpc.WithDialer(record), wireErrors()}, w.o.rpcOpts...)...)
+		c, err := rpc.Dial(dctx, w.coordAddr, append([]rpc.DialOption{rpc.WithDialer(record), wireErrors()}, w.o.rpcClient...)...)
 		if err == nil {
 			w.coord = c
 			return nil

@@ -249,8 +249,10 @@ func TestCrashAndRestartOnNetsim(t *testing.T) {
 }
 
 // TestIdleClientSurvivesRestart checks that a client whose last calls went
-// to an old server makes its next call on the new one without error: the
-// call never reached the old server, so it is safe to run.
+// to an old server, which shut down gracefully (and so told the client),
+// makes its next call on the new one without error: the call never
+// reached the old server, so it is safe to run. After a crash it is
+// otherwise: see TestIdleClientAfterCrash.
 func TestIdleClientSurvivesRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		addr := &restartable{}
@@ -352,5 +354,41 @@ func TestRetriesCountOnlyLosses(t *testing.T) {
 			require.NoError(t, c.Call(t.Context(), "Arith.Incr", &Args{A: 1}, &r))
 		}
 		assert.Zero(t, c.Stats().Retries)
+	})
+}
+
+// TestIdleClientAfterCrash pins down what TestIdleClientSurvivesRestart
+// does not promise: after a crash, unlike a graceful restart, nobody tells
+// an idle client its connection is dead. Its next call goes out on it, and
+// by the time the client resends on a new connection it cannot know
+// whether the first copy reached the old server: the call fails with
+// ErrMaybeExecuted, although it never ran. The call after it runs.
+func TestIdleClientAfterCrash(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netsim.NewNetwork(5)
+		defer n.Close()
+		n.LogSeedOnFailure(t)
+		l, err := n.Listen("server")
+		require.NoError(t, err)
+		_, stopOld := startServer(t, l)
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(n.Dialer("client")),
+			rpc.WithRetry(rpc.RetryPolicy{Interval: 100 * time.Millisecond}))
+		require.NoError(t, err)
+		defer c.Close()
+		require.NoError(t, c.Call(t.Context(), "Arith.Incr", &Args{A: 1}, new(Reply)))
+
+		n.Crash("server")
+		stopOld()
+		n.Restart("server")
+		l, err = n.Listen("server")
+		require.NoError(t, err)
+		fresh, _ := startServer(t, l)
+
+		err = c.Call(t.Context(), "Arith.Incr", &Args{A: 1}, new(Reply))
+		require.ErrorIs(t, err, rpc.ErrMaybeExecuted)
+		assert.Zero(t, fresh.n.Load(), "it did not run")
+		var r Reply
+		require.NoError(t, c.Call(t.Context(), "Arith.Incr", &Args{A: 1}, &r))
+		assert.Equal(t, 1, r.C)
 	})
 }

@@ -2,10 +2,9 @@ package rpc
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -36,6 +35,17 @@ func (cc *clientConn) close() {
 	}
 }
 
+// goAway tells the server the client is leaving, so that it cancels the
+// calls it is still running for us (their replies would go unread), then
+// closes the conn. A server that does not take the goodbye at once does
+// not delay Close: the closed conn says the same, later.
+func (cc *clientConn) goAway() {
+	ctx, cancel := context.WithTimeout(context.Background(), goAwayTimeout)
+	defer cancel()
+	_ = cc.conn.Send(ctx, appendGoAway(nil, "", ""))
+	cc.close()
+}
+
 // startConn makes conn the client's connection and starts reading it. The
 // caller holds c.mu.
 func (c *Client) startConn(conn transport.Conn) *clientConn {
@@ -55,31 +65,35 @@ func (c *Client) readLoop(cc *clientConn) {
 			return
 		}
 		c.stats.received.Add(int64(len(msg)))
-		msg, authentic := c.signer.open(msg)
 		kind, _, err := messageKind(msg)
 		if err == nil && kind == kindReply {
 			if h, body, err := parseReply(msg); err == nil {
-				// A reply whose signature fails is forged or damaged:
-				// as good as lost. Except a refusal for want of
-				// authentication, which a server with another key
-				// cannot sign for us: it carries no data, and it turns
-				// a silent timeout into a clear error.
-				if authentic || h.flags&flagError != 0 && h.code == ErrUnauthenticated.Error() {
-					c.deliver(cc, h, body)
-				}
+				c.deliver(cc, h, body)
 				continue
 			}
 		}
-		if !authentic {
-			continue
-		}
 		if err == nil && kind == kindGoAway {
-			c.lose(cc, ErrServerClosed)
+			c.lose(cc, c.goAwayError(msg))
 			return
 		}
 		c.lose(cc, fmt.Errorf("%w: server sent a malformed message", ErrConnLost))
 		return
 	}
+}
+
+// goAwayError is the error a server's goodbye gives the calls pending on
+// its conn: ErrServerClosed if it gives no reason.
+func (c *Client) goAwayError(msg []byte) error {
+	code, text, err := parseGoAway(msg)
+	if err != nil {
+		return fmt.Errorf("%w: server sent a malformed goodbye", ErrConnLost)
+	}
+	for _, s := range [...]error{ErrServerBusy, ErrConnLost} {
+		if code == s.Error() {
+			return fmt.Errorf("%w: %s", s, strings.TrimPrefix(text, "rpc: "))
+		}
+	}
+	return ErrServerClosed
 }
 
 // deliver hands a reply that arrived on cc to the call waiting for it, if
@@ -175,220 +189,4 @@ func (c *Client) connFor(ctx context.Context) (*clientConn, error) {
 		c.mu.Unlock()
 		return cc, nil
 	}
-}
-
-// maxEpochBounces bounds how often one call lets the server make it start
-// over to learn the server's epoch: once is normal, more is a confused or
-// hostile server.
-const maxEpochBounces = 3
-
-// roundTrip sends the call and waits for its reply: once, or with
-// WithRetry, again and again until a reply comes or ctx ends.
-func (c *Client) roundTrip(ctx context.Context, method string, args, reply any, md Metadata, replyMD *Metadata) error {
-	if err := ctx.Err(); err != nil {
-		return &callError{method, err}
-	}
-	p, err := c.register(ctx)
-	if err != nil {
-		return &callError{method, err}
-	}
-	defer c.unregister(p)
-
-	retry := c.opts.retry
-	h := requestHeader{seq: p.seq, md: md}
-	var timer *time.Timer
-	var interval time.Duration
-	if retry != nil {
-		h.flags = flagAtMostOnce
-		h.clientID, h.epoch = c.id, c.epoch.Load()
-		interval = retry.Interval
-		timer = time.NewTimer(interval)
-		defer timer.Stop()
-	}
-
-	// The first attempt's header, then the arguments, encoded straight
-	// into one buffer; a later attempt copies the arguments behind a new
-	// header in another.
-	if err := c.stamp(ctx, &h, 1); err != nil {
-		return &callError{method, err}
-	}
-	first, later := c.bufs.get(), (*[]byte)(nil)
-	defer func() {
-		c.bufs.put(first)
-		if later != nil {
-			c.bufs.put(later)
-		}
-	}()
-	msg := appendRequest((*first)[:0], &h, method, c.opts.codec.Name())
-	bodyAt := len(msg)
-	if msg, err = c.opts.codec.Append(msg, args); err != nil {
-		return &callError{method, fmt.Errorf("encode arguments: %w", err)}
-	}
-	body := msg[bodyAt:]
-	msg = c.signer.seal(msg)
-	*first = msg[:0] // keep what it grew to
-
-	bounces := 0
-	// The conns the request went out on: one (sentOn), or several. A
-	// failed Send counts too, in case part of it left.
-	var sentOn *clientConn
-	severalConns := false
-	resend := false // this attempt answers a lost reply, not an epoch bounce
-	for attempt := 1; ; attempt++ {
-		if attempt > 1 {
-			if err := c.stamp(ctx, &h, attempt); err != nil {
-				return &callError{method, err}
-			}
-			if later == nil {
-				later = c.bufs.get()
-			}
-			msg = appendRequest((*later)[:0], &h, method, c.opts.codec.Name())
-			msg = c.signer.seal(append(msg, body...))
-			*later = msg[:0]
-		}
-		cc, err := c.connFor(ctx)
-		if err == nil {
-			if sentOn == nil {
-				sentOn = cc
-			}
-			severalConns = severalConns || cc != sentOn
-			err = c.send(ctx, cc, msg)
-		}
-		if err != nil {
-			switch {
-			case ctx.Err() != nil:
-				return &callError{method, ctx.Err()}
-			case c.isClosed():
-				return &callError{method, ErrClosed}
-			case retry == nil || c.dial == nil || errors.Is(err, transport.ErrMessageTooLarge):
-				return &callError{method, err}
-			}
-			cc = nil // retry later, on a new connection
-		}
-		if resend && cc != nil {
-			c.stats.retries.Add(1)
-		}
-		resend = true
-
-		var lost <-chan struct{}
-		if cc != nil {
-			lost = cc.lost
-		}
-		var tick <-chan time.Time
-		if retry != nil {
-			timer.Reset(interval)
-			tick = timer.C
-			interval = min(2*interval, retry.MaxInterval)
-		}
-		var r replyMsg
-		select {
-		case r = <-p.done:
-		case <-lost:
-			select {
-			case r = <-p.done:
-				// The reply came before the conn ended (a server's last
-				// reply, then its goodbye): both were ready, and select
-				// happened to pick the loss. The reply wins.
-			default:
-				if c.isClosed() {
-					// Close ended the conn: the caller closed the
-					// client, and the conn's loss is only its consequence.
-					return &callError{method, ErrClosed}
-				}
-				if retry == nil || c.dial == nil {
-					return &callError{method, cc.err}
-				}
-				continue // redial and send again at once
-			}
-		case <-tick:
-			if retry.MaxAttempts > 0 && attempt >= retry.MaxAttempts {
-				return &callError{method, fmt.Errorf("no reply to %d attempts: %w", attempt, context.DeadlineExceeded)}
-			}
-			continue
-		case <-ctx.Done():
-			return &callError{method, ctx.Err()}
-		case <-c.life.Done():
-			return &callError{method, ErrClosed}
-		}
-		again, err := c.finish(method, &h, r, !severalConns && r.cc == sentOn, reply, replyMD)
-		if again && bounces < maxEpochBounces {
-			bounces++
-			resend = false // the server asked for its epoch: not a loss
-			continue
-		}
-		return err
-	}
-}
-
-func (c *Client) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
-// stamp sets the fields of h that change from one attempt to the next: the
-// time left to the caller, and for at-most-once calls the attempt number
-// and the acknowledgement. It fails if ctx's deadline has passed.
-func (c *Client) stamp(ctx context.Context, h *requestHeader, attempt int) error {
-	h.timeout = 0
-	if d, ok := ctx.Deadline(); ok {
-		if h.timeout = time.Until(d); h.timeout <= 0 {
-			return context.DeadlineExceeded
-		}
-	}
-	if h.flags&flagAtMostOnce != 0 {
-		h.attempt = uint64(attempt)
-		h.ack = c.ack()
-	}
-	return nil
-}
-
-// send sends msg on cc. A failure other than ctx's or the message's size
-// means the conn is broken: it is closed, and its pending calls told.
-func (c *Client) send(ctx context.Context, cc *clientConn, msg []byte) error {
-	err := cc.conn.Send(ctx, msg)
-	switch {
-	case err == nil:
-		c.stats.sent.Add(int64(len(msg)))
-		return nil
-	case ctx.Err() != nil, errors.Is(err, transport.ErrMessageTooLarge):
-		return err
-	}
-	err = fmt.Errorf("%w: %w", ErrConnLost, err)
-	c.lose(cc, err)
-	return err
-}
-
-// finish turns a reply into the call's result. again is true if the server
-// asked the call to start over, with the server's epoch, which is safe when
-// the server never ran it: it had no epoch, or (oneConn) every attempt went
-// on the conn that brought the server's answer (see codeWrongEpoch).
-func (c *Client) finish(method string, h *requestHeader, r replyMsg, oneConn bool, reply any, replyMD *Metadata) (again bool, err error) {
-	if replyMD != nil {
-		*replyMD = r.h.md // error replies carry metadata too (a tracer's clock, say)
-	}
-	if r.h.flags&flagError != 0 {
-		amo := h.flags&flagAtMostOnce != 0 && r.h.flags&flagEpoch != 0 && r.h.epoch != 0
-		code := r.h.code
-		switch {
-		case amo && (code == codeNeedEpoch || code == codeWrongEpoch && oneConn):
-			c.epoch.Store(r.h.epoch)
-			h.epoch = r.h.epoch
-			return true, nil
-		case amo && code == codeWrongEpoch:
-			c.epoch.Store(r.h.epoch)
-			code = ErrMaybeExecuted.Error()
-		case amo && code == ErrMaybeExecuted.Error():
-			c.epoch.CompareAndSwap(h.epoch, 0) // introduce ourselves afresh next time
-		}
-		return false, &RemoteError{Method: method, Msg: r.h.msg, Err: c.errs.sentinel(code)}
-	}
-	if reply == nil {
-		return false, nil // the caller does not want it
-	}
-	zero(reply)
-	if err := c.opts.codec.Decode(r.body, reply); err != nil {
-		return false, &callError{method, fmt.Errorf("%w: %v", ErrBadReply, err)}
-	}
-	return false, nil
 }

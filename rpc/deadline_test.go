@@ -56,7 +56,7 @@ func TestCallReturnsByItsDeadline(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				l := tt.listen(t)
-				var opts []rpc.Option
+				var opts []rpc.DialOption
 				if tt.retry {
 					opts = append(opts, rpc.WithRetry(rpc.RetryPolicy{Interval: 100 * time.Millisecond}))
 				}

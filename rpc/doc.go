@@ -32,12 +32,15 @@
 // # Serving and calling
 //
 // A server publishes the exported methods of a value, shaped as in net/rpc,
-// with or without a context:
+// with or without a context, or as in MIT's labrpc, with no error:
 //
 //	func (kv *KV) Get(ctx context.Context, key *string, reply *GetReply) error
 //	func (kv *KV) Put(args *PutArgs, reply *struct{}) error
+//	func (rf *Raft) RequestVote(args *RequestVoteArgs, reply *RequestVoteReply)
 //
-// so code written for net/rpc or MIT's labrpc ports unchanged:
+// so handlers written for net/rpc or labrpc port unchanged. So do net/rpc's
+// calls, with a context added; labrpc's, whose Call returns a bool, port
+// through ClientEnd, a labrpc-shaped view of a Client:
 //
 //	srv := rpc.NewServer()
 //	srv.Register(kv)                // methods become "KV.Get", "KV.Put"
@@ -47,11 +50,25 @@
 //	c, _ := rpc.Dial(ctx, "host:4000")
 //	err := c.Call(ctx, "KV.Get", &key, &reply)
 //
+//	end := rpc.NewClientEnd(c, time.Second) // labrpc's shape
+//	ok := end.Call("Raft.RequestVote", &args, &vote)
+//
+// Options say what they configure by their type: a ServerOption goes to
+// NewServer, a ClientOption to NewClient or Dial, a DialOption to Dial
+// only, and an Option (WithCodec, WithErrors) to both sides, which must
+// agree on it. One given where it does not apply does not compile.
+//
 // Any number of calls may be outstanding on one client, from any number of
 // goroutines; they share one connection. Each call runs in its own
 // goroutine on the server, so handlers must be safe for concurrent use, and
 // two calls are ordered only if the caller waits for the first to return
 // before making the second.
+//
+// A handler that panics does not take the server down, as it would with
+// net/rpc: the server recovers the panic, logs it with its stack (to the
+// logger given with WithLogger; none by default), and answers the call
+// with a *RemoteError matching ErrHandlerPanicked that names the panic's
+// value. Other calls go on being served.
 //
 // # Deadlines, cancellation and errors
 //
@@ -59,9 +76,12 @@
 // whatever the network does. A deadline on ctx travels with the request:
 // the handler's context ends when the caller stops waiting (a little later,
 // by the time the request spent in transit). Cancelling a ctx without a
-// deadline only stops the waiting: the handler runs on, until it returns or
-// the client's connection closes. Abandoning a call does not disturb other
-// calls on the same connection.
+// deadline only stops the waiting: the handler runs on, until it returns,
+// the client closes (Client.Close tells the server, which cancels the
+// client's running calls) or the connection breaks. A client that only
+// stops sending (a TCP half-close) still gets the replies of its calls in
+// flight, as with net/rpc. Abandoning a call does not disturb other calls
+// on the same connection.
 //
 // Errors are for errors.Is and errors.As: ctx.Err() when the caller's
 // context ended; ErrClosed after Client.Close; ErrConnLost when the
@@ -114,26 +134,34 @@
 // is also bounded (WithReplyCache): a client forgotten to make room gets
 // ErrMaybeExecuted the same way.
 //
+// An idle client (no call pending) gets through a graceful restart (Close
+// or Shutdown, which tell clients to reconnect) without an error: its next
+// call goes to the new server only. Not so after a crash: nobody tells the
+// client its connection is dead, its next call goes out on it, and when
+// the client resends on a new connection it cannot know whether the first
+// copy reached the old server. That call fails with ErrMaybeExecuted
+// (although here it never ran); the calls after it run normally.
+//
 // # Security
 //
 // Three mechanisms, which protect against different things:
 //
-//   - TLS (Dial with WithTLS; transport.ListenTCP with transport.WithTLS)
+//   - TLS (transport.ListenTCP with transport.WithTLS; Dial with
+//     WithDialer(transport.NewTCPDialer(transport.WithTLS(cfg))))
 //     encrypts the connection and authenticates the server to the client
 //     with its certificate; with mutual TLS (client certificates), the
 //     server authenticates clients too, and an unknown one cannot connect
 //     at all. It protects against eavesdropping, tampering and replay on
 //     the wire.
-//   - WithSharedSecret signs every message with HMAC-SHA256 under a key both
-//     sides hold. The server refuses requests not signed with the key
-//     before decoding them (ErrUnauthenticated), and a client drops replies
-//     not signed with it. It protects against strangers and against messages
-//     changed in flight. It does not hide anything: without TLS, anyone on
-//     the path reads the arguments. It does not stop replay by itself: a
-//     recorded request, resent, is valid and runs again. (With WithRetry, a
-//     replayed request is answered from the reply cache or refused, for as
-//     long as the server remembers the client.) And one key for everyone
-//     means no client can be told from another.
+//   - Signed connections (serve on transport.NewSignedListener, dial
+//     through transport.NewSignedDialer, with a key both sides hold) sign
+//     every message with HMAC-SHA256. A message not signed with the key,
+//     changed in flight, or recorded and replayed (on its connection or on
+//     another) is refused before rpc sees it, and the connection ends:
+//     calls fail with ErrConnLost wrapping transport.ErrUnauthenticated.
+//     It protects against strangers, tampering and replay. It does not hide
+//     anything: without TLS, anyone on the path reads the arguments. And
+//     one key for everyone means no client can be told from another.
 //   - WithAuth runs a function of yours on every call before the arguments
 //     are decoded, and refuses the call if it returns an error: check a
 //     token that clients put in the metadata, say. A token sent without TLS
@@ -144,7 +172,19 @@
 // compromised server can answer anything. Authentication says who is
 // talking, not whether they mean well. Note also that gob is not hardened
 // against hostile input: keep strangers away from the decoder with mutual
-// TLS, WithSharedSecret or WithAuth, which all run before it.
+// TLS, signed connections or WithAuth, which all run before it.
+//
+// # Limits
+//
+// A server bounds what its clients, broken or hostile, can hold: at most
+// WithMaxConns connections and WithMaxCalls calls running at once (beyond
+// them, a client is refused with ErrServerBusy, at once and clearly, and
+// nothing runs); a connection that carries nothing for WithIdleTimeout is
+// closed, even one whose client sends a message one byte at a time; and a
+// connection whose client reads none of its replies for WithStallTimeout
+// is closed, letting go of the calls waiting to send them. Each limit has a
+// default; see the options. A call without a deadline runs until its
+// handler returns: give calls deadlines.
 //
 // # Seeing what happens
 //
@@ -153,4 +193,16 @@
 // and may attach Metadata (small string maps) to the request and the reply.
 // Server.Stats and Client.Stats count calls, errors, retries, duplicates and
 // bytes, like labrpc's counters.
+//
+// # Reading the code
+//
+// call.go is a call from the caller's side, start to end: register,
+// encode, send, wait, decode. serverconn.go is the server's side: read,
+// dispatch, run the handler, reply. wire.go is the message format, and
+// reflect.go the only use of reflection. At-most-once execution adds to
+// both sides, each in a file of its own (atmostonce_client.go,
+// atmostonce_server.go, replycache.go), entered on the client from call,
+// and on the server from handle (and from refuseNew, which asks whether a
+// call it would refuse is a copy of one that ran). limits.go bounds what
+// clients can hold on a server.
 package rpc

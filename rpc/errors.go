@@ -39,8 +39,9 @@ var (
 	ErrBadReply = errors.New("rpc: bad reply")
 
 	// ErrUnauthenticated is returned (inside a *RemoteError) when the
-	// server's authentication (WithAuth, WithSharedSecret) refused the
-	// call. The handler did not run.
+	// server's authentication hook (WithAuth) refused the call. The
+	// handler did not run. (A signed transport that refuses a message
+	// ends the connection instead: see transport.ErrUnauthenticated.)
 	ErrUnauthenticated = errors.New("rpc: unauthenticated")
 
 	// ErrMaybeExecuted is returned (inside a *RemoteError) to a retrying
@@ -54,6 +55,18 @@ var (
 	// it allows (see WithReplyCache). The handler did not run.
 	ErrTooManyCalls = errors.New("rpc: too many calls awaiting acknowledgement")
 
+	// ErrHandlerPanicked is returned (inside a *RemoteError) when the
+	// handler, or a server interceptor, panicked. The message names the
+	// panic's value; the server logs it with its stack (WithLogger) and
+	// goes on serving. The handler ran, at least in part.
+	ErrHandlerPanicked = errors.New("rpc: handler panicked")
+
+	// ErrServerBusy is returned when the server is at one of its limits
+	// (WithMaxConns, WithMaxCalls): inside a *RemoteError for a call
+	// refused, or for every call on a connection refused. The handler did
+	// not run.
+	ErrServerBusy = errors.New("rpc: server busy")
+
 	// ErrInvalidService is returned by Register and RegisterName for a
 	// receiver that cannot be served: no suitable methods, a name already
 	// taken, or argument and reply types that cannot cross the wire intact.
@@ -66,7 +79,7 @@ var (
 // matches, and the client restores the sentinel with that message.
 var builtinErrors = [...]error{
 	ErrServerClosed, ErrUnknownService, ErrUnknownMethod, ErrBadRequest,
-	ErrBadReply, ErrUnauthenticated, ErrMaybeExecuted, ErrTooManyCalls,
+	ErrBadReply, ErrUnauthenticated, ErrMaybeExecuted, ErrTooManyCalls, ErrHandlerPanicked, ErrServerBusy,
 	context.Canceled, context.DeadlineExceeded,
 }
 

@@ -142,3 +142,43 @@ func ExampleWithRetry() {
 	// Output:
 	// count: 10 retried: true
 }
+
+// Election is a service written for MIT's labrpc: its handlers return
+// nothing.
+type Election struct{ term int }
+
+// VoteArgs asks for a vote in a term.
+type VoteArgs struct{ Term int }
+
+// VoteReply says whether the vote was granted.
+type VoteReply struct{ Granted bool }
+
+// RequestVote grants a vote for a term later than its own.
+func (e *Election) RequestVote(args *VoteArgs, reply *VoteReply) {
+	reply.Granted = args.Term > e.term
+}
+
+// Lab code written for labrpc ports with one change: its peers become
+// *rpc.ClientEnd, whose Call returns a bool as labrpc's does.
+func ExampleClientEnd() {
+	ctx := context.Background()
+	n := netsim.NewNetwork(1)
+	defer n.Close()
+	srv := rpc.NewServer()
+	_ = srv.Register(&Election{term: 3})
+	l, _ := n.Listen("peer1")
+	go srv.Serve(l)
+	defer srv.Close()
+
+	c, _ := rpc.Dial(ctx, "peer1", rpc.WithDialer(n.Dialer("peer0")))
+	defer c.Close()
+	peers := []*rpc.ClientEnd{nil, rpc.NewClientEnd(c, 100*time.Millisecond)}
+	var reply VoteReply
+	ok := peers[1].Call("Election.RequestVote", &VoteArgs{Term: 4}, &reply)
+	fmt.Println(ok, reply.Granted)
+	ok = peers[1].Call("Election.AppendEntries", &VoteArgs{Term: 4}, &reply)
+	fmt.Println(ok)
+	// Output:
+	// true true
+	// false
+}

@@ -27,6 +27,11 @@ import (
 //   - the receiver keeps, per preamble, decoders that have already read it,
 //     and feeds them only the value.
 //
+// The caches, and the few functions below that find where a gob stream's
+// messages begin and end (gob has no API for that), pay: without them a
+// small call costs 341 allocations instead of 10, 16 KB instead of 0.3 KB,
+// and four times as long (BenchmarkRPC/small).
+//
 // A type holding interface values (whose concrete types are described only
 // when they appear) falls back to a fresh stream per message. As with
 // net/rpc, the concrete types stored in interfaces must be registered with
@@ -34,8 +39,8 @@ import (
 //
 // Gob is not hardened against hostile input: a crafted message can make the
 // decoder allocate a lot. Keep strangers away from it with mutual TLS,
-// WithAuth or WithSharedSecret, which all act before any argument is
-// decoded.
+// signed connections (transport.NewSignedConn) or WithAuth, which all act
+// before any argument is decoded.
 func NewGobCodec() Codec {
 	return &gobCodec{decs: make(map[string]*freeList[*gobDecoder])}
 }

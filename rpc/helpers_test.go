@@ -30,6 +30,7 @@ var errDivByZero = errors.New("arith: divide by zero")
 type Arith struct {
 	n       atomic.Int64  // Incr's counter: calls that took effect
 	waited  atomic.Int64  // Wait calls released
+	ended   atomic.Int64  // Wait calls whose context ended first
 	entered chan struct{} // if not nil, Wait sends on it when it starts
 	release chan struct{} // Wait returns when it is closed (or ctx ends)
 }
@@ -86,6 +87,7 @@ func (t *Arith) Wait(ctx context.Context, args *Args, reply *Reply) error {
 		reply.C = args.A
 		return nil
 	case <-ctx.Done():
+		t.ended.Add(1)
 		return ctx.Err()
 	}
 }
@@ -317,7 +319,7 @@ type env struct {
 
 // startEnv starts a server with opts on nw. Cleanup closes it and checks
 // that Serve returned ErrServerClosed.
-func startEnv(t *testing.T, nw network, opts ...rpc.Option) *env {
+func startEnv(t *testing.T, nw network, opts ...rpc.ServerOption) *env {
 	t.Helper()
 	l, d := nw.listen(t)
 	e := &env{t: t, nw: nw, srv: rpc.NewServer(opts...), svc: newArith(), dialer: d, served: make(chan error, 1)}
@@ -332,10 +334,10 @@ func startEnv(t *testing.T, nw network, opts ...rpc.Option) *env {
 
 // dial returns a client of the env's server, retrying on lossy networks.
 // Cleanup closes it.
-func (e *env) dial(opts ...rpc.Option) *rpc.Client {
+func (e *env) dial(opts ...rpc.DialOption) *rpc.Client {
 	e.t.Helper()
 	if e.nw.lossy {
-		opts = append([]rpc.Option{rpc.WithRetry(rpc.RetryPolicy{Interval: 20 * time.Millisecond})}, opts...)
+		opts = append([]rpc.DialOption{rpc.WithRetry(rpc.RetryPolicy{Interval: 20 * time.Millisecond})}, opts...)
 	}
 	opts = append(opts, rpc.WithDialer(e.dialer))
 	c, err := rpc.Dial(testContext(e.t), "server", opts...)

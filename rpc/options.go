@@ -2,35 +2,88 @@ package rpc
 
 import (
 	"context"
-	"crypto/tls"
+	"log/slog"
 	"time"
 
 	"github.com/distsys-kit/distsys/transport"
 )
 
-// An Option configures a Server (NewServer) or a Client (NewClient, Dial).
-// Each option says which side it applies to; the other side ignores it, so
-// a program may build one option list and hand it to both.
+// Options come in four kinds, so that an option given where it does not
+// apply does not compile:
+//
+//	ServerOption   NewServer                  WithServerInterceptor, WithAuth, WithMaxCalls, ...
+//	ClientOption   NewClient and Dial         WithClientInterceptor, WithRetry
+//	DialOption     Dial only                  WithDialer, and every ClientOption
+//	Option         either side, alike         WithCodec, WithErrors (both sides must agree)
+//
+// A list handed to Dial is a []DialOption; one handed to NewServer, a
+// []ServerOption; an Option fits in both.
+
+// A ServerOption configures a Server (NewServer).
+type ServerOption interface {
+	applyServer(*serverOptions)
+}
+
+// A DialOption configures Dial: every ClientOption is one, and so is
+// WithDialer.
+type DialOption interface {
+	applyDial(*dialOptions)
+}
+
+// A ClientOption configures a Client (NewClient, Dial).
+type ClientOption interface {
+	DialOption
+	applyClient(*clientOptions)
+}
+
+// An Option configures a Server or a Client alike; both sides must be
+// given the same one.
 type Option interface {
-	apply(*options)
+	ServerOption
+	ClientOption
 }
 
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
-
-type options struct {
-	codec     Codec
-	errs      []error
-	secret    []byte
-	clientICs []ClientInterceptor
-	serverICs []ServerInterceptor
-	auth      func(context.Context, *ServerCall) error
-	retry     *RetryPolicy
-	cache     cacheLimits
-	tls       *tls.Config
-	dialer    transport.Dialer
+// sharedOptions are what both sides must agree on.
+type sharedOptions struct {
+	codec Codec
+	errs  []error
 }
+
+type serverOptions struct {
+	sharedOptions
+	interceptors []ServerInterceptor
+	auth         func(context.Context, *ServerCall) error
+	cache        cacheLimits
+	logger       *slog.Logger
+	limits       serverLimits
+}
+
+type clientOptions struct {
+	sharedOptions
+	interceptors []ClientInterceptor
+	retry        *RetryPolicy
+}
+
+type dialOptions struct {
+	clientOptions
+	dialer transport.Dialer
+}
+
+// The adapters from functions to the option interfaces.
+type (
+	sharedOption func(*sharedOptions)
+	serverOption func(*serverOptions)
+	clientOption func(*clientOptions)
+	dialOption   func(*dialOptions)
+)
+
+func (f sharedOption) applyServer(o *serverOptions) { f(&o.sharedOptions) }
+func (f sharedOption) applyClient(o *clientOptions) { f(&o.sharedOptions) }
+func (f sharedOption) applyDial(o *dialOptions)     { f(&o.sharedOptions) }
+func (f serverOption) applyServer(o *serverOptions) { f(o) }
+func (f clientOption) applyClient(o *clientOptions) { f(o) }
+func (f clientOption) applyDial(o *dialOptions)     { f(&o.clientOptions) }
+func (f dialOption) applyDial(o *dialOptions)       { f(o) }
 
 // Defaults for the options.
 const (
@@ -42,25 +95,67 @@ const (
 	// DefaultReplyCachePerClient is how many unacknowledged replies a
 	// server keeps per client, unless WithReplyCache says otherwise.
 	DefaultReplyCachePerClient = 1024
+	// DefaultMaxConns is how many connections a server serves at once,
+	// unless WithMaxConns says otherwise.
+	DefaultMaxConns = 1024
+	// DefaultMaxCalls is how many calls a server runs at once, over all its
+	// connections, unless WithMaxCalls says otherwise.
+	DefaultMaxCalls = 1024
+	// DefaultIdleTimeout is how long a server keeps a connection that
+	// carries no call, unless WithIdleTimeout says otherwise.
+	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultStallTimeout is how long a server waits for a client that
+	// reads none of its replies, unless WithStallTimeout says otherwise.
+	DefaultStallTimeout = 30 * time.Second
 )
 
-func newOptions(opts []Option) options {
-	o := options{
-		cache: cacheLimits{clients: DefaultReplyCacheClients, perClient: DefaultReplyCachePerClient},
+func newServerOptions(opts []ServerOption) serverOptions {
+	o := serverOptions{
+		cache:  cacheLimits{clients: DefaultReplyCacheClients, perClient: DefaultReplyCachePerClient},
+		logger: slog.New(slog.DiscardHandler),
+		limits: serverLimits{
+			maxConns: DefaultMaxConns, maxCalls: DefaultMaxCalls,
+			idle: DefaultIdleTimeout, stall: DefaultStallTimeout,
+		},
 	}
 	for _, opt := range opts {
-		opt.apply(&o)
+		opt.applyServer(&o)
 	}
+	o.sharedOptions.setDefaults()
+	return o
+}
+
+func newClientOptions(opts []ClientOption) clientOptions {
+	var o clientOptions
+	for _, opt := range opts {
+		opt.applyClient(&o)
+	}
+	o.sharedOptions.setDefaults()
+	return o
+}
+
+func newDialOptions(opts []DialOption) dialOptions {
+	var o dialOptions
+	for _, opt := range opts {
+		opt.applyDial(&o)
+	}
+	o.sharedOptions.setDefaults()
+	if o.dialer == nil {
+		o.dialer = transport.NewTCPDialer()
+	}
+	return o
+}
+
+func (o *sharedOptions) setDefaults() {
 	if o.codec == nil {
 		o.codec = NewGobCodec()
 	}
-	return o
 }
 
 // WithCodec sets the codec for arguments and replies (both sides; they must
 // agree). The default is a NewGobCodec of the server's or client's own.
 func WithCodec(c Codec) Option {
-	return optionFunc(func(o *options) { o.codec = c })
+	return sharedOption(func(o *sharedOptions) { o.codec = c })
 }
 
 // WithErrors declares sentinel errors that survive the wire (both sides).
@@ -71,118 +166,44 @@ func WithCodec(c Codec) Option {
 // text; the package's own sentinels, context.Canceled and
 // context.DeadlineExceeded are always known. Repeated WithErrors add up.
 func WithErrors(errs ...error) Option {
-	return optionFunc(func(o *options) { o.errs = append(o.errs, errs...) })
+	return sharedOption(func(o *sharedOptions) { o.errs = append(o.errs, errs...) })
 }
 
 // WithClientInterceptor adds interceptors around every call the client
-// makes (client side). The first added is the outermost. Repeated uses add
-// up.
-func WithClientInterceptor(ics ...ClientInterceptor) Option {
-	return optionFunc(func(o *options) { o.clientICs = append(o.clientICs, ics...) })
+// makes. The first added is the outermost. Repeated uses add up.
+func WithClientInterceptor(ics ...ClientInterceptor) ClientOption {
+	return clientOption(func(o *clientOptions) { o.interceptors = append(o.interceptors, ics...) })
 }
 
 // WithServerInterceptor adds interceptors around every handler the server
-// runs (server side). The first added is the outermost. Repeated uses add
-// up.
-func WithServerInterceptor(ics ...ServerInterceptor) Option {
-	return optionFunc(func(o *options) { o.serverICs = append(o.serverICs, ics...) })
+// runs. The first added is the outermost. Repeated uses add up.
+func WithServerInterceptor(ics ...ServerInterceptor) ServerOption {
+	return serverOption(func(o *serverOptions) { o.interceptors = append(o.interceptors, ics...) })
 }
 
 // WithAuth sets a function that the server runs on every call before
-// decoding its arguments or running any interceptor or handler (server
-// side). call carries the method, the client's metadata and address; its
+// decoding its arguments or running any interceptor or handler. call
+// carries the method, the client's metadata and address; its
 // Args and Reply are nil. If auth returns an error, the call is refused: the
 // client gets a *RemoteError matching ErrUnauthenticated with auth's message.
 // auth must be safe for concurrent use.
-func WithAuth(auth func(ctx context.Context, call *ServerCall) error) Option {
-	return optionFunc(func(o *options) { o.auth = auth })
+func WithAuth(auth func(ctx context.Context, call *ServerCall) error) ServerOption {
+	return serverOption(func(o *serverOptions) { o.auth = auth })
 }
 
-// WithSharedSecret makes both sides sign every message with HMAC-SHA256
-// under key, and check the signature of every message they receive (both
-// sides; they must share the key). A server answers a request with a bad or
-// missing signature with ErrUnauthenticated, before decoding it; a client
-// drops a reply with a bad signature, as if it were lost, except that
-// refusal, which carries no data (a server with another key cannot sign it
-// for the client). See the package documentation for what this protects
-// against, and what it does not.
-func WithSharedSecret(key []byte) Option {
-	key = append([]byte(nil), key...)
-	return optionFunc(func(o *options) { o.secret = key })
+// WithDialer makes Dial connect, and reconnect, through d instead of TCP:
+// d may dial a simulated network, reliable UDP or anything else,
+// TLS included: transport.NewTCPDialer(transport.WithTLS(cfg)).
+func WithDialer(d transport.Dialer) DialOption {
+	return dialOption(func(o *dialOptions) { o.dialer = d })
 }
 
-// RetryPolicy says how a client retries calls that get no reply. See
-// WithRetry.
-type RetryPolicy struct {
-	// Interval is how long the first attempt waits for its reply before the
-	// request is sent again; zero means DefaultRetryInterval. Each further
-	// wait doubles, up to MaxInterval.
-	Interval time.Duration
-	// MaxInterval caps the wait between attempts; zero means 8 * Interval.
-	MaxInterval time.Duration
-	// MaxAttempts bounds how many times a request is sent; zero means
-	// until the call's context ends.
-	MaxAttempts int
-	// Window bounds how far ahead of its oldest unfinished call a client
-	// may start new ones, as TCP's window bounds the bytes in flight: a
-	// call that would start Window or more calls after the oldest one
-	// still waiting for its reply waits (for that call, or its ctx). The
-	// server keeps a reply for each call in the window, so Window must
-	// not exceed the server's per-client limit (WithReplyCache). Zero
-	// means DefaultReplyCachePerClient.
-	Window int
-}
-
-// WithRetry makes the client resend calls that get no reply in time, and
-// makes the server run each call at most once however many copies of it
-// arrive (client side; the server needs no option). See "At most once" in
-// the package documentation. A client made by Dial also redials when its
-// connection is lost.
-func WithRetry(p RetryPolicy) Option {
-	if p.Interval <= 0 {
-		p.Interval = DefaultRetryInterval
-	}
-	if p.MaxInterval <= 0 {
-		p.MaxInterval = 8 * p.Interval
-	}
-	if p.Window <= 0 {
-		p.Window = DefaultReplyCachePerClient
-	}
-	return optionFunc(func(o *options) { o.retry = &p })
-}
-
-type cacheLimits struct {
-	clients, perClient int
-}
-
-// WithReplyCache bounds the reply cache the server keeps for at-most-once
-// execution (server side): replies of at most clients clients, and at most
-// perClient unacknowledged replies per client. A client pushed out of the
-// cache gets ErrMaybeExecuted if it retries a call the server may have run;
-// a client with perClient replies outstanding gets ErrTooManyCalls until it
-// acknowledges some. Zero or negative values mean the defaults.
-func WithReplyCache(clients, perClient int) Option {
-	return optionFunc(func(o *options) {
-		if clients > 0 {
-			o.cache.clients = clients
-		}
-		if perClient > 0 {
-			o.cache.perClient = perClient
+// WithLogger makes the server log what it cannot return to anyone as an
+// error: a handler that panicked, with its stack. The default discards.
+func WithLogger(l *slog.Logger) ServerOption {
+	return serverOption(func(o *serverOptions) {
+		if l != nil {
+			o.logger = l
 		}
 	})
-}
-
-// WithTLS makes Dial connect with TLS using cfg (client side; Dial only).
-// For mutual TLS, put the client's certificate in cfg.Certificates. The
-// server side is the listener's business: transport.ListenTCP with
-// transport.WithTLS. With WithDialer, WithTLS is ignored: the dialer
-// decides how to connect.
-func WithTLS(cfg *tls.Config) Option {
-	return optionFunc(func(o *options) { o.tls = cfg })
-}
-
-// WithDialer makes Dial connect through d instead of TCP (client side; Dial
-// only): d may dial a simulated network, reliable UDP or anything else.
-func WithDialer(d transport.Dialer) Option {
-	return optionFunc(func(o *options) { o.dialer = d })
 }

@@ -22,6 +22,7 @@ type method struct {
 	rcvr      reflect.Value // the registered receiver
 	fn        reflect.Value // the method as a function taking the receiver first
 	withCtx   bool          // fn takes a context.Context before the arguments
+	withErr   bool          // fn returns an error (labrpc's handlers return nothing)
 	argType   reflect.Type  // the type of the args parameter
 	replyType reflect.Type  // what the reply parameter points to
 }
@@ -34,7 +35,8 @@ var (
 // suitableMethods returns the methods of rcvr that have one of the shapes
 //
 //	func (t *T) M(ctx context.Context, args A, reply *R) error
-//	func (t *T) M(args A, reply *R) error
+//	func (t *T) M(args A, reply *R) error   // net/rpc's
+//	func (t *T) M(args A, reply *R)         // labrpc's: it cannot fail
 //
 // (A is usually a pointer) named "service.M", after checking that A and R
 // survive the wire (see checkWireType). Other methods are ignored, as
@@ -45,19 +47,12 @@ func suitableMethods(service string, rcvr any) ([]*method, error) {
 	var methods []*method
 	for i := range t.NumMethod() {
 		m := t.Method(i)
-		ft := m.Type // the receiver is parameter 0
-		if !m.IsExported() || ft.NumOut() != 1 || ft.Out(0) != errorType {
+		withCtx, withErr, ok := servable(m)
+		if !ok {
 			continue
 		}
-		in := ft.NumIn()
-		withCtx := in == 4 && ft.In(1) == ctxType
-		if in != 3 && !withCtx {
-			continue
-		}
-		argType, replyType := ft.In(in-2), ft.In(in-1)
-		if replyType.Kind() != reflect.Pointer {
-			continue
-		}
+		ft := m.Type
+		argType, replyType := ft.In(ft.NumIn()-2), ft.In(ft.NumIn()-1)
 		name := service + "." + m.Name
 		if err := checkWireType(argType, "args"); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidService, name, err)
@@ -66,15 +61,46 @@ func suitableMethods(service string, rcvr any) ([]*method, error) {
 			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidService, name, err)
 		}
 		methods = append(methods, &method{
-			name: name, rcvr: v, fn: m.Func, withCtx: withCtx,
+			name: name, rcvr: v, fn: m.Func, withCtx: withCtx, withErr: withErr,
 			argType: argType, replyType: replyType.Elem(),
 		})
 	}
 	if len(methods) == 0 {
+		hint := ""
+		if pt := reflect.PointerTo(t); t.Kind() != reflect.Pointer && hasServable(pt) {
+			// As net/rpc says: the methods are there, on the pointer.
+			hint = fmt.Sprintf(" (hint: its methods are on %v: pass a pointer, &%v{...})", pt, t)
+		}
 		return nil, fmt.Errorf("%w: type %v has no exported methods of the form "+
-			"M(args *A, reply *R) error or M(ctx context.Context, args *A, reply *R) error", ErrInvalidService, t)
+			"M(args *A, reply *R) error or M(ctx context.Context, args *A, reply *R) error%s", ErrInvalidService, t, hint)
 	}
 	return methods, nil
+}
+
+// servable reports whether m has one of the shapes suitableMethods serves,
+// whether it takes a context and whether it returns an error.
+func servable(m reflect.Method) (withCtx, withErr, ok bool) {
+	ft := m.Type // the receiver is parameter 0
+	withErr = ft.NumOut() == 1 && ft.Out(0) == errorType
+	if !m.IsExported() || ft.NumOut() != 0 && !withErr {
+		return false, false, false
+	}
+	in := ft.NumIn()
+	withCtx = in == 4 && ft.In(1) == ctxType
+	if in != 3 && !withCtx {
+		return false, false, false
+	}
+	return withCtx, withErr, ft.In(in-1).Kind() == reflect.Pointer
+}
+
+// hasServable reports whether t has a method suitableMethods would serve.
+func hasServable(t reflect.Type) bool {
+	for i := range t.NumMethod() {
+		if _, _, ok := servable(t.Method(i)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // serviceName is the name Register gives rcvr: its type's name, without
@@ -91,14 +117,23 @@ func serviceName(rcvr any) string {
 }
 
 // newArgs returns a new zero argument and reply for m. args is a pointer
-// whether or not the method takes one, so that it can be decoded into.
+// whether or not the method takes one, so that it can be decoded into. A
+// reply of map or slice type starts empty rather than nil, as in net/rpc,
+// so that a handler may write into it (*reply)[k] = v.
 func (m *method) newArgs() (args, reply any) {
 	if m.argType.Kind() == reflect.Pointer {
 		args = reflect.New(m.argType.Elem()).Interface()
 	} else {
 		args = reflect.New(m.argType).Interface()
 	}
-	return args, reflect.New(m.replyType).Interface()
+	rv := reflect.New(m.replyType)
+	switch m.replyType.Kind() {
+	case reflect.Map:
+		rv.Elem().Set(reflect.MakeMap(m.replyType))
+	case reflect.Slice:
+		rv.Elem().Set(reflect.MakeSlice(m.replyType, 0, 0))
+	}
+	return args, rv.Interface()
 }
 
 // call runs the method.
@@ -109,9 +144,15 @@ func (m *method) call(ctx context.Context, args, reply any) error {
 	}
 	var out []reflect.Value
 	if m.withCtx {
-		out = m.fn.Call([]reflect.Value{m.rcvr, reflect.ValueOf(&ctx).Elem(), av, reflect.ValueOf(reply)})
+		// ValueOf(ctx) holds ctx's concrete type, which Call converts to
+		// the context.Context parameter; ValueOf(&ctx).Elem() would move
+		// ctx to the heap on every call, handlers without one included.
+		out = m.fn.Call([]reflect.Value{m.rcvr, reflect.ValueOf(ctx), av, reflect.ValueOf(reply)})
 	} else {
 		out = m.fn.Call([]reflect.Value{m.rcvr, av, reflect.ValueOf(reply)})
+	}
+	if !m.withErr {
+		return nil
 	}
 	err, _ := out[0].Interface().(error)
 	return err
@@ -202,8 +243,70 @@ func walkType(t reflect.Type, path string, seen map[reflect.Type]bool, visit fun
 // leaves exactly what was sent (gob and JSON both leave absent fields
 // alone). v must be a non-nil pointer; anything else is left for the codec
 // to complain about.
-func zero(v any) {
-	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
-		rv.Elem().SetZero()
+//
+// With keepBytes, a byte slice (v itself, or an exported field of the
+// struct v points to) keeps its array, emptied, so that gob decodes into
+// it instead of allocating another, as encoding/json reuses slices; after
+// decoding, unkeepBytes sets to nil those gob left empty. Gob never sends
+// an empty slice, so an empty one was not sent, and decoding into a zero
+// value would have left it nil: the result is the same, and for a 4 KiB
+// reply, a 4 KiB allocation fewer.
+func zero(v any, keepBytes bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return
 	}
+	e := rv.Elem()
+	switch {
+	case !keepBytes:
+		e.SetZero()
+	case isBytes(e.Type()):
+		e.SetLen(0)
+	case e.Kind() == reflect.Struct:
+		// Save the slices, zero the whole struct (unexported fields
+		// included, which reflect cannot set one by one), put them back.
+		var kept [4]struct {
+			i int
+			b reflect.Value
+		}
+		n := 0
+		for i := range e.NumField() {
+			if f := e.Field(i); n < len(kept) && f.CanSet() && isBytes(f.Type()) && f.Cap() > 0 {
+				kept[n].i, kept[n].b = i, f.Slice(0, 0)
+				n++
+			}
+		}
+		e.SetZero()
+		for _, k := range kept[:n] {
+			e.Field(k.i).Set(k.b)
+		}
+	default:
+		e.SetZero()
+	}
+}
+
+// unkeepBytes sets to nil the byte slices that zero(v, true) kept and
+// decoding left empty.
+func unkeepBytes(v any) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return
+	}
+	e := rv.Elem()
+	switch {
+	case isBytes(e.Type()):
+		if e.Len() == 0 {
+			e.SetZero()
+		}
+	case e.Kind() == reflect.Struct:
+		for i := range e.NumField() {
+			if f := e.Field(i); f.CanSet() && isBytes(f.Type()) && f.Len() == 0 {
+				f.SetZero()
+			}
+		}
+	}
+}
+
+func isBytes(t reflect.Type) bool {
+	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
 }

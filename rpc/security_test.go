@@ -1,9 +1,12 @@
 package rpc_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -52,7 +55,7 @@ func TestTLS(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			var r Reply
-			c, err := rpc.Dial(ctx, l.Addr().String(), rpc.WithTLS(tt.client))
+			c, err := rpc.Dial(ctx, l.Addr().String(), rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tt.client))))
 			if err == nil {
 				defer c.Close()
 				err = c.Call(ctx, "Arith.Incr", &Args{A: 1}, &r)
@@ -99,20 +102,22 @@ func TestAuthHookRefusesUnknownCallers(t *testing.T) {
 	})
 }
 
-// TestSharedSecret checks WithSharedSecret: only clients with the key get
-// calls through, and a message changed in flight is refused.
-func TestSharedSecret(t *testing.T) {
+// TestSignedTransport checks rpc over signed conns (transport.NewSignedListener
+// and NewSignedDialer): only clients with the key get calls through, and a
+// message changed in flight is refused. Every refusal is a clear error,
+// not a wait, and runs nothing.
+func TestSignedTransport(t *testing.T) {
 	key := []byte("correct horse battery staple")
 	tests := []struct {
 		name    string
-		client  []rpc.Option
-		corrupt bool // every request has a byte changed in flight
-		wantErr bool
+		key     []byte // the client's; nil: it does not sign
+		corrupt bool   // every message the client sends has a byte changed in flight
+		want    error
 	}{
-		{name: "SameKey", client: []rpc.Option{rpc.WithSharedSecret(key)}},
-		{name: "WrongKey", client: []rpc.Option{rpc.WithSharedSecret([]byte("guess"))}, wantErr: true},
-		{name: "NoKey", wantErr: true},
-		{name: "Tampered", client: []rpc.Option{rpc.WithSharedSecret(key)}, corrupt: true, wantErr: true},
+		{name: "SameKey", key: key},
+		{name: "WrongKey", key: []byte("guess"), want: transport.ErrUnauthenticated},
+		{name: "NoKey", want: rpc.ErrConnLost},
+		{name: "Tampered", key: key, corrupt: true, want: transport.ErrUnauthenticated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,32 +128,94 @@ func TestSharedSecret(t *testing.T) {
 					clientFaults.Corrupt = 1
 				}
 				l := newLossyPipeListener(clientFaults, transport.Faults{}, 0)
-				svc, _ := startServerWith(t, l, rpc.WithSharedSecret(key))
-				c, err := rpc.Dial(t.Context(), "server", append(tt.client, rpc.WithDialer(l))...)
+				svc, _ := startServerWith(t, transport.NewSignedListener(l, key))
+				var d transport.Dialer = l
+				if tt.key != nil {
+					d = transport.NewSignedDialer(l, tt.key)
+				}
+				c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d))
 				require.NoError(t, err)
 				defer c.Close()
 
-				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-				defer cancel()
 				var r Reply
-				err = c.Call(ctx, "Arith.Incr", &Args{A: 1}, &r)
-				if !tt.wantErr {
+				err = c.Call(t.Context(), "Arith.Incr", &Args{A: 1}, &r)
+				if tt.want == nil {
 					require.NoError(t, err)
 					assert.Equal(t, 1, r.C)
 					return
 				}
-				// A refusal, or (if the corruption hit the header) a
-				// connection the server cut off.
-				require.Error(t, err)
-				assert.True(t, errors.Is(err, rpc.ErrUnauthenticated) || errors.Is(err, rpc.ErrConnLost), "got %v", err)
+				require.ErrorIs(t, err, tt.want)
 				assert.Zero(t, svc.n.Load(), "the handler did not run")
 			})
 		})
 	}
 }
 
+// recorder is a Conn that keeps a copy of every message sent through it.
+type recorder struct {
+	transport.Conn
+	mu   sync.Mutex // protects sent
+	sent [][]byte
+}
+
+func (r *recorder) Send(ctx context.Context, msg []byte) error {
+	r.mu.Lock()
+	r.sent = append(r.sent, bytes.Clone(msg))
+	r.mu.Unlock()
+	return r.Conn.Send(ctx, msg)
+}
+
+func (r *recorder) recorded() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sent)
+}
+
+// TestSignedRequestReplayIsRefused captures a signed request on the wire
+// and replays it, on the same connection and on a new one: the handler,
+// which is not idempotent, runs once.
+func TestSignedRequestReplayIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		key := []byte("correct horse battery staple")
+		l := newPipeListener(transport.Faults{}, 0)
+		svc, _ := startServerWith(t, transport.NewSignedListener(l, key))
+		ctx := t.Context()
+		raw, err := l.Dial(ctx, "server")
+		require.NoError(t, err)
+		wire := &recorder{Conn: raw}
+		conn, err := transport.NewSignedConn(ctx, wire, key)
+		require.NoError(t, err)
+		c := rpc.NewClient(conn)
+		defer c.Close()
+		var r Reply
+		require.NoError(t, c.Call(ctx, "Arith.Incr", &Args{A: 1}, &r))
+		captured := wire.recorded() // the client's hello, then its request
+
+		// On the same connection: dropped as a repeat.
+		require.NoError(t, raw.Send(ctx, captured[len(captured)-1]))
+		require.NoError(t, c.Call(ctx, "Arith.Incr", &Args{A: 1}, &r))
+		assert.Equal(t, 2, r.C, "the replay did not run")
+
+		// On a new connection: refused, and the attacker is told.
+		attacker, err := l.Dial(ctx, "server")
+		require.NoError(t, err)
+		defer attacker.Close()
+		for _, msg := range captured {
+			require.NoError(t, attacker.Send(ctx, msg))
+		}
+		for {
+			msg, err := attacker.Recv(ctx)
+			if err != nil || len(msg) == 1 { // the refusal, or the conn closed
+				break
+			}
+		}
+		synctest.Wait()
+		assert.EqualValues(t, 2, svc.n.Load(), "the replay did not run")
+	})
+}
+
 // startServerWith serves a fresh Arith with opts on l until cleanup.
-func startServerWith(t *testing.T, l transport.Listener, opts ...rpc.Option) (*Arith, *rpc.Server) {
+func startServerWith(t *testing.T, l transport.Listener, opts ...rpc.ServerOption) (*Arith, *rpc.Server) {
 	svc := newArith()
 	srv := rpc.NewServer(opts...)
 	require.NoError(t, srv.Register(svc))

@@ -25,9 +25,8 @@ const goAwayTimeout = 100 * time.Millisecond
 // else (and handlers must be safe for concurrent use); the server tracks
 // every one of them, and Close waits for them.
 type Server struct {
-	opts    options
+	opts    serverOptions
 	errs    errorTable
-	signer  *signer
 	epoch   uint64 // this incarnation, for at-most-once; random, never 0
 	cache   *replyCache
 	handler Handler // the server interceptors around dispatch; nil if none
@@ -68,15 +67,13 @@ type registry struct {
 	services map[string]bool
 }
 
-// NewServer returns a server with no services. Options that apply to
-// servers: WithCodec, WithErrors, WithServerInterceptor, WithAuth,
-// WithSharedSecret, WithReplyCache; others are ignored.
-func NewServer(opts ...Option) *Server {
-	o := newOptions(opts)
+// NewServer returns a server with no services, configured by opts: see
+// ServerOption.
+func NewServer(opts ...ServerOption) *Server {
+	o := newServerOptions(opts)
 	s := &Server{
 		opts:      o,
 		errs:      newErrorTable(o.errs),
-		signer:    newSigner(o.secret),
 		epoch:     randomID(),
 		cache:     newReplyCache(o.cache),
 		idle:      make(chan struct{}, 1),
@@ -84,8 +81,8 @@ func NewServer(opts ...Option) *Server {
 		listeners: make(map[transport.Listener]struct{}),
 		conns:     make(map[*serverConn]struct{}),
 	}
-	if len(o.serverICs) > 0 {
-		s.handler = chainServer(o.serverICs, func(ctx context.Context, call *ServerCall) error {
+	if len(o.interceptors) > 0 {
+		s.handler = chainServer(o.interceptors, func(ctx context.Context, call *ServerCall) error {
 			return call.method.call(ctx, call.Args, call.Reply)
 		})
 	}
@@ -117,7 +114,8 @@ func (s *Server) Register(rcvr any) error {
 // called as "name.M". The methods served are the exported ones shaped
 //
 //	func (t *T) M(ctx context.Context, args *A, reply *R) error
-//	func (t *T) M(args *A, reply *R) error
+//	func (t *T) M(args *A, reply *R) error // net/rpc's shape
+//	func (t *T) M(args *A, reply *R)       // labrpc's: it cannot fail
 //
 // others are ignored. It returns an error matching ErrInvalidService if rcvr
 // has no such method, if name is empty, contains a dot or is taken, or if an
@@ -251,7 +249,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
 		for _, sc := range conns {
-			sc.goAway()
+			sc.goAway("", "")
 		}
 	})
 	for _, sc := range conns {

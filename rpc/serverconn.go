@@ -4,35 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
 	"github.com/distsys-kit/distsys/transport"
 )
 
-// Two codes are private to the at-most-once protocol; callers never see
-// them. Both answer a request whose epoch is not the server's, with the
-// server's epoch, without running the call:
-//
-//   - codeNeedEpoch: the request had no epoch (0): the client is new to
-//     this server and sends the call again at once, with the epoch;
-//   - codeWrongEpoch: the request had another incarnation's epoch. If the
-//     client sent every attempt of the call on this very connection, no
-//     copy can have reached another incarnation, and it sends the call
-//     again; otherwise the call fails with ErrMaybeExecuted.
-const (
-	codeNeedEpoch  = "rpc: epoch needed"
-	codeWrongEpoch = "rpc: server restarted"
-)
-
 // serverConn is the server's side of one connection. One goroutine (the
 // caller of ServeConn) reads requests; each call runs in a goroutine of its
 // own (see workers), counted in handlers.
 //
-//	conn.Recv ──▶ readLoop ──▶ parse, look up method ──▶ worker: handle ──▶ conn.Send
-//	                 │                                    (one per call)
-//	                 └─ refusals (unknown method, draining) answered at once
+//	conn.Recv ──▶ readLoop ──▶ dispatch: parse, look up, limits ──▶ handle (a goroutine per call) ──▶ conn.Send
+//	                                 │                                  auth, decode, run, encode
+//	                                 └─ refusals (unknown method, busy, shutting down) answered at once
+//
+// Calls of a client that retries (WithRetry) go through one more step in
+// handle, the at-most-once check (atmostonce_server.go).
 type serverConn struct {
 	s      *Server
 	conn   transport.Conn
@@ -46,20 +36,18 @@ type serverConn struct {
 	handlers sync.WaitGroup
 	done     chan struct{} // closed when ServeConn returns
 	closed   atomic.Bool   // closeConn has been called
-}
-
-// closeConn closes the conn, once; later calls return at once rather than
-// wait for the first to finish (a transport's Close may linger).
-func (sc *serverConn) closeConn() {
-	if sc.closed.CompareAndSwap(false, true) {
-		_ = sc.conn.Close()
-	}
+	watch    watchdog      // the idle and stall timeouts
 }
 
 // ServeConn serves calls arriving on c until c fails, the peer closes it,
 // or the server closes. It blocks until then, and until the calls it started
-// have returned; then it closes c. When the client goes away, the contexts of
-// its running calls are cancelled.
+// have returned and their replies are sent; then it closes c.
+//
+// A client that has sent all it will send (its end reads io.EOF: a TCP
+// half-close, say) still gets the replies of its calls in flight, as with
+// net/rpc. The contexts of its running calls are cancelled when the client
+// closes (rpc's Client.Close says so first) or its connection breaks: a
+// read or a reply's send fails.
 func (s *Server) ServeConn(c transport.Conn) {
 	sc := &serverConn{s: s, conn: c, remote: c.RemoteAddr(), done: make(chan struct{})}
 	sc.ctx, sc.cancel = context.WithCancel(s.ctx)
@@ -71,12 +59,20 @@ func (s *Server) ServeConn(c transport.Conn) {
 		_ = c.Close()
 		return
 	}
+	if len(s.conns) >= s.opts.limits.maxConns {
+		s.mu.Unlock()
+		s.refuseConn(c)
+		return
+	}
 	s.conns[sc] = struct{}{}
 	s.mu.Unlock()
 
-	sc.readLoop()
-	sc.cancel()
+	sc.startWatchdog()
+	if !sc.readLoop() {
+		sc.cancel()
+	}
 	sc.handlers.Wait()
+	sc.stopWatchdog()
 	sc.closeConn()
 	s.mu.Lock()
 	delete(s.conns, sc)
@@ -85,18 +81,20 @@ func (s *Server) ServeConn(c transport.Conn) {
 
 // readLoop reads and dispatches requests until the conn fails or carries a
 // message that is not a request: a peer that does not speak this protocol
-// is cut off rather than guessed at.
-func (sc *serverConn) readLoop() {
+// is cut off rather than guessed at. It returns true if the client only
+// stopped sending (io.EOF): it may still be reading its replies.
+func (sc *serverConn) readLoop() (halfClosed bool) {
 	for {
 		// No ctx: Close unblocks Recv by closing the conn, and a
 		// cancellable ctx would cost a timer per message.
 		msg, err := sc.conn.Recv(context.Background())
 		if err != nil {
-			return
+			return errors.Is(err, io.EOF)
 		}
 		sc.s.stats.received.Add(int64(len(msg)))
+		sc.watch.received.Add(1)
 		if !sc.dispatch(msg) {
-			return
+			return false // a goodbye from the client, or garbage
 		}
 	}
 }
@@ -105,16 +103,11 @@ func (sc *serverConn) readLoop() {
 // run. It returns false if msg is not a request.
 func (sc *serverConn) dispatch(msg []byte) bool {
 	s := sc.s
-	msg, authentic := s.signer.open(msg)
 	h, body, err := parseRequest(msg)
 	if err != nil {
 		return false
 	}
 	s.stats.calls.Add(1)
-	if !authentic {
-		sc.refuse(&h, ErrUnauthenticated, "bad or missing signature")
-		return true
-	}
 	if name := s.opts.codec.Name(); string(h.codec) != name {
 		sc.refuse(&h, ErrBadRequest, fmt.Sprintf("request encoded with %q, server speaks %q", h.codec, name))
 		return true
@@ -124,33 +117,21 @@ func (sc *serverConn) dispatch(msg []byte) bool {
 		sc.refuse(&h, s.unknown(string(h.method)), "")
 		return true
 	}
-	s.inflight.Add(1)
-	if s.draining.Load() {
+	running := s.inflight.Add(1)
+	switch {
+	case s.draining.Load():
 		s.endCall()
-		sc.refuseDraining(&h)
+		sc.refuseNew(&h, ErrServerClosed, "server shutting down")
+		return true
+	case running > int64(s.opts.limits.maxCalls):
+		s.endCall()
+		sc.refuseNew(&h, ErrServerBusy, fmt.Sprintf("%d calls running", s.opts.limits.maxCalls))
 		return true
 	}
+	sc.watch.running.Add(1)
 	sc.handlers.Add(1) // handle calls Done; ServeConn waits for it
 	s.workers.run(job{sc: sc, m: m, h: h, body: body})
 	return true
-}
-
-// refuseDraining answers a call that arrives while the server shuts down:
-// a copy of a call that ran gets its saved reply, a copy of a running call
-// is dropped (the reply is coming), any other is refused.
-func (sc *serverConn) refuseDraining(h *requestHeader) {
-	if h.flags&flagAtMostOnce != 0 && h.epoch == sc.s.epoch {
-		switch state, saved := sc.s.cache.lookup(h.clientID, h.seq); state {
-		case callDone:
-			sc.s.stats.duplicates.Add(1)
-			sc.send(saved, nil)
-			return
-		case callRunning:
-			sc.s.stats.duplicates.Add(1)
-			return
-		}
-	}
-	sc.refuse(h, ErrServerClosed, "server shutting down")
 }
 
 // unknown says which of service and method is missing.
@@ -170,6 +151,7 @@ func (s *Server) unknown(name string) error {
 func (sc *serverConn) handle(m *method, h requestHeader, body []byte) {
 	s := sc.s
 	defer sc.handlers.Done()
+	defer sc.watch.running.Add(-1)
 	defer s.endCall()
 
 	ctx := sc.ctx
@@ -188,46 +170,71 @@ func (sc *serverConn) handle(m *method, h requestHeader, body []byte) {
 			return
 		}
 	}
-	amo := h.flags&flagAtMostOnce != 0
-	if amo && !sc.atMostOnce(&h) {
+	if h.flags&flagAtMostOnce != 0 {
+		s.handleAtMostOnce(ctx, sc, &h, &call, body) // atmostonce_server.go
 		return
 	}
+	sc.respond(ctx, &h, &call, body, nil)
+}
 
-	var err error
-	call.Args, call.Reply = m.newArgs()
-	if derr := s.opts.codec.Decode(body, call.Args); derr != nil {
-		err = fmt.Errorf("%w: decode arguments of %s: %v", ErrBadRequest, m.name, derr)
-	} else if s.handler == nil {
-		err = m.call(ctx, call.Args, call.Reply)
-	} else {
-		err = s.handler(ctx, &call)
-	}
-
-	buf := s.bufs.get()
-	msg := sc.reply(*buf, &h, err, call.Reply, call.ReplyMetadata)
+// respond runs call and sends its reply. keep, if not nil, is handed the
+// reply before it is sent; it must not hold on to it (its buffer is
+// reused), and copies what it keeps.
+func (sc *serverConn) respond(ctx context.Context, h *requestHeader, call *ServerCall, body []byte, keep func(reply []byte)) {
+	err := sc.invoke(ctx, call, body)
+	buf := sc.s.bufs.get()
+	msg := sc.reply(*buf, h, err, call.Reply, call.ReplyMetadata)
 	*buf = msg[:0] // msg may have outgrown *buf
-	if amo {
-		msg = append([]byte(nil), msg...) // the cache keeps it
-		s.cache.finish(h.clientID, h.seq, msg)
+	if keep != nil {
+		keep(msg)
 	}
-	sc.send(msg, &h)
-	s.bufs.put(buf)
+	sc.send(msg, h)
+	sc.s.bufs.put(buf)
+}
+
+// invoke decodes the arguments of call and runs it, through the server
+// interceptors if any. A panic in the handler (or an interceptor) is
+// recovered and logged, and becomes the call's error: one bad call does
+// not take the server, and every other client, down with it.
+func (sc *serverConn) invoke(ctx context.Context, call *ServerCall, body []byte) (err error) {
+	s, m := sc.s, call.method
+	defer func() {
+		if r := recover(); r != nil {
+			s.opts.logger.Error("rpc: handler panicked", "method", m.name, "remote", sc.remote,
+				"panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w: %v", ErrHandlerPanicked, r)
+		}
+	}()
+	call.Args, call.Reply = m.newArgs()
+	if err := s.opts.codec.Decode(body, call.Args); err != nil {
+		return fmt.Errorf("%w: decode arguments of %s: %v", ErrBadRequest, m.name, err)
+	}
+	if s.handler == nil {
+		return m.call(ctx, call.Args, call.Reply)
+	}
+	return s.handler(ctx, call)
+}
+
+// replyTo starts the header of the reply to h. The reply to an at-most-once
+// request says which incarnation of the server answered (its epoch).
+func (s *Server) replyTo(h *requestHeader) replyHeader {
+	rh := replyHeader{seq: h.seq}
+	if h.flags&flagAtMostOnce != 0 {
+		rh.flags, rh.epoch = flagEpoch, s.epoch
+	}
+	return rh
 }
 
 // reply appends to b the reply to the call h: err if it is not nil,
 // otherwise the encoded reply.
 func (sc *serverConn) reply(b []byte, h *requestHeader, err error, reply any, md Metadata) []byte {
 	s := sc.s
-	rh := replyHeader{seq: h.seq, md: md}
-	if h.flags&flagAtMostOnce != 0 {
-		rh.flags |= flagEpoch
-		rh.epoch = s.epoch
-	}
+	rh := s.replyTo(h)
+	rh.md = md
 	if err == nil {
-		out := appendReply(b, &rh)
-		out, err = s.opts.codec.Append(out, reply)
+		out, err := s.opts.codec.Append(appendReply(b, &rh), reply)
 		if err == nil {
-			return s.signer.seal(out)
+			return out
 		}
 		err = fmt.Errorf("%w: encode reply of %s: %v", ErrBadReply, h.method, err)
 		b = b[:0]
@@ -235,7 +242,7 @@ func (sc *serverConn) reply(b []byte, h *requestHeader, err error, reply any, md
 	s.stats.errors.Add(1)
 	rh.flags |= flagError
 	rh.code, rh.msg = s.errs.code(err), err.Error()
-	return s.signer.seal(appendReply(b, &rh))
+	return appendReply(b, &rh)
 }
 
 // refuse answers the call h with an error matching sentinel, with an
@@ -248,16 +255,25 @@ func (sc *serverConn) refuse(h *requestHeader, sentinel error, detail string) {
 	sc.refuseCode(h, sentinel.Error(), msg)
 }
 
+// refuseNew is refuse for a call that may not start now (the server is
+// shutting down, or busy), which for a client that retries may be a copy
+// of a call that did run: that one gets the call's answer instead.
+func (sc *serverConn) refuseNew(h *requestHeader, sentinel error, detail string) {
+	if h.flags&flagAtMostOnce != 0 && sc.s.answerCopy(sc, h) { // atmostonce_server.go
+		return
+	}
+	sc.refuse(h, sentinel, detail)
+}
+
+// refuseCode answers the call h with an error of code and message msg.
 func (sc *serverConn) refuseCode(h *requestHeader, code, msg string) {
 	s := sc.s
 	s.stats.errors.Add(1)
-	rh := replyHeader{seq: h.seq, flags: flagError, code: code, msg: msg}
-	if h.flags&flagAtMostOnce != 0 {
-		rh.flags |= flagEpoch
-		rh.epoch = s.epoch
-	}
+	rh := s.replyTo(h)
+	rh.flags |= flagError
+	rh.code, rh.msg = code, msg
 	buf := s.bufs.get()
-	out := s.signer.seal(appendReply(*buf, &rh))
+	out := appendReply(*buf, &rh)
 	sc.send(out, nil)
 	*buf = out[:0]
 	s.bufs.put(buf)
@@ -265,61 +281,40 @@ func (sc *serverConn) refuseCode(h *requestHeader, code, msg string) {
 
 // send sends the reply msg to the call h. If msg is too large for the
 // transport and h is not nil, an error goes instead. Any other failure means
-// the conn is broken, which readLoop will notice.
+// the conn is broken: the calls still running on it are cancelled, since
+// their replies cannot be sent either.
 func (sc *serverConn) send(msg []byte, h *requestHeader) {
 	// Counted before the send, so that a client holding the reply sees it
 	// counted; taken back if the send fails.
 	sc.s.stats.sent.Add(int64(len(msg)))
+	sc.watch.sendsBegun.Add(1)
 	err := sc.conn.Send(sc.ctx, msg)
+	sc.watch.sendsEnded.Add(1)
 	if err == nil {
 		return
 	}
 	sc.s.stats.sent.Add(-int64(len(msg)))
 	if h != nil && errors.Is(err, transport.ErrMessageTooLarge) {
 		sc.refuse(h, ErrBadReply, err.Error())
+		return
 	}
+	sc.cancel()
 }
 
-// atMostOnce decides whether an at-most-once call may run. If it may not,
-// it answers the call itself, with a saved reply or a refusal (or not at
-// all, if a copy is running and will answer), and returns false.
-func (sc *serverConn) atMostOnce(h *requestHeader) bool {
-	s := sc.s
-	switch h.epoch {
-	case s.epoch:
-	case 0: // the client does not know us yet: introduce ourselves
-		s.cache.hello(h.clientID)
-		sc.refuseCode(h, codeNeedEpoch, codeNeedEpoch)
-		return false
-	default:
-		s.cache.hello(h.clientID)
-		sc.refuseCode(h, codeWrongEpoch, ErrMaybeExecuted.Error()+": the server restarted")
-		return false
-	}
-	state, saved := s.cache.begin(h.clientID, h.seq, h.ack)
-	switch state {
-	case callNew:
-		return true
-	case callDone:
-		s.stats.duplicates.Add(1)
-		sc.send(saved, nil)
-	case callRunning:
-		s.stats.duplicates.Add(1) // the running copy will answer
-	case callForgotten:
-		sc.refuse(h, ErrMaybeExecuted, "the server forgot this client")
-	case callStale:
-		sc.refuse(h, ErrMaybeExecuted, "call already acknowledged")
-	case callTooMany:
-		sc.refuse(h, ErrTooManyCalls, fmt.Sprintf("%d calls cached", s.cache.limits.perClient))
-	}
-	return false
-}
-
-// goAway tells the client the server is closing, then closes the conn,
+// goAway tells the client the server is closing the conn, for the reason
+// code and msg give (none: the server is shutting down), then closes it,
 // which ends readLoop.
-func (sc *serverConn) goAway() {
+func (sc *serverConn) goAway(code, msg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), goAwayTimeout)
 	defer cancel()
-	_ = sc.conn.Send(ctx, sc.s.signer.seal(appendGoAway(nil)))
+	_ = sc.conn.Send(ctx, appendGoAway(nil, code, msg))
 	sc.closeConn()
+}
+
+// closeConn closes the conn, once; later calls return at once rather than
+// wait for the first to finish (a transport's Close may linger).
+func (sc *serverConn) closeConn() {
+	if sc.closed.CompareAndSwap(false, true) {
+		_ = sc.conn.Close()
+	}
 }

@@ -16,15 +16,17 @@ import (
 //	+---------+------+-------+-----+--------+-------+
 //	| version | kind | flags | seq | method | codec |
 //	+---------+------+-------+-----+--------+-------+
-//	| [timeout] | [client id, epoch, ack, attempt] | [metadata] | body | [mac] |
-//	+-----------+----------------------------------+------------+------+-------+
+//	| [timeout] | [client id, epoch, ack, attempt] | [metadata] | body |
+//	+-----------+----------------------------------+------------+------+
 //
 //	reply (server → client)
-//	+---------+------+-------+-----+-----------------+---------+------------+------+-------+
-//	| version | kind | flags | seq | [code, message] | [epoch] | [metadata] | body | [mac] |
-//	+---------+------+-------+-----+-----------------+---------+------------+------+-------+
+//	+---------+------+-------+-----+-----------------+---------+------------+------+
+//	| version | kind | flags | seq | [code, message] | [epoch] | [metadata] | body |
+//	+---------+------+-------+-----+-----------------+---------+------------+------+
 //
-//	goaway (server → client): version, kind, flags; the server is closing.
+//	goaway: version, kind, flags, [code, message]. From the server: it is
+//	closing the connection, for the reason the code gives (none: it is
+//	shutting down). From the client: it is closing; cancel its calls.
 //
 // Version, kind and flags are one byte each; client id and epoch are 8
 // bytes, big-endian (random numbers: a fixed size keeps message sizes, and
@@ -32,8 +34,8 @@ import (
 // are unsigned varints; strings are a varint length and the bytes; metadata
 // is a count and that many key, value strings. The fields in
 // brackets are present only when their flag is set. The body, encoded by the
-// codec, runs to the end of the message, or to the 32-byte HMAC that closes
-// it when flagMAC is set (see WithSharedSecret).
+// codec, runs to the end of the message. Signing, if wanted, is the
+// transport's business (transport.NewSignedConn), not the protocol's.
 const (
 	protoVersion = 1
 
@@ -49,9 +51,6 @@ const (
 	flagEpoch = 1 << 1
 	// both
 	flagMetadata = 1 << 2
-	flagMAC      = 1 << 7
-
-	macLen = 32 // HMAC-SHA256
 )
 
 // errMalformed is wrapped by every parse error.
@@ -133,7 +132,34 @@ func appendReply(b []byte, h *replyHeader) []byte {
 	return b
 }
 
-func appendGoAway(b []byte) []byte { return append(b, protoVersion, kindGoAway, 0) }
+// appendGoAway appends a goodbye giving the reason code and msg, if code
+// is not "".
+func appendGoAway(b []byte, code, msg string) []byte {
+	if code == "" {
+		return append(b, protoVersion, kindGoAway, 0)
+	}
+	b = append(b, protoVersion, kindGoAway, flagError)
+	b = appendString(b, code)
+	return appendString(b, msg)
+}
+
+// parseGoAway returns the reason a goodbye gives: code and message, both
+// "" if none.
+func parseGoAway(msg []byte) (code, text string, err error) {
+	kind, flags, err := messageKind(msg)
+	if err != nil {
+		return "", "", err
+	}
+	if kind != kindGoAway {
+		return "", "", fmt.Errorf("%w: kind %d, want a goodbye", errMalformed, kind)
+	}
+	if flags&flagError == 0 {
+		return "", "", nil
+	}
+	r := reader{b: msg[3:]}
+	code, text = string(r.bytes()), string(r.bytes())
+	return code, text, r.err
+}
 
 // messageKind checks the version of msg and returns its kind and flags.
 func messageKind(msg []byte) (kind, flags byte, err error) {
@@ -292,7 +318,10 @@ func (r *reader) metadata() Metadata {
 }
 
 // bufPool recycles the buffers messages are built in. Transports do not
-// keep a message after Send returns, so a buffer is free again at once.
+// keep a message after Send returns, so a buffer is free again at once. It
+// pays: without it, a small call allocates 2.4 KB instead of 0.3 KB, and
+// a 4 KiB call 40 KB instead of 28 KB (BenchmarkRPC), and small calls from
+// 64 callers take 13% longer.
 type bufPool struct{ p sync.Pool }
 
 // maxPooledBuf keeps buffers grown for one huge message out of the pool.

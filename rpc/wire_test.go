@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bytes"
 	"testing"
 	"time"
 
@@ -57,25 +56,6 @@ func TestReplyRoundTrip(t *testing.T) {
 			assert.Equal(t, want, got)
 		})
 	}
-}
-
-func TestSignerDetectsChanges(t *testing.T) {
-	s := newSigner([]byte("key"))
-	msg := s.seal(appendRequest(nil, &requestHeader{seq: 5}, "A.B", "gob"))
-	opened, ok := s.open(bytes.Clone(msg))
-	require.True(t, ok)
-	_, _, err := parseRequest(opened)
-	require.NoError(t, err)
-	for i := range msg {
-		changed := bytes.Clone(msg)
-		changed[i] ^= 1
-		_, ok := s.open(changed)
-		assert.False(t, ok, "byte %d changed", i)
-	}
-	_, ok = newSigner([]byte("other")).open(bytes.Clone(msg))
-	assert.False(t, ok, "another key")
-	_, ok = s.open(appendRequest(nil, &requestHeader{seq: 5}, "A.B", "gob"))
-	assert.False(t, ok, "unsigned")
 }
 
 // FuzzParseRequest checks that no input makes the request parser panic or
@@ -153,5 +133,25 @@ func FuzzGobDecode(f *testing.F) {
 		var again fuzzArgs
 		require.NoError(t, c.Decode(good, &again))
 		assert.Equal(t, *valid, again)
+	})
+}
+
+// FuzzParseGoAway checks the goodbye parser as FuzzParseReply checks the
+// reply parser.
+func FuzzParseGoAway(f *testing.F) {
+	f.Add(appendGoAway(nil, "", ""))
+	f.Add(appendGoAway(nil, ErrServerBusy.Error(), "1 connections open"))
+	f.Add([]byte{1, 3, 1, 0xff})
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		code, text, err := parseGoAway(msg)
+		if err != nil {
+			return
+		}
+		code2, text2, err := parseGoAway(appendGoAway(nil, code, text))
+		require.NoError(t, err)
+		if code != "" {
+			assert.Equal(t, code, code2)
+			assert.Equal(t, text, text2)
+		}
 	})
 }

@@ -77,7 +77,7 @@ func (n *network) listen() (transport.Listener, error) {
 }
 
 // dial connects a client called name to the server.
-func (n *network) dial(ctx context.Context, name string, opts ...rpc.Option) (*rpc.Client, error) {
+func (n *network) dial(ctx context.Context, name string, opts ...rpc.DialOption) (*rpc.Client, error) {
 	if n.sim != nil {
 		return rpc.Dial(ctx, n.addr, append(opts, rpc.WithDialer(n.sim.Dialer(name)))...)
 	}

@@ -78,12 +78,12 @@ func (e env) retryAfter() time.Duration {
 // resends grows only to 4 × retryAfter: a deferred reply is a call that
 // legitimately takes long, and a longer back-off would make each loss of
 // its reply cost more.
-func (e env) rpcOptions() []rpc.Option {
+func (e env) rpcOptions() []rpc.DialOption {
 	if !e.retry {
 		return nil
 	}
 	d := e.retryAfter()
-	return []rpc.Option{rpc.WithRetry(rpc.RetryPolicy{Interval: d, MaxInterval: 4 * d})}
+	return []rpc.DialOption{rpc.WithRetry(rpc.RetryPolicy{Interval: d, MaxInterval: 4 * d})}
 }
 
 func names(prefix string, n int) []string {
@@ -110,7 +110,7 @@ func startRicartAgrawala(_ context.Context, e env) (*group, error) {
 			g.close()
 			return nil, err
 		}
-		p, err := peer.New(peer.Config{ID: name, Peers: others, Dialer: e.dialer(name), RPCOptions: e.rpcOptions()}, l)
+		p, err := peer.New(peer.Config{ID: name, Peers: others, Dialer: e.dialer(name), RPCClientOptions: e.rpcOptions()}, l)
 		if err != nil {
 			l.Close()
 			g.close()
@@ -142,7 +142,7 @@ func startRing(_ context.Context, e env) (*group, error) {
 		}
 		r, err := peer.NewRing(peer.RingConfig{
 			ID: name, Next: g.names[(i+1)%e.n], First: i == 0,
-			Dialer: e.dialer(name), RPCOptions: e.rpcOptions(),
+			Dialer: e.dialer(name), RPCClientOptions: e.rpcOptions(),
 		}, l)
 		if err != nil {
 			l.Close()

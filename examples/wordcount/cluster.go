@@ -67,7 +67,7 @@ func (cl *cluster) run(ctx context.Context, job mapreduce.Job, progress func(map
 		mapreduce.WithTimeout(cl.cfg.timeout),
 		mapreduce.WithBackupTasks(cl.cfg.backups),
 		mapreduce.WithProgress(progress),
-		mapreduce.WithRPCOptions(cl.tr.ServerOptions("coordinator")...))
+		mapreduce.WithRPCServerOptions(cl.tr.ServerOptions("coordinator")...))
 	if err != nil {
 		cl.l.Close()
 		return mapreduce.Result{}, err
@@ -149,7 +149,8 @@ func workerOptions(cfg config, l transport.Listener, tr *demo.Tracer, name strin
 		mapreduce.WithListener(l),
 		mapreduce.WithTimeout(cfg.timeout),
 		mapreduce.WithFaults(faultHook(cfg)),
-		mapreduce.WithRPCOptions(append(tr.ServerOptions(name), tr.ClientOptions(name, "coordinator")...)...),
+		mapreduce.WithRPCServerOptions(tr.ServerOptions(name)...),
+		mapreduce.WithRPCClientOptions(tr.ClientOptions(name, "coordinator")...),
 	}
 }
 

@@ -23,8 +23,10 @@ type Config struct {
 	Peers map[string]string
 	// Dialer reaches the other peers' addresses; nil means TCP.
 	Dialer transport.Dialer
-	// RPCOptions are passed to the peer's rpc server and clients.
-	RPCOptions []rpc.Option
+	// RPCServerOptions are passed to the peer's rpc server, and
+	// RPCClientOptions to its rpc clients.
+	RPCServerOptions []rpc.ServerOption
+	RPCClientOptions []rpc.DialOption
 }
 
 // Stats counts what a peer did.
@@ -85,7 +87,7 @@ func New(cfg Config, l transport.Listener) (*Peer, error) {
 	}
 	p := &Peer{
 		cfg:       cfg,
-		srv:       rpc.NewServer(cfg.RPCOptions...),
+		srv:       rpc.NewServer(cfg.RPCServerOptions...),
 		serveDone: make(chan struct{}),
 		turn:      make(chan struct{}, 1),
 		clients:   make(map[string]*rpc.Client),
@@ -210,7 +212,7 @@ func (p *Peer) connect(ctx context.Context) ([]*rpc.Client, error) {
 		c := p.clients[name]
 		p.mu.Unlock()
 		if c == nil {
-			opts := p.cfg.RPCOptions
+			opts := p.cfg.RPCClientOptions
 			if p.cfg.Dialer != nil {
 				opts = append(slices.Clip(opts), rpc.WithDialer(p.cfg.Dialer))
 			}

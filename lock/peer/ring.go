@@ -29,8 +29,10 @@ type RingConfig struct {
 	Idle time.Duration
 	// Dialer reaches Next; nil means TCP.
 	Dialer transport.Dialer
-	// RPCOptions are passed to the member's rpc server and client.
-	RPCOptions []rpc.Option
+	// RPCServerOptions are passed to the member's rpc server, and
+	// RPCClientOptions to its rpc client.
+	RPCServerOptions []rpc.ServerOption
+	RPCClientOptions []rpc.DialOption
 }
 
 // RingStats counts what a ring member did.
@@ -84,7 +86,7 @@ func NewRing(cfg RingConfig, l transport.Listener) (*Ring, error) {
 	}
 	r := &Ring{
 		cfg:     cfg,
-		srv:     rpc.NewServer(cfg.RPCOptions...),
+		srv:     rpc.NewServer(cfg.RPCServerOptions...),
 		turn:    make(chan struct{}, 1),
 		arrived: make(chan struct{}, 1),
 		kick:    make(chan struct{}, 1),
@@ -261,7 +263,7 @@ func (r *Ring) nextClient() (*rpc.Client, error) {
 	if c != nil {
 		return c, nil
 	}
-	opts := r.cfg.RPCOptions
+	opts := r.cfg.RPCClientOptions
 	if r.cfg.Dialer != nil {
 		opts = append(slices.Clip(opts), rpc.WithDialer(r.cfg.Dialer))
 	}

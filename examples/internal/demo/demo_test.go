@@ -152,9 +152,8 @@ func TestTracerRecordsAnRPCRun(t *testing.T) {
 	go func() { served <- srv.Serve(l) }()
 
 	ctx := context.Background()
-	c, err := net.Dial(ctx, "client", "server")
+	cli, err := rpc.Dial(ctx, "server", append(tr.ClientOptions("client", "server"), rpc.WithDialer(net.Dialer("client")))...)
 	require.NoError(t, err)
-	cli := rpc.NewClient(c, tr.ClientOptions("client", "server")...)
 	var reply string
 	require.NoError(t, cli.Call(ctx, "Echo.Say", "hi", &reply))
 	assert.Equal(t, "hi", reply)

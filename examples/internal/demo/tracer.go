@@ -47,20 +47,20 @@ func (t *Tracer) Logf(node, format string, args ...any) {
 }
 
 // ServerOptions returns the rpc options that trace a server on node.
-func (t *Tracer) ServerOptions(node string) []rpc.Option {
+func (t *Tracer) ServerOptions(node string) []rpc.ServerOption {
 	if t.rec == nil {
 		return nil
 	}
-	return []rpc.Option{rpc.WithServerInterceptor(tracerpc.ServerInterceptor(t.rec.Node(node)))}
+	return []rpc.ServerOption{rpc.WithServerInterceptor(tracerpc.ServerInterceptor(t.rec.Node(node)))}
 }
 
 // ClientOptions returns the rpc options that trace a client on node that
 // calls the server named server.
-func (t *Tracer) ClientOptions(node, server string) []rpc.Option {
+func (t *Tracer) ClientOptions(node, server string) []rpc.DialOption {
 	if t.rec == nil {
 		return nil
 	}
-	return []rpc.Option{rpc.WithClientInterceptor(tracerpc.ClientInterceptor(t.rec.Node(node), server))}
+	return []rpc.DialOption{rpc.WithClientInterceptor(tracerpc.ClientInterceptor(t.rec.Node(node), server))}
 }
 
 // WrapConn traces every message on c, a conn of node; the peer's conn must
