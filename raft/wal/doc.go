@@ -55,19 +55,19 @@
 // Every segment is a sequence of records, and a snapshot file is one
 // record:
 //
-//	 0        4        8      9
-//	 +--------+--------+------+--------------------------+
-//	 | length | crc    | type | payload (length bytes)   |
-//	 +--------+--------+------+--------------------------+
-//	 length: uint32, little-endian, the payload's size
-//	 crc:    CRC-32C (Castagnoli) of length, type and payload
+//	0        4        8      9
+//	+--------+--------+------+--------------------------+
+//	| length | crc    | type | payload (length bytes)   |
+//	+--------+--------+------+--------------------------+
+//	length: uint32, little-endian, the payload's size
+//	crc:    CRC-32C (Castagnoli) of length, type and payload
 //
-//	 type 1, a Save (a batch):
-//	   hard state: term, votedFor, commit (8 bytes each; all zero: unchanged)
-//	   first index (8), count (4), then count times:
-//	     term (8) | entry type (1) | data length (4) | data
-//	 type 2, a SaveSnapshot: index (8) | term (8) | the log's last index after it (8)
-//	 type 3, a snapshot file: index (8) | term (8) | the state machine's data
+//	type 1, a Save (a batch):
+//	  hard state: term, votedFor, commit (8 bytes each; all zero: unchanged)
+//	  first index (8), count (4), then count times:
+//	    term (8) | entry type (1) | data length (4) | data
+//	type 2, a SaveSnapshot: index (8) | term (8) | the log's last index after it (8)
+//	type 3, a snapshot file: index (8) | term (8) | the state machine's data
 //
 // The checksum covers the length too, so a damaged length is caught
 // rather than followed to a wrong offset. A whole Save is one record, so a
