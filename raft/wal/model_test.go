@@ -86,7 +86,11 @@ type view struct {
 }
 
 func (m model) view() view {
-	return view{HS: m.hs, Snap: m.snap, First: m.snap.Index + 1, Last: m.last(), SnapTerm: m.snap.Term, Ents: m.ents}
+	v := view{HS: m.hs, Snap: m.snap, First: m.snap.Index + 1, Last: m.last(), SnapTerm: m.snap.Term}
+	if len(m.ents) > 0 {
+		v.Ents = m.ents
+	}
+	return v
 }
 
 func viewOf(tb testing.TB, s *wal.Storage) view {

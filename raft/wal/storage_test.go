@@ -186,9 +186,11 @@ func TestAFailedSyncFailsTheStorageForGood(t *testing.T) {
 	assert.Equal(t, before, viewOf(t, s))
 }
 
-// Readers never see half a Save, and do not wait for its fsync (run with
-// -race).
-func TestReadsDuringSavesSeeWholeSaves(t *testing.T) {
+// Readers do not see a Save's hard state before its entries, and do not
+// race with the writer (run with -race). Each Save commits the entry it
+// appends, and the log only grows, so a reader that reads the hard state
+// and then the last index must find the committed entry there.
+func TestReadersSeeASavesHardStateWithItsEntries(t *testing.T) {
 	s := openMem(t, vfs.NewMem())
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -201,9 +203,19 @@ func TestReadsDuringSavesSeeWholeSaves(t *testing.T) {
 				return
 			default:
 			}
-			v := viewOf(t, s)
-			if len(v.Ents) > 0 && v.HS.Commit != v.Last {
-				t.Errorf("commit %d with last index %d: saw half a Save", v.HS.Commit, v.Last)
+			hs, err1 := s.InitialState()
+			last, err2 := s.LastIndex()
+			first, err3 := s.FirstIndex()
+			_, err4 := s.Entries(first, last+1, 100)
+			if errors.Is(err4, raft.ErrCompacted) {
+				err4 = nil // a snapshot came between FirstIndex and Entries
+			}
+			if err := errors.Join(err1, err2, err3, err4); err != nil {
+				t.Error(err)
+				return
+			}
+			if hs.Commit > last {
+				t.Errorf("commit %d with last index %d: saw the hard state of a Save before its entries", hs.Commit, last)
 				return
 			}
 		}
