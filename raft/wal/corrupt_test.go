@@ -28,7 +28,7 @@ const headerSize = 9 + 36
 // fixture makes a closed Storage of 30 one-entry Saves, in segments of a
 // header and five Saves, and a snapshot at index 3. It returns the file system and
 // the state before and after the last Save.
-func fixture(t *testing.T) (m *vfs.Mem, beforeLast, final model) {
+func fixture(t testing.TB) (m *vfs.Mem, beforeLast, final model) {
 	t.Helper()
 	m = vfs.NewMem()
 	s := openMem(t, m, wal.WithSegmentSize(5*recordSize))
@@ -49,7 +49,7 @@ func fixture(t *testing.T) (m *vfs.Mem, beforeLast, final model) {
 }
 
 // files returns the contents of every file in dir.
-func files(t *testing.T, m *vfs.Mem) map[string]string {
+func files(t testing.TB, m *vfs.Mem) map[string]string {
 	t.Helper()
 	names, err := m.ReadDir(dir)
 	require.NoError(t, err)
