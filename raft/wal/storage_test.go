@@ -65,6 +65,17 @@ func TestSaveReplacesAConflictingSuffix(t *testing.T) {
 	assert.Equal(t, want, viewOf(t, s).Ents, "after reopening")
 }
 
+// The entries Entries returns are the caller's: a later Save that replaces
+// them in the log does not change them.
+func TestEntriesReturnedAreNotChangedByLaterSaves(t *testing.T) {
+	s := openMem(t, vfs.NewMem())
+	require.NoError(t, s.Save(raft.HardState{}, ents(1, 5, 1)))
+	got, err := s.Entries(1, 6, 1<<20)
+	require.NoError(t, err)
+	require.NoError(t, s.Save(raft.HardState{}, ents(3, 5, 2)))
+	assert.Equal(t, ents(1, 5, 1), got)
+}
+
 func TestSaveRefusesEntriesThatLeaveAGap(t *testing.T) {
 	s := openMem(t, vfs.NewMem())
 	require.NoError(t, s.Save(raft.HardState{}, ents(1, 3, 1)))
