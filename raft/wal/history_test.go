@@ -29,7 +29,7 @@ var (
 // a call cut short, the state before it or after it, and the state after
 // it if it returned nil.
 func TestEverySavedStateSurvivesCrashes(t *testing.T) {
-	seeds, steps := []uint64{1, 2, 3, 4, 5, 6}, 300
+	seeds, steps := []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 400
 	switch {
 	case *seedFlag != 0:
 		seeds = []uint64{*seedFlag}

@@ -20,6 +20,9 @@ import (
 // logged. Damage that a crash cannot explain is refused with an error
 // matching ErrCorrupt, and the files are left untouched.
 //
+// Open reads the whole log into memory, one segment after another: the
+// Storage keeps the entries after the snapshot in memory anyway.
+//
 // Open takes an exclusive lock on dir, held until Close: if another
 // Storage has it, Open returns an error matching ErrLocked.
 func Open(dir string, opts ...Option) (*Storage, error) {
@@ -89,32 +92,10 @@ func (s *Storage) recover() error {
 		}
 	}
 
-	var (
-		recs     []rec
-		torn     *tornTail
-		tailSize int64
-	)
-	for i, seq := range d.segs {
-		name := s.path(segmentName(seq))
-		b, err := s.fs.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("wal: open %s: %w", s.dir, err)
-		}
-		r, t, err := decodeSegment(name, b, i == len(d.segs)-1)
-		if err != nil {
-			return err
-		}
-		seg := segment{seq: seq}
-		for _, x := range r {
-			if n := len(x.ents); n > 0 {
-				seg.maxIndex = max(seg.maxIndex, x.ents[n-1].Index)
-			}
-		}
-		s.segs = append(s.segs, seg)
-		recs = append(recs, r...)
-		torn, tailSize = t, int64(len(b))
+	recs, torn, err := s.readSegments(d.segs)
+	if err != nil {
+		return err
 	}
-
 	newest, err := newestMarker(recs)
 	if err != nil {
 		return err
@@ -135,7 +116,6 @@ func (s *Storage) recover() error {
 	if s.tail, err = s.fs.OpenFile(tail, os.O_WRONLY|os.O_APPEND, 0); err != nil {
 		return fmt.Errorf("wal: open %s: %w", s.dir, err)
 	}
-	s.tailSize = tailSize
 	if torn != nil {
 		if err := s.cut(tail, torn); err != nil {
 			s.tail.Close()
@@ -143,6 +123,37 @@ func (s *Storage) recover() error {
 		}
 	}
 	return s.removeLeftovers(d, newest.index)
+}
+
+// readSegments reads and decodes the segments, oldest first, noting in
+// s.segs what each holds and in s.tailSize the size of the last. It
+// returns their records and the last segment's torn tail, if it has one.
+func (s *Storage) readSegments(seqs []uint64) ([]rec, *tornTail, error) {
+	var (
+		recs []rec
+		torn *tornTail
+	)
+	for i, seq := range seqs {
+		name := s.path(segmentName(seq))
+		b, err := s.fs.ReadFile(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("wal: open %s: %w", s.dir, err)
+		}
+		r, t, err := decodeSegment(name, b, i == len(seqs)-1)
+		if err != nil {
+			return nil, nil, err
+		}
+		seg := segment{seq: seq}
+		for _, x := range r {
+			if n := len(x.ents); n > 0 {
+				seg.maxIndex = max(seg.maxIndex, x.ents[n-1].Index)
+			}
+		}
+		s.segs = append(s.segs, seg)
+		recs = append(recs, r...)
+		torn, s.tailSize = t, int64(len(b))
+	}
+	return recs, torn, nil
 }
 
 // newestMarker returns the last snapshot record of the log (zero if there

@@ -59,6 +59,10 @@ func (s *Storage) Save(hs raft.HardState, entries []raft.Entry) error {
 	}
 
 	// Durable: now the memory may say so.
+	if len(entries) > 0 {
+		tail := &s.segs[len(s.segs)-1]
+		tail.maxIndex = max(tail.maxIndex, entries[len(entries)-1].Index)
+	}
 	entries = append([]raft.Entry(nil), entries...)
 	ownData(entries)
 	s.mu.Lock()
@@ -67,10 +71,6 @@ func (s *Storage) Save(hs raft.HardState, entries []raft.Entry) error {
 		s.st.hs = hs
 	}
 	_ = s.st.append(entries) // cannot fail: checkEntries passed
-	if len(entries) > 0 {
-		tail := &s.segs[len(s.segs)-1]
-		tail.maxIndex = max(tail.maxIndex, entries[len(entries)-1].Index)
-	}
 	return nil
 }
 
@@ -179,6 +179,7 @@ func (s *Storage) remove(name string) error {
 // fsyncs it.
 func (s *Storage) appendRecord(typ recordType, payload []byte) error {
 	s.buf = appendRecord(s.buf[:0], typ, payload)
+	defer s.trimScratch()
 	if _, err := s.tail.Write(s.buf); err != nil {
 		return err
 	}
@@ -187,6 +188,16 @@ func (s *Storage) appendRecord(typ recordType, payload []byte) error {
 	}
 	s.tailSize += int64(len(s.buf))
 	return nil
+}
+
+// maxScratch is the most scratch space the Storage keeps between calls:
+// one huge batch should not pin its size in memory for good.
+const maxScratch = 1 << 20
+
+func (s *Storage) trimScratch() {
+	if cap(s.buf) > maxScratch {
+		s.buf, s.payload = nil, nil
+	}
 }
 
 // roll starts a new segment and makes it the tail. The new segment starts
