@@ -41,6 +41,8 @@ func newOptions(opts []Option) options {
 // WithFS sets the file system the Storage keeps its files on. The default
 // is the real one (vfs.OS); tests pass a vfs.Mem to watch the order of
 // writes, syncs and renames, and to crash. A nil fsys means the default.
+// Package vfs is internal to this module, so only its own code (tests,
+// harnesses) can use this option.
 func WithFS(fsys vfs.FS) Option {
 	return optionFunc(func(o *options) {
 		if fsys != nil {
