@@ -78,7 +78,7 @@ func (nw *network) ready(id uint64) {
 		rd := r.Ready()
 		if !rd.Snapshot.IsEmpty() {
 			require.NoError(nw.t, s.SaveSnapshot(rd.Snapshot))
-			nw.applied[id] = nil // the state machine is replaced
+			nw.applied[id] = decodeSnapshot(rd.Snapshot.Data) // the state machine is replaced
 		}
 		require.NoError(nw.t, s.Save(rd.HardState, rd.Entries))
 		nw.queue = append(nw.queue, rd.Messages...)
@@ -230,3 +230,6 @@ func logOf(r *Raft) []uint64 {
 func messagesOfType(msgs []Message, t MessageType) []Message {
 	return slices.DeleteFunc(slices.Clone(msgs), func(m Message) bool { return m.Type != t })
 }
+
+// noLimit is a byte limit that limits nothing.
+const noLimit = ^uint64(0)

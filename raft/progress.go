@@ -37,6 +37,12 @@ type progress struct {
 	snapElapsed  int    // snapshotting: ticks since it was sent
 	recentActive bool   // heard from since the last CheckQuorum check
 	ackedRound   uint64 // the highest heartbeat round it echoed (ReadIndex)
+	sentCommit   uint64 // the highest commit index sent to it
+
+	// The last heartbeat sent to it: its round, and nextIndex when it
+	// went, to tell whether the entries sent before it were lost.
+	heartbeatRound uint64
+	heartbeatNext  uint64
 }
 
 func newProgress(next uint64, maxInflight int) *progress {
@@ -108,6 +114,15 @@ func (pr *progress) maybeUpdate(i uint64) bool {
 	}
 	pr.inflight = append(pr.inflight[:0], pr.inflight[k:]...)
 	return true
+}
+
+// lostBeforeHeartbeat reports whether a reply to the last heartbeat
+// (one echoing its round) shows the AppendEntries sent before it lost: on
+// a network that keeps messages in order, their replies would have come
+// first, and the match index would have reached them. (On one that
+// reorders, they may yet arrive; probing again costs only a resend.)
+func (pr *progress) lostBeforeHeartbeat(round uint64) bool {
+	return pr.state == replicating && round == pr.heartbeatRound && pr.match+1 < pr.heartbeatNext
 }
 
 // maybeBackOff handles a rejection of the AppendEntries sent after index

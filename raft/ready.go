@@ -84,7 +84,7 @@ func (r *Raft) flush() {
 	if r.appendPending || r.commitPending {
 		for _, id := range r.peers {
 			if id != r.id {
-				r.sendAppends(id, r.commitPending)
+				r.sendAppends(id)
 			}
 		}
 		r.appendPending, r.commitPending = false, false

@@ -32,6 +32,7 @@ func (r *Raft) sendAppend(to uint64, sendIfEmpty bool) bool {
 	}
 	r.send(Message{To: to, Type: AppendEntries, PrevLogIndex: prevIndex, PrevLogTerm: prevTerm,
 		Entries: ents, LeaderCommit: r.log.committed})
+	pr.sentCommit = r.log.committed
 	if n := len(ents); n > 0 {
 		pr.sentEntries(ents[n-1].Index)
 	} else if pr.state == probing {
@@ -41,8 +42,11 @@ func (r *Raft) sendAppend(to uint64, sendIfEmpty bool) bool {
 }
 
 // sendAppends sends follower `to` everything it may have now: one message
-// when probing, up to MaxInflight when replicating.
-func (r *Raft) sendAppends(to uint64, sendIfEmpty bool) {
+// when probing, up to MaxInflight when replicating; and if it has not been
+// told the current commit index, at least an empty AppendEntries that
+// tells it.
+func (r *Raft) sendAppends(to uint64) {
+	sendIfEmpty := r.progress[to].sentCommit < r.log.committed
 	for r.sendAppend(to, sendIfEmpty) {
 		sendIfEmpty = false
 	}
@@ -52,7 +56,8 @@ func (r *Raft) sendAppends(to uint64, sendIfEmpty bool) {
 // to every follower (Figure 2, leaders: "repeat during idle periods to
 // prevent election timeouts"). It claims only what the leader knows the
 // follower has (PrevLogIndex = matchIndex), so a follower accepts it even
-// while entries are still on their way to it.
+// while entries are still on their way to it; and its reply tells the
+// leader whether the entries sent before it were lost (lostBeforeHeartbeat).
 func (r *Raft) broadcastHeartbeat() {
 	r.heartbeatElapsed = 0
 	r.round++
@@ -61,15 +66,20 @@ func (r *Raft) broadcastHeartbeat() {
 			continue
 		}
 		pr := r.progress[id]
-		prevTerm, err := r.log.term(pr.match)
+		prevIndex := pr.match
+		prevTerm, err := r.log.term(prevIndex)
 		if err != nil {
-			// Compacted: the follower will refuse the check, which is
-			// harmless (a refusal at or below matchIndex is ignored),
-			// and it still hears from its leader and echoes the round.
-			prevTerm = 0
+			// Compacted: claim nothing instead. Index 0 matches every
+			// log (and the follower answers with its commit index).
+			prevIndex, prevTerm = 0, 0
 		}
-		r.send(Message{To: id, Type: AppendEntries, PrevLogIndex: pr.match, PrevLogTerm: prevTerm,
+		r.send(Message{To: id, Type: AppendEntries, PrevLogIndex: prevIndex, PrevLogTerm: prevTerm,
 			LeaderCommit: r.log.committed})
+		pr.sentCommit = min(r.log.committed, prevIndex) // it commits no further than it matches
+		pr.heartbeatRound, pr.heartbeatNext = r.round, 0
+		if pr.state == replicating {
+			pr.heartbeatNext = pr.next
+		}
 	}
 }
 
@@ -127,13 +137,14 @@ func (r *Raft) handleAppendEntriesReply(m Message, pr *progress) {
 		pr.ackedRound = m.Round
 		r.confirmReads()
 	}
-	if !m.Success {
+	pr.paused = false // heard from it: a probe may go again
+	switch {
+	case !m.Success:
 		if pr.maybeBackOff(m.PrevLogIndex, r.nextAfterConflict(m)) {
 			r.sendAppend(m.From, false)
+			return
 		}
-		return
-	}
-	if pr.maybeUpdate(m.MatchIndex) {
+	case pr.maybeUpdate(m.MatchIndex):
 		switch {
 		case pr.state == probing:
 			pr.becomeReplicate()
@@ -145,7 +156,10 @@ func (r *Raft) handleAppendEntriesReply(m Message, pr *progress) {
 			r.send(Message{To: m.From, Type: TimeoutNow}) // caught up: hand over
 		}
 	}
-	r.sendAppends(m.From, false)
+	if pr.lostBeforeHeartbeat(m.Round) {
+		pr.becomeProbe() // resend from the match index
+	}
+	r.sendAppends(m.From)
 }
 
 // nextAfterConflict turns a follower's conflict hint into the leader's

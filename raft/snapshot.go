@@ -76,5 +76,5 @@ func (r *Raft) handleInstallSnapshotReply(m Message, pr *progress) {
 		pr.becomeProbe()
 	}
 	r.maybeCommit()
-	r.sendAppends(m.From, false)
+	r.sendAppends(m.From)
 }

@@ -24,7 +24,7 @@ func (r *Raft) TransferLeadership(to uint64) error {
 		r.send(Message{To: to, Type: TimeoutNow})
 		return nil
 	}
-	r.sendAppends(to, false) // TimeoutNow follows when it has caught up (handleAppendEntriesReply)
+	r.sendAppends(to) // TimeoutNow follows when it has caught up (handleAppendEntriesReply)
 	return nil
 }
 
