@@ -13,7 +13,7 @@ var (
 	ErrInvalidConfig = errors.New("raft: invalid config")
 	// ErrInvalidMessage is returned by Raft.Step for a message it drops
 	// because it is malformed or impossible (from an unknown server, with
-	// entries out of order, contradicting what is committed), and by
+	// entries out of order or from a future term), and by
 	// DecodeMessage for bytes that are not a message. Status counts them.
 	ErrInvalidMessage = errors.New("raft: invalid message")
 	// ErrNotLeader is returned by Propose and TransferLeadership on a

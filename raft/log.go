@@ -172,22 +172,19 @@ func (l *raftLog) append(ents ...Entry) uint64 {
 // that conflicts with ents and everything after it, appends the new ones,
 // advances the commit index to min(leaderCommit, index of the last new
 // entry) and returns that last index and true. If the log does not match,
-// it changes nothing and returns false. An error means the leader would
-// overwrite a committed entry: the message is impossible and is dropped.
-func (l *raftLog) maybeAppend(prevIndex, prevTerm, leaderCommit uint64, ents []Entry) (uint64, bool, error) {
+// it changes nothing and returns false. The caller has made sure that
+// prevIndex is not below the commit index, so no committed entry is ever
+// replaced.
+func (l *raftLog) maybeAppend(prevIndex, prevTerm, leaderCommit uint64, ents []Entry) (uint64, bool) {
 	if !l.matchTerm(prevIndex, prevTerm) {
-		return 0, false, nil // rule 2: no entry at prevIndex whose term matches
+		return 0, false // rule 2: no entry at prevIndex whose term matches
 	}
 	lastNew := prevIndex + uint64(len(ents))
 	if i := l.findConflict(ents); i != 0 {
-		if i <= l.committed {
-			return 0, false, fmt.Errorf("%w: entry %d conflicts with committed entries up to %d",
-				ErrInvalidMessage, i, l.committed)
-		}
 		l.append(ents[i-ents[0].Index:]...) // rules 3 and 4
 	}
 	l.commitTo(min(leaderCommit, lastNew)) // rule 5
-	return lastNew, true, nil
+	return lastNew, true
 }
 
 // findConflict returns the index of the first of ents that the log does

@@ -86,7 +86,7 @@ func (r *Raft) broadcastHeartbeat() {
 // handleAppendEntries is the receiver's side of AppendEntries (Figure 2).
 // The reply carries the index up to which the follower's log now matches
 // the leader's, or, on a mismatch, the conflict hint for fast back-up.
-func (r *Raft) handleAppendEntries(m Message) error {
+func (r *Raft) handleAppendEntries(m Message) {
 	reply := Message{To: m.From, Type: AppendEntriesReply, PrevLogIndex: m.PrevLogIndex, Round: m.Round}
 	if m.PrevLogIndex < r.log.committed {
 		// A delayed or repeated message: the log up to commitIndex is
@@ -94,20 +94,14 @@ func (r *Raft) handleAppendEntries(m Message) error {
 		// Completeness). Say so, and let the leader send what follows.
 		reply.Success, reply.MatchIndex = true, r.log.committed
 		r.send(reply)
-		return nil
+		return
 	}
-	last, ok, err := r.log.maybeAppend(m.PrevLogIndex, m.PrevLogTerm, m.LeaderCommit, m.Entries)
-	if err != nil {
-		r.counters.InvalidMessages++
-		return err
-	}
-	if ok {
+	if last, ok := r.log.maybeAppend(m.PrevLogIndex, m.PrevLogTerm, m.LeaderCommit, m.Entries); ok {
 		reply.Success, reply.MatchIndex = true, last
 	} else {
 		reply.ConflictIndex, reply.ConflictTerm = r.conflictHint(m.PrevLogIndex)
 	}
 	r.send(reply)
-	return nil
 }
 
 // conflictHint tells a leader whose AppendEntries did not match at

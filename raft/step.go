@@ -4,8 +4,7 @@ import "fmt"
 
 // Step hands the server a message from a peer. A message that is
 // malformed or impossible (from an unknown server, not addressed to this
-// one, with entries out of order, contradicting what is committed) is
-// dropped, counted in Status, and reported with an error wrapping
+// one, with entries out of order or from a future term) is dropped, counted in Status, and reported with an error wrapping
 // ErrInvalidMessage; the server is unchanged. Messages from an older term
 // are answered or ignored as the paper says, and are not errors.
 func (r *Raft) Step(m Message) error {
@@ -45,19 +44,20 @@ func (r *Raft) Step(m Message) error {
 	switch r.state {
 	case Leader:
 		r.stepLeader(m)
-		return nil
 	case Candidate, PreCandidate:
-		return r.stepCandidate(m)
+		r.stepCandidate(m)
+	default:
+		r.stepFollower(m)
 	}
-	return r.stepFollower(m)
+	return nil
 }
 
-func (r *Raft) stepFollower(m Message) error {
+func (r *Raft) stepFollower(m Message) {
 	switch m.Type {
 	case AppendEntries:
 		r.electionElapsed = 0 // Figure 2, followers: heard from the current leader
 		r.leader = m.From
-		return r.handleAppendEntries(m)
+		r.handleAppendEntries(m)
 	case InstallSnapshot:
 		r.electionElapsed = 0
 		r.leader = m.From
@@ -68,17 +68,16 @@ func (r *Raft) stepFollower(m Message) error {
 		r.readStates = append(r.readStates, ReadState{ID: m.ReadID, Index: m.Index})
 	}
 	// Anything else is a reply this server no longer waits for.
-	return nil
 }
 
-func (r *Raft) stepCandidate(m Message) error {
+func (r *Raft) stepCandidate(m Message) {
 	switch m.Type {
 	case AppendEntries, InstallSnapshot:
 		// §5.2: "If the leader's term ... is at least as large as the
 		// candidate's current term, then the candidate recognizes the
 		// leader as legitimate and returns to follower state."
 		r.becomeFollower(m.Term, m.From)
-		return r.stepFollower(m)
+		r.stepFollower(m)
 	case RequestVoteReply:
 		if r.state == Candidate {
 			r.poll(m.From, m.VoteGranted)
@@ -88,7 +87,6 @@ func (r *Raft) stepCandidate(m Message) error {
 			r.poll(m.From, m.VoteGranted)
 		}
 	}
-	return nil
 }
 
 func (r *Raft) stepLeader(m Message) {

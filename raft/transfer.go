@@ -24,7 +24,12 @@ func (r *Raft) TransferLeadership(to uint64) error {
 		r.send(Message{To: to, Type: TimeoutNow})
 		return nil
 	}
-	r.sendAppends(to) // TimeoutNow follows when it has caught up (handleAppendEntriesReply)
+	// Bring it up to date; TimeoutNow follows when it has caught up (see
+	// handleAppendEntriesReply). Send something even if there is nothing
+	// new, so that its answer says where its log ends.
+	if r.sendAppend(to, true) {
+		r.sendAppends(to)
+	}
 	return nil
 }
 
