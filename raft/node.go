@@ -66,15 +66,15 @@ type ApplyMsg struct {
 // Its methods are safe for concurrent use by multiple goroutines. The
 // application must keep reading Apply; Close stops everything.
 type Node struct {
-	id       uint64
-	addrs    map[uint64]string
-	storage  Storage
-	tick     time.Duration
+	id      uint64
+	addrs   map[uint64]string
+	storage Storage
+	tick    time.Duration
 	// electionTimeout is ElectionTick ticks: how long to wait for a
 	// dial, a send, or a new connection's first message.
 	electionTimeout time.Duration
-	listener transport.Listener
-	dialer   transport.Dialer
+	listener        transport.Listener
+	dialer          transport.Dialer
 
 	raft *Raft // owned by the loop goroutine
 
@@ -127,9 +127,9 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.wg.Go(n.run)                              // exits when n.done is closed, or Storage fails
-	n.wg.Go(func() { n.applier.run(n.done) })   // exits when n.done is closed
-	n.wg.Go(func() { n.acceptLoop(ctx) })       // exits when ctx is cancelled
+	n.wg.Go(n.run)                            // exits when n.done is closed, or Storage fails
+	n.wg.Go(func() { n.applier.run(n.done) }) // exits when n.done is closed
+	n.wg.Go(func() { n.acceptLoop(ctx) })     // exits when ctx is cancelled
 	for _, p := range n.peers {
 		n.wg.Go(func() { p.run(ctx, n.dialer) }) // exits when ctx is cancelled
 	}
