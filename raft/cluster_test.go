@@ -31,8 +31,9 @@ type cluster struct {
 	readers map[uint64]*sync.WaitGroup
 	conf    func(*raft.NodeConfig)
 
-	mu      sync.Mutex // protects applied
+	mu      sync.Mutex // protects applied and gates
 	applied map[uint64][]raft.ApplyMsg
+	gates   map[uint64]chan struct{}
 }
 
 func newCluster(t *testing.T, n int, configure ...func(*raft.NodeConfig)) *cluster {
@@ -45,6 +46,7 @@ func newCluster(t *testing.T, n int, configure ...func(*raft.NodeConfig)) *clust
 		nodes:   map[uint64]*raft.Node{},
 		readers: map[uint64]*sync.WaitGroup{},
 		applied: map[uint64][]raft.ApplyMsg{},
+		gates:   map[uint64]chan struct{}{},
 		conf:    func(*raft.NodeConfig) {},
 	}
 	if len(configure) > 0 {
@@ -90,6 +92,12 @@ func (c *cluster) start(id uint64) *raft.Node {
 	wg.Go(func() { // exits when Close closes Apply
 		for m := range n.Apply() {
 			c.mu.Lock()
+			gate := c.gates[id]
+			c.mu.Unlock()
+			if gate != nil {
+				<-gate // a slow application
+			}
+			c.mu.Lock()
 			if !m.Snapshot.IsEmpty() {
 				c.applied[id] = nil // a new state machine
 			}
@@ -99,6 +107,14 @@ func (c *cluster) start(id uint64) *raft.Node {
 	})
 	c.readers[id] = wg
 	return n
+}
+
+// gate makes node id's application wait, before it applies each message,
+// until gate is closed.
+func (c *cluster) gate(id uint64, gate chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gates[id] = gate
 }
 
 // stop closes node id and waits for its reader.
