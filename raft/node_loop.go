@@ -1,0 +1,187 @@
+package raft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// pendingReadIndex is a ReadIndex call waiting for its ReadState.
+type pendingReadIndex struct {
+	ctx    context.Context // the caller's: when it ends, the loop forgets the read
+	term   uint64          // the term it was asked in
+	leader bool            // whether this server was the leader then
+	done   chan readResult // size 1
+}
+
+type readResult struct {
+	index uint64
+	err   error
+}
+
+// pendingTransfer is a TransferLeadership call waiting for the outcome.
+type pendingTransfer struct {
+	to   uint64
+	done chan error // size 1
+}
+
+// maxDrain is how many more proposals and messages the loop takes, once
+// woken, before it makes a Ready: they then share one Save and one
+// AppendEntries per follower.
+const maxDrain = 256
+
+// run is the Ready loop, the node's one goroutine that touches n.raft:
+//
+//	  tick ─┐
+//	message ├─► Raft ──Ready──► 1. save entries, hard state, snapshot (Storage)
+//	propose ┘    ▲              2. send messages (peer outboxes; never blocks)
+//	             │              3. hand committed entries to the applier
+//	             └──Advance──── 4. answer ReadIndex calls
+//
+// Saving comes before sending, always: a message may promise what was
+// saved (a vote, an acknowledgement), and once it is sent the promise
+// cannot be taken back.
+func (n *Node) run() {
+	defer close(n.stopped)
+	ticker := time.NewTicker(n.tick)
+	defer ticker.Stop()
+	for {
+		if err := n.handleReady(); err != nil {
+			n.err = err
+			n.final = n.raft.Status()
+			return
+		}
+		n.checkWaiters()
+		select {
+		case <-ticker.C:
+			n.raft.Tick()
+			n.forgetAbandonedReads()
+		case m := <-n.recvc:
+			_ = n.raft.Step(m) // an invalid message is dropped and counted
+			n.drain()
+		case p := <-n.propc:
+			n.propose(p)
+			n.drain()
+		case f := <-n.ctlc:
+			f()
+		case <-n.applier.room:
+		case <-n.done:
+			n.final = n.raft.Status()
+			return
+		}
+	}
+}
+
+// drain takes the proposals and messages that are already waiting, up to
+// maxDrain, so that they go in one Ready.
+func (n *Node) drain() {
+	for range maxDrain {
+		select {
+		case m := <-n.recvc:
+			_ = n.raft.Step(m)
+		case p := <-n.propc:
+			n.propose(p)
+		default:
+			return
+		}
+	}
+}
+
+// handleReady does what the Ready says, in order, while there is one.
+// Committed entries wait in the log while the applier's backlog is full.
+func (n *Node) handleReady() error {
+	for {
+		room := n.applier.hasRoom()
+		if !n.raft.hasReady(room) {
+			return nil
+		}
+		rd := n.raft.ready(room)
+		if err := n.save(rd); err != nil {
+			return err
+		}
+		for _, m := range rd.Messages {
+			n.peers[m.To].enqueue(m)
+		}
+		n.applier.push(applyMsgs(rd))
+		for _, rs := range rd.ReadStates {
+			if p, ok := n.reads[rs.ID]; ok {
+				p.done <- readResult{index: rs.Index}
+				delete(n.reads, rs.ID)
+			}
+		}
+		n.raft.Advance(rd)
+	}
+}
+
+// save makes rd's snapshot, entries and hard state durable.
+func (n *Node) save(rd Ready) error {
+	if !rd.Snapshot.IsEmpty() {
+		err := n.storage.SaveSnapshot(rd.Snapshot)
+		if err != nil && !errors.Is(err, ErrSnapshotOutOfDate) {
+			return fmt.Errorf("raft: save snapshot: %w", err)
+		}
+	}
+	if rd.HardState.IsEmpty() && len(rd.Entries) == 0 {
+		return nil
+	}
+	if err := n.storage.Save(rd.HardState, rd.Entries); err != nil {
+		return fmt.Errorf("raft: save: %w", err)
+	}
+	return nil
+}
+
+// applyMsgs returns what rd gives the application: its snapshot, then its
+// committed commands (no-ops are the protocol's own business).
+func applyMsgs(rd Ready) []ApplyMsg {
+	var msgs []ApplyMsg
+	if s := rd.Snapshot; !s.IsEmpty() {
+		msgs = append(msgs, ApplyMsg{Index: s.Index, Term: s.Term, Snapshot: s})
+	}
+	for _, e := range rd.CommittedEntries {
+		if e.Type == EntryCommand {
+			msgs = append(msgs, ApplyMsg{Index: e.Index, Term: e.Term, Command: e.Data})
+		}
+	}
+	return msgs
+}
+
+// checkWaiters answers the ReadIndex and TransferLeadership calls that
+// leadership changes have decided.
+func (n *Node) checkWaiters() {
+	r := n.raft
+	if r.Term() != n.lastTerm || r.State() != n.lastState {
+		n.lastTerm, n.lastState = r.Term(), r.State()
+		for id, p := range n.reads {
+			// A read asked in an earlier term, or of a leader that is no
+			// more, will not be answered.
+			if p.term != r.Term() || (p.leader && r.State() != Leader) {
+				p.done <- readResult{err: n.notLeader()}
+				delete(n.reads, id)
+			}
+		}
+	}
+	kept := n.transfers[:0]
+	for _, t := range n.transfers {
+		switch {
+		case r.Leader() == t.to:
+			t.done <- nil
+		case r.State() == Leader && r.Transferee() != t.to,
+			r.Leader() != None && r.Leader() != r.ID():
+			t.done <- ErrTransferFailed
+		default:
+			kept = append(kept, t)
+		}
+	}
+	clear(n.transfers[len(kept):])
+	n.transfers = kept
+}
+
+// forgetAbandonedReads drops the reads whose callers stopped waiting.
+func (n *Node) forgetAbandonedReads() {
+	for id, p := range n.reads {
+		if p.ctx.Err() != nil {
+			delete(n.reads, id)
+		}
+	}
+}
