@@ -182,47 +182,73 @@ function sideOf(name) {
   return i < 0 ? state.groups.length + 1 : i + 1;
 }
 
+// drawGraph brings the picture of the network up to date. It changes the
+// elements already drawn rather than drawing new ones, so that an element
+// under the mouse stays the same element while the instructor clicks it.
+const linkEls = new Map(); // "from>to" -> {hit, line, label}
+const nodeEls = new Map(); // name -> {g, x, sub}
+
 function drawGraph() {
-  const links = $("links"), group = $("nodes");
-  links.replaceChildren();
-  group.replaceChildren();
   const shown = state.links.filter((l) => pos[l.from] && pos[l.to] && l.from !== l.to &&
     (l.sent > 0 || l.own || l.cutLink || (selected && selected.from === l.from && selected.to === l.to)));
+  const seen = new Set();
   for (const l of shown) {
-    const e = ends(l.from, l.to);
+    const key = l.from + ">" + l.to;
+    seen.add(key);
+    let le = linkEls.get(key);
+    if (!le) {
+      le = { hit: el("line", { class: "hit", "data-from": l.from, "data-to": l.to }), line: el("line", {}), label: el("text", { class: "linklabel" }) };
+      le.hit.append(el("title"));
+      le.hit.addEventListener("click", () => clickLink(le.link));
+      $("links").append(le.hit, le.line, le.label);
+      linkEls.set(key, le);
+    }
+    le.link = l;
+    const e = ends(l.from, l.to), t = ends(l.from, l.to, 18);
+    for (const x of [le.hit, le.line]) {
+      x.setAttribute("x1", e.x1); x.setAttribute("y1", e.y1); x.setAttribute("x2", e.x2); x.setAttribute("y2", e.y2);
+    }
     const f = l.faults, faulty = f.drop > 0 || f.duplicate > 0 || f.delayMs > 0;
-    const cls = "link" + (l.cut ? " cut" : faulty ? " faulty" : "") +
-      (selected && selected.from === l.from && selected.to === l.to ? " selected" : "");
-    const hit = el("line", { class: "hit", x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2, "data-from": l.from, "data-to": l.to });
-    hit.appendChild(el("title", {}, `${l.from} → ${l.to}: ${l.sent} sent, ${l.delivered} delivered, ${l.dropped} dropped` +
-      (l.cutLink ? " (cut: click to heal)" : " (click to cut)")));
-    hit.addEventListener("click", () => clickLink(l));
-    links.append(hit, el("line", { class: cls, x1: e.x1, y1: e.y1, x2: e.x2, y2: e.y2 }));
+    le.line.setAttribute("class", "link" + (l.cut ? " cut" : faulty ? " faulty" : "") +
+      (selected && selected.from === l.from && selected.to === l.to ? " selected" : ""));
+    le.hit.firstChild.textContent = `${l.from} → ${l.to}: ${l.sent} sent, ${l.delivered} delivered, ${l.dropped} dropped` +
+      (l.cutLink ? " (cut: click to heal)" : " (click to cut)");
     const words = [];
     if (f.drop > 0) words.push(`drop ${Math.round(f.drop * 100)}%`);
     if (f.duplicate > 0) words.push(`dup ${Math.round(f.duplicate * 100)}%`);
     if (f.delayMs > 0) words.push(`+${Math.round(f.delayMs)}ms`);
-    if (words.length) {
-      const t = ends(l.from, l.to, 18);
-      links.append(el("text", { class: "linklabel", x: (t.x1 + t.x2) / 2, y: (t.y1 + t.y2) / 2 + 4 },
-        words.join(" ")));
-    }
+    le.label.textContent = words.join(" ");
+    le.label.setAttribute("x", (t.x1 + t.x2) / 2);
+    le.label.setAttribute("y", (t.y1 + t.y2) / 2 + 4);
   }
+  for (const [key, le] of linkEls) {
+    if (!seen.has(key)) { le.hit.remove(); le.line.remove(); le.label.remove(); linkEls.delete(key); }
+  }
+  const names = new Set();
   for (const n of state.nodes) {
     const p = pos[n.name];
     if (!p) continue;
-    const g = el("g", {
-      class: `node side${sideOf(n.name) % 4}` + (n.crashed ? " crashed" : "") + (n.disconnected ? " disconnected" : ""),
-      "data-node": n.name, transform: `translate(${p.x},${p.y})`,
-    });
-    g.append(el("title", {}, n.crashed ? `${n.name} is down: click to restart it` : `click to crash ${n.name}`),
-      el("circle", { r: NODE_R }));
-    if (n.crashed) g.append(el("path", { class: "x", d: "M -24 -24 L 24 24 M -24 24 L 24 -24" }));
-    g.append(el("text", { class: "name", y: 6 }, n.name));
-    if (n.crashed) g.append(el("text", { class: "sub", y: 52 }, "crashed"));
-    else if (n.disconnected) g.append(el("text", { class: "sub", y: 52 }, "cut off"));
-    g.addEventListener("click", () => post(n.crashed ? "api/restart" : "api/crash", { node: n.name }));
-    group.append(g);
+    names.add(n.name);
+    let ne = nodeEls.get(n.name);
+    if (!ne) {
+      ne = { g: el("g", { "data-node": n.name }) };
+      ne.title = el("title");
+      ne.x = el("path", { class: "x", d: "M -24 -24 L 24 24 M -24 24 L 24 -24" });
+      ne.sub = el("text", { class: "sub", y: 52 });
+      ne.g.append(ne.title, el("circle", { r: NODE_R }), ne.x, el("text", { class: "name", y: 6 }, n.name), ne.sub);
+      ne.g.addEventListener("click", () => post(ne.node.crashed ? "api/restart" : "api/crash", { node: ne.node.name }));
+      $("nodes").append(ne.g);
+      nodeEls.set(n.name, ne);
+    }
+    ne.node = n;
+    ne.g.setAttribute("class", `node side${sideOf(n.name) % 4}` + (n.crashed ? " crashed" : "") + (n.disconnected ? " disconnected" : ""));
+    ne.g.setAttribute("transform", `translate(${p.x},${p.y})`);
+    ne.title.textContent = n.crashed ? `${n.name} is down: click to restart it` : `click to crash ${n.name}`;
+    ne.x.style.display = n.crashed ? "" : "none";
+    ne.sub.textContent = n.crashed ? "crashed" : n.disconnected ? "cut off" : "";
+  }
+  for (const [name, ne] of nodeEls) {
+    if (!names.has(name)) { ne.g.remove(); nodeEls.delete(name); }
   }
 }
 
