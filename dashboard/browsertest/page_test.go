@@ -166,3 +166,29 @@ func TestPageLoadsNothingFromOutside(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(src), "func TestReplayDashboardSession")
 }
+
+// Choosing a link in the faults menu and moving a slider sets the faults
+// of that one direction, without cutting it.
+func TestSlidersSetTheFaultsOfTheChosenLink(t *testing.T) {
+	s := newSystem(t)
+	ctx := open(t, s)
+	faults := s.expect(changed(netsim.EventFaults))
+	do(t, ctx,
+		chromedp.SetValue(chromedp.ID("faultslink"), `["a","b"]`),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("faultslink").dispatchEvent(new Event("change"))`),
+		chromedp.SetValue(chromedp.ID("drop"), "40"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("drop").dispatchEvent(new Event("change"))`))
+	faults.wait(t, "the new faults")
+	for _, l := range s.net.State().Links {
+		switch {
+		case l.From == "a" && l.To == "b":
+			assert.InDelta(t, 0.4, l.Faults.Drop, 1e-9)
+			assert.True(t, l.OwnFaults)
+			assert.False(t, l.Cut, "choosing a link does not cut it")
+		default:
+			assert.Zero(t, l.Faults.Drop, "%s -> %s", l.From, l.To)
+		}
+	}
+	s.expect(dropped("a", "b", netsim.ReasonFault)).wait(t, "a drop from a to b, by the faults")
+	waitFor(t, ctx, `document.querySelector('line.hit[data-from="a"][data-to="b"] + line').classList.contains("faulty")`)
+}

@@ -208,15 +208,17 @@ function drawGraph() {
     for (const x of [le.hit, le.line]) {
       x.setAttribute("x1", e.x1); x.setAttribute("y1", e.y1); x.setAttribute("x2", e.x2); x.setAttribute("y2", e.y2);
     }
-    const f = l.faults, faulty = f.drop > 0 || f.duplicate > 0 || f.delayMs > 0;
+    // A link's own faults are written on it; the defaults, shared by every
+    // link, are in the faults panel.
+    const f = l.faults, faulty = l.own && (f.drop > 0 || f.duplicate > 0 || f.delayMs > 0);
     le.line.setAttribute("class", "link" + (l.cut ? " cut" : faulty ? " faulty" : "") +
       (selected && selected.from === l.from && selected.to === l.to ? " selected" : ""));
     le.hit.firstChild.textContent = `${l.from} → ${l.to}: ${l.sent} sent, ${l.delivered} delivered, ${l.dropped} dropped` +
       (l.cutLink ? " (cut: click to heal)" : " (click to cut)");
     const words = [];
-    if (f.drop > 0) words.push(`drop ${Math.round(f.drop * 100)}%`);
-    if (f.duplicate > 0) words.push(`dup ${Math.round(f.duplicate * 100)}%`);
-    if (f.delayMs > 0) words.push(`+${Math.round(f.delayMs)}ms`);
+    if (faulty && f.drop > 0) words.push(`drop ${Math.round(f.drop * 100)}%`);
+    if (faulty && f.duplicate > 0) words.push(`dup ${Math.round(f.duplicate * 100)}%`);
+    if (faulty && f.delayMs > 0) words.push(`+${Math.round(f.delayMs)}ms`);
     le.label.textContent = words.join(" ");
     le.label.setAttribute("x", (t.x1 + t.x2) / 2);
     le.label.setAttribute("y", (t.y1 + t.y2) / 2 + 4);
@@ -451,6 +453,8 @@ async function post(path, body) {
   }
 }
 
+// clickLink cuts or heals the direction of a link that was clicked, and
+// shows its faults in the sliders.
 function clickLink(l) {
   selected = { from: l.from, to: l.to };
   post("api/link", { from: l.from, to: l.to, cut: !l.cutLink });
@@ -472,18 +476,31 @@ function drawChips() {
   }
 }
 
-// showControls sets the sliders to the faults of the selected link, or to
-// the default faults, unless the instructor is moving one.
+// showControls lists the links in the faults menu, and sets the sliders
+// to the faults of the chosen link, or to the default faults, unless the
+// instructor is moving one.
 function showControls() {
-  let f = state.defaults, title = "Faults on every link";
+  const menu = $("faultslink");
+  const key = (from, to) => JSON.stringify([from, to]);
+  const keys = state.links.filter((l) => l.from !== l.to && (l.sent > 0 || l.own || l.cutLink)).map((l) => key(l.from, l.to));
+  if (selected && !keys.includes(key(selected.from, selected.to))) keys.push(key(selected.from, selected.to));
+  const have = [...menu.options].slice(1).map((o) => o.value);
+  if (have.join() !== keys.join()) {
+    menu.replaceChildren(menu.options[0]);
+    for (const k of keys) {
+      const o = document.createElement("option");
+      o.value = k;
+      o.textContent = JSON.parse(k).join(" → ");
+      menu.append(o);
+    }
+  }
+  menu.value = selected ? key(selected.from, selected.to) : "";
+  let f = state.defaults;
   if (selected) {
     const l = state.links.find((l) => l.from === selected.from && l.to === selected.to);
     if (l) f = l.faults;
-    title = `Faults on ${selected.from} → ${selected.to}`;
   }
-  $("faultstitle").textContent = title;
   $("linkbuttons").hidden = !selected;
-  $("faultshint").hidden = !!selected;
   const set = (id, v, text) => {
     if (document.activeElement !== $(id)) $(id).value = v;
     $(id + "v").textContent = text;
@@ -528,7 +545,12 @@ function wire() {
     post("api/link", { from: selected.to, to: selected.from, cut: false });
   });
   $("cleardefaults").addEventListener("click", () => post("api/faults", { from: selected.from, to: selected.to, clear: true }));
-  $("unselect").addEventListener("click", () => { selected = null; showControls(); drawGraph(); });
+  $("faultslink").addEventListener("change", () => {
+    const v = $("faultslink").value;
+    selected = v ? { from: JSON.parse(v)[0], to: JSON.parse(v)[1] } : null;
+    showControls();
+    drawGraph();
+  });
 }
 
 wire();
