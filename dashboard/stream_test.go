@@ -19,9 +19,11 @@ func TestPageIsServedWhole(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	for path, want := range map[string]string{
-		"/":          "text/html",
-		"/app.js":    "text/javascript",
-		"/style.css": "text/css",
+		"/":             "text/html",
+		"/app.js":       "text/javascript",
+		"/graph.js":     "text/javascript",
+		"/spacetime.js": "text/javascript",
+		"/style.css":    "text/css",
 	} {
 		resp, err := http.Get(s.srv.URL + path)
 		require.NoError(t, err)
