@@ -51,7 +51,7 @@ type request struct {
 
 // serveControl runs the control the path names.
 func (d *Dashboard) serveControl(w http.ResponseWriter, r *http.Request) {
-	control, ok := d.controls()[r.URL.Path]
+	control, ok := d.controls[r.URL.Path]
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -89,8 +89,8 @@ func (d *Dashboard) serveControl(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(st)
 }
 
-// controls maps each control's path to what it does.
-func (d *Dashboard) controls() map[string]func(request) error {
+// controlsOf maps each control's path to what it does, on d.
+func controlsOf(d *Dashboard) map[string]func(request) error {
 	return map[string]func(request) error{
 		"/api/partition": d.partition,
 		"/api/heal":      func(request) error { d.net.Heal(); return nil },

@@ -32,6 +32,8 @@ type Dashboard struct {
 	mux   *http.ServeMux
 	stop  func() // stops observing the network
 
+	controls map[string]func(request) error // the POST controls by path; read-only after New
+
 	subs    atomic.Pointer[[]*subscriber] // the browsers watching; replaced under mu, never changed in place
 	dropped [maxReason + 1]atomic.Int64   // copies dropped since the dashboard started, by netsim.DropReason
 
@@ -69,6 +71,7 @@ func New(n *netsim.Network, opts ...Option) *Dashboard {
 	d.mux.HandleFunc("GET /api/state", d.serveState)
 	d.mux.HandleFunc("GET /api/export", d.serveExport)
 	d.mux.HandleFunc("/api/", d.serveControl)
+	d.controls = controlsOf(d)
 	d.stop = n.Observe(d.observe)
 	return d
 }
