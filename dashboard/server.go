@@ -12,7 +12,8 @@ import (
 )
 
 // Server is a Dashboard served over HTTP on an address of its own: what a
-// program's -dashboard flag starts. Make one with Serve.
+// program's -dashboard flag starts. Make one with Serve. A Server is safe
+// for concurrent use by multiple goroutines.
 type Server struct {
 	d      *Dashboard
 	srv    *http.Server
