@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/distsys-kit/distsys/transport"
@@ -182,3 +183,16 @@ func labelFrom(ctx context.Context) string {
 	s, _ := ctx.Value(labelKey{}).(string)
 	return s
 }
+
+// replySuffix ends the label of a reply: "KV.Get reply".
+const replySuffix = " reply"
+
+// ReplyLabel returns the label of a reply to a message labelled label:
+// label + " reply", as package tracerpc names the replies of rpc calls
+// ("KV.Get reply"). Replies are told apart by it: a reply sent twice was
+// answered from a reply cache, a request sent twice was retried.
+func ReplyLabel(label string) string { return label + replySuffix }
+
+// IsReplyLabel reports whether label is the label of a reply (see
+// ReplyLabel).
+func IsReplyLabel(label string) bool { return strings.HasSuffix(label, replySuffix) }

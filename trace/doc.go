@@ -58,26 +58,48 @@
 // arrow in the diagram.
 //
 // Package tracerpc traces rpc calls instead of raw messages, so that arrows
-// carry method names. Package tracesim hands the messages a simulated
-// network (netsim) drops to Recorder.Dropped, so that the diagram marks
-// them dropped, with the reason.
+// carry method names.
 //
-// What a trace shows is what the Recorder saw. A message dropped below a
-// traced conn (by a FaultyConn, or a real network) is a send with no
-// receive: the diagram marks it "never received", which may also mean it
-// was still in flight when the trace was written. Only a network that
-// reports its drops (netsim) lets the diagram say "dropped".
+// # What went wrong
+//
+// A traced conn sees what the program sends and receives; it cannot see
+// what happens in between. A network that reports what it does (netsim,
+// through package tracesim) fills that in, through Recorder.Transmitted,
+// Arrived and Dropped, which find the stamp inside any message that
+// carries one (a traced conn's, or an rpc call's, where tracerpc puts it in
+// the metadata):
+//
+//   - a copy the network lost is a drop, with the reason ("partition");
+//   - the same message sent again is a resend: an rpc client's retry, or a
+//     server answering a duplicate from its reply cache;
+//   - a copy that reaches a node which had one already is a duplicate,
+//     drawn as an extra arrow if the program did not take it;
+//   - a crash and a restart are events of the node (Node.Crashed,
+//     Node.Restarted), and partitions, heals and new faults are marks
+//     across the whole diagram (Recorder.Mark).
+//
+// A program records its own deliberate losses with Node.Discard (a chat
+// server dropping messages for a slow reader). Without a reporting network
+// a lost message is a send with no receive: the diagram marks it "never
+// received", which may also mean it was still in flight when the trace was
+// written.
 //
 // # Output
 //
 // One recording renders three ways, all from the same events:
 //
-//   - WriteHTML: a self-contained HTML page with an SVG space-time diagram
-//     (arrows for messages, crosses for lost ones, method names on arrows,
-//     details on hover), which opens in any browser with no server and no
-//     network;
+//   - WriteHTML (and Recorder.WriteHTML): a self-contained HTML page with
+//     an SVG space-time diagram, which opens in any browser with no server
+//     and no network. It has a causal view (rows by happens-before) and a
+//     timed view (in proportion to time, so that a partition lines up with
+//     the messages it cuts), groups and orders the nodes (client-1,
+//     client-2, ... under one header), keeps labels from overlapping, fits
+//     a 1400-pixel projector, hides routine messages (heartbeats, polls;
+//     WithRoutine) until asked, and says how many events WithMaxEvents left
+//     out. Hovering shows each event's details;
 //   - WriteShiViz: a log for ShiViz, with its parsing regular expression
-//     (ShiVizRegexp) on the first line;
+//     (ShiVizRegexp) on the first line; only events of processes are in it,
+//     so that each node's clock counts up by one from 1, as ShiViz wants;
 //   - WriteJSON: JSON lines, one event each, which ReadJSON reads back.
 //
 // Recorder.WriteFiles writes all three to a directory, and

@@ -61,7 +61,7 @@ func TestDroppedMessagesAreMarked(t *testing.T) {
 	}
 	requireClocksMatchCausality(t, events)
 	_, root := requireValidHTML(t, events)
-	assert.Len(t, root.find("g", "drop"), 2, "two red crosses")
+	assert.Equal(t, 2, len(viewOf(t, root, "causal", "full").find("g", "drop")), "two red crosses")
 
 	// What is not a traced message is not a drop.
 	rec.Dropped([]byte("plain"), "b", "x")

@@ -14,50 +14,105 @@ import (
 // Kind says what an Event is.
 type Kind string
 
-// The kinds of events. Sends, receives and local events are events of a
-// process: each ticks its node's clock. A drop is not: it notes that a
-// message sent earlier never arrived, and carries the clock of its send.
+// The kinds of events a process does: each ticks its node's clock, and
+// each is a line in the ShiViz log.
 const (
 	KindSend    Kind = "send"    // the node sent a message
 	KindReceive Kind = "receive" // the node received a message
 	KindLocal   Kind = "local"   // the program logged something (Node.Log)
-	KindDrop    Kind = "drop"    // a message was lost on its way (reported by netsim, or a failed send)
+	// KindResend: the node sent a message again, the same message with
+	// the same stamp: an rpc client's retry, or a server answering a
+	// duplicate from its reply cache (Recorder.Transmitted sees it).
+	KindResend Kind = "resend"
+	// KindDiscard: the program chose not to send a message (a full queue,
+	// a slow reader), and said so with Node.Discard.
+	KindDiscard Kind = "discard"
+	KindCrash   Kind = "crash"   // the node crashed (Node.Crashed)
+	KindRestart Kind = "restart" // the node came back after a crash (Node.Restarted)
+)
+
+// The kinds of notes about the run that are not events of any process:
+// they tick no clock, and the ShiViz log has no line for them (the
+// diagram draws them).
+const (
+	// KindDrop: a copy of a message was lost on its way (reported by a
+	// network, netsim, or by a failed send). Node is the sender, and the
+	// clock is the one the message carried.
+	KindDrop Kind = "drop"
+	// KindDuplicate: a copy of a message reached Node, the receiver,
+	// which had been handed a copy already: the network duplicated it,
+	// or the sender resent it. Whether the program takes it as new is up
+	// to the program; an rpc server with a reply cache does not. The
+	// clock is the one the message carried.
+	KindDuplicate Kind = "duplicate"
+	// KindPartition, KindHeal and KindFaults: the network changed (a
+	// partition, a cut link or a disconnected node; their end; new
+	// faults on a link). Label says what; Node is empty.
+	KindPartition Kind = "partition"
+	KindHeal      Kind = "heal"
+	KindFaults    Kind = "faults"
 )
 
 // valid reports whether k is one of the kinds above.
-func (k Kind) valid() bool {
-	return k == KindSend || k == KindReceive || k == KindLocal || k == KindDrop
+func (k Kind) valid() bool { return k.process() || k.note() }
+
+// process reports whether k is a kind of event of a process: one that
+// ticks its node's clock.
+func (k Kind) process() bool {
+	switch k {
+	case KindSend, KindReceive, KindLocal, KindResend, KindDiscard, KindCrash, KindRestart:
+		return true
+	}
+	return false
 }
+
+// note reports whether k is a kind of note about the run, not an event of
+// a process.
+func (k Kind) note() bool {
+	switch k {
+	case KindDrop, KindDuplicate, KindPartition, KindHeal, KindFaults:
+		return true
+	}
+	return false
+}
+
+// network reports whether k is a change of the network, which Node is
+// empty for.
+func (k Kind) network() bool { return k == KindPartition || k == KindHeal || k == KindFaults }
 
 // Event is one thing that happened at one node. Events are values: the
 // Recorder hands out copies, and changing one changes nothing recorded.
 type Event struct {
-	// Node is the node the event happened at; for a drop, the sender.
+	// Node is the node the event happened at; for a drop, the sender;
+	// for a duplicate, the receiver; for a change of the network, empty.
 	Node string `json:"node"`
 	// Kind says what happened.
 	Kind Kind `json:"kind"`
-	// Clock is Node's vector clock just after the event; for a drop, the
-	// clock of the lost message's send.
+	// Clock is Node's vector clock just after the event; for a drop or a
+	// duplicate, the clock the message carried (its send's); for a change
+	// of the network, none.
 	Clock VectorClock `json:"clock"`
-	// Peer is the other end of a message: the receiver of a send or a
-	// drop, the sender of a receive. A send's Peer is the receiving node
+	// Peer is the other end of a message: the receiver of a send, a
+	// resend, a discard or a drop, the sender of a receive or a duplicate. A send's Peer is the receiving node
 	// once the Recorder has seen the message received; before that, it is
 	// what the sending conn knew: the peer's name if it has heard from it,
 	// its address if not.
 	Peer string `json:"peer,omitempty"`
-	// Msg numbers the message of a send, receive or drop: the sender's own
-	// clock entry at the send. Sender and Msg together name the message
+	// Msg numbers the message of a send, receive, resend, drop or
+	// duplicate: the sender's own clock entry at the send. Sender and Msg together name the message
 	// (see Message), so a receive can be matched to its send.
 	Msg uint64 `json:"msg,omitempty"`
 	// Label says what the event is: the text of a local event, the rpc
-	// method a message carries, or a label set with ContextWithLabel.
+	// method a message carries, a label set with ContextWithLabel, or
+	// what changed in the network.
 	Label string `json:"label,omitempty"`
 	// Size is the length of a message's payload in bytes.
 	Size int `json:"size,omitempty"`
 	// Data shows the start of a message's payload: text if it is
 	// printable, hex if not.
 	Data string `json:"data,omitempty"`
-	// Note explains a drop ("dropped by the network", "send failed: ...").
+	// Note explains a drop ("dropped by netsim: partition", "send failed:
+	// ..."), a discard ("queue full") or a resend ("retry").
 	Note string `json:"note,omitempty"`
 	// Time is when the Recorder saw the event, by its clock (WithClock).
 	// It is for people to read: the order of events is given by Clock.
@@ -80,13 +135,13 @@ type MessageID struct {
 // String returns "from#n".
 func (m MessageID) String() string { return m.From + "#" + strconv.FormatUint(m.N, 10) }
 
-// Message returns the message a send, receive or drop is about, and false
-// for a local event.
+// Message returns the message a send, receive, resend, drop or duplicate
+// is about, and false for any other event.
 func (e Event) Message() (MessageID, bool) {
 	switch e.Kind {
-	case KindSend, KindDrop:
+	case KindSend, KindResend, KindDrop:
 		return MessageID{From: e.Node, N: e.Msg}, true
-	case KindReceive:
+	case KindReceive, KindDuplicate:
 		return MessageID{From: e.Peer, N: e.Msg}, true
 	}
 	return MessageID{}, false
@@ -95,9 +150,15 @@ func (e Event) Message() (MessageID, bool) {
 // HappensBefore reports whether e happens before f: there is a chain of
 // events from e to f, each one either the next event of the same node or
 // the receipt of a message sent by the one before it. It compares clocks,
-// so it holds for events of one recording. Drops are not events of a
-// process; a drop compares like the send of its message.
-func (e Event) HappensBefore(f Event) bool { return e.Clock.HappensBefore(f.Clock) }
+// so it holds for events of one recording. Drops and duplicates are not
+// events of a process; they compare like the send of their message.
+// Changes of the network have no clock: they happen before nothing.
+func (e Event) HappensBefore(f Event) bool {
+	if e.Kind.network() || f.Kind.network() {
+		return false
+	}
+	return e.Clock.HappensBefore(f.Clock)
+}
 
 // String describes the event in one line, as the ShiViz log and the
 // diagram's hover text show it.
@@ -108,12 +169,34 @@ func (e Event) String() string {
 		fmt.Fprintf(&b, "send %s to %s", e.what(), e.Peer)
 	case KindReceive:
 		fmt.Fprintf(&b, "receive %s from %s", e.what(), e.Peer)
+	case KindResend:
+		fmt.Fprintf(&b, "resend %s to %s", e.what(), e.Peer)
+		if e.Note != "" {
+			b.WriteString(" (" + e.Note + ")")
+		}
 	case KindDrop:
 		m, _ := e.Message()
 		fmt.Fprintf(&b, "lost %s to %s", e.what(), e.Peer)
 		fmt.Fprintf(&b, " (message %s)", m)
 		if e.Note != "" {
 			b.WriteString(": " + e.Note)
+		}
+	case KindDuplicate:
+		m, _ := e.Message()
+		fmt.Fprintf(&b, "another copy of %s from %s (message %s)", e.what(), e.Peer, m)
+	case KindDiscard:
+		fmt.Fprintf(&b, "discard %s for %s", e.what(), e.Peer)
+		if e.Note != "" {
+			b.WriteString(": " + e.Note)
+		}
+	case KindCrash:
+		b.WriteString("crashed")
+	case KindRestart:
+		b.WriteString("restarted")
+	case KindPartition, KindHeal, KindFaults:
+		b.WriteString(string(e.Kind))
+		if e.Label != "" {
+			b.WriteString(": " + e.Label)
 		}
 	default:
 		b.WriteString(e.Label)

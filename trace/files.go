@@ -27,7 +27,9 @@ func (r *Recorder) WriteFiles(dir string) error {
 		name  string
 		write func(io.Writer) error
 	}{
-		{HTMLFile, func(w io.Writer) error { return WriteHTML(w, r.title, events) }},
+		{HTMLFile, func(w io.Writer) error {
+			return writeHTML(w, newPage(r.title, events, r.Omitted(), r.routine))
+		}},
 		{ShiVizFile, func(w io.Writer) error { return WriteShiViz(w, events) }},
 		{JSONFile, func(w io.Writer) error { return WriteJSON(w, events) }},
 	}

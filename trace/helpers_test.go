@@ -67,7 +67,8 @@ func recv(tb testing.TB, c *trace.Conn, want string) {
 // looking at clocks: e happens before f if a chain of program-order steps
 // (consecutive events of one node) and message edges (a send to each of its
 // receives) leads from e to f. It is Lamport's definition, and the ground
-// truth the clocks must agree with. Drops are left out: they are not events.
+// truth the clocks must agree with. Notes (drops, duplicates, changes of
+// the network) are left out: they are not events of a process.
 func causality(events []trace.Event) (hb func(i, j int) bool) {
 	n := len(events)
 	reach := make([][]bool, n)
@@ -77,7 +78,7 @@ func causality(events []trace.Event) (hb func(i, j int) bool) {
 	last := map[string]int{}
 	sends := map[trace.MessageID]int{}
 	for i, e := range events {
-		if e.Kind == trace.KindDrop {
+		if !isProcessEvent(e) {
 			continue
 		}
 		if p, ok := last[e.Node]; ok {
@@ -119,11 +120,21 @@ func requireClocksMatchCausality(tb testing.TB, events []trace.Event) {
 	hb := causality(events)
 	for i, e := range events {
 		for j, f := range events {
-			if e.Kind == trace.KindDrop || f.Kind == trace.KindDrop {
+			if !isProcessEvent(e) || !isProcessEvent(f) {
 				continue
 			}
 			require.Equal(tb, hb(i, j), e.HappensBefore(f),
 				"event %d (%v %v) before event %d (%v %v)?", i, e, e.Clock, j, f, f.Clock)
 		}
 	}
+}
+
+// isProcessEvent reports whether e is an event of a process, which ticks
+// its node's clock, rather than a note about the run.
+func isProcessEvent(e trace.Event) bool {
+	switch e.Kind {
+	case trace.KindDrop, trace.KindDuplicate, trace.KindPartition, trace.KindHeal, trace.KindFaults:
+		return false
+	}
+	return true
 }

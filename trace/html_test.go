@@ -3,6 +3,7 @@ package trace_test
 import (
 	"bytes"
 	"encoding/xml"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,17 +73,22 @@ func (e element) child(name string) (element, bool) {
 
 // requireValidHTML renders events and checks that the page is well formed
 // (it is written as XML-compatible HTML, so encoding/xml parses it
-// strictly), has the structure of an HTML page with one SVG diagram, refers
-// to nothing outside itself, and draws what the events say: a dot per event,
-// an arrow per delivered message, a cross per message never received. It
-// returns the page and its parsed root.
+// strictly), has the structure of an HTML page with its views, refers to
+// nothing outside itself, and draws in its full causal view what the
+// events say: a dot per event of a process, an arrow per receive, a red
+// cross per drop, a grey cross per message never received. It returns the
+// page and its parsed root.
 func requireValidHTML(t *testing.T, events []trace.Event) (string, element) {
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, trace.WriteHTML(&buf, "test", events))
-	page := buf.String()
-	require.True(t, strings.HasPrefix(page, "<!DOCTYPE html>\n"), "doctype first")
+	return checkPage(t, buf.String(), events)
+}
 
+// checkPage is requireValidHTML for a page already written.
+func checkPage(t *testing.T, page string, events []trace.Event) (string, element) {
+	t.Helper()
+	require.True(t, strings.HasPrefix(page, "<!DOCTYPE html>\n"), "doctype first")
 	var root element
 	dec := xml.NewDecoder(strings.NewReader(page))
 	dec.Strict = true
@@ -94,9 +100,6 @@ func requireValidHTML(t *testing.T, events []trace.Event) (string, element) {
 	require.True(t, ok, "no title")
 	body, ok := root.child("body")
 	require.True(t, ok, "no body")
-	svgs := body.find("svg", "")
-	require.Len(t, svgs, 1, "one diagram")
-	svg := svgs[0]
 
 	// Self-contained: nothing is fetched from anywhere.
 	ids := map[string]bool{}
@@ -123,38 +126,82 @@ func requireValidHTML(t *testing.T, events []trace.Event) (string, element) {
 	assert.NotContains(t, style.Text, "url(", "style sheet fetches nothing")
 	assert.NotContains(t, style.Text, "@import")
 
+	views := body.find("svg", "view")
+	require.NotEmpty(t, views, "no view")
+	for _, v := range views {
+		w, err := strconv.Atoi(v.attr("width"))
+		require.NoError(t, err)
+		assert.LessOrEqual(t, w, 1320, "a view fits a 1400-pixel projector")
+		for _, g := range v.find("g", "") {
+			_, ok := g.child("title")
+			assert.True(t, ok, "every group has hover text")
+		}
+	}
+	full := viewOf(t, root, "causal", "full")
+
 	// What is drawn matches the events.
-	var receives, others int
-	received := map[trace.MessageID]bool{}
+	var receives, dots, drops int
+	received, dropped, sent := map[trace.MessageID]bool{}, map[trace.MessageID]bool{}, map[trace.MessageID]bool{}
 	for _, e := range events {
+		m, _ := e.Message()
 		switch e.Kind {
 		case trace.KindReceive:
 			receives++
-			m, _ := e.Message()
 			received[m] = true
-		case trace.KindSend, trace.KindLocal:
-			others++
+		case trace.KindSend:
+			sent[m] = true
+		case trace.KindDrop:
+			dropped[m] = true
+		}
+		switch e.Kind {
+		case trace.KindSend, trace.KindReceive, trace.KindLocal, trace.KindResend, trace.KindDiscard:
+			dots++
+		}
+	}
+	for _, e := range events {
+		if m, _ := e.Message(); e.Kind == trace.KindDrop && sent[m] {
+			drops++
 		}
 	}
 	var unreceived int
-	for _, e := range events {
-		if m, _ := e.Message(); e.Kind == trace.KindSend && !received[m] {
+	for m := range sent {
+		if !received[m] && !dropped[m] {
 			unreceived++
 		}
 	}
-	arrows := svg.find("line", "msg")
-	require.Len(t, arrows, receives, "one arrow per delivered message")
-	for _, a := range arrows {
-		assert.Equal(t, "url(#head)", a.attr("marker-end"))
+	arrows := 0
+	for _, a := range full.find("line", "msg") {
+		if !hasWord(a.attr("class"), "again") {
+			arrows++
+			assert.Equal(t, "url(#head)", a.attr("marker-end"))
+		}
 	}
-	require.Len(t, svg.find("g", "message"), receives)
-	require.Len(t, svg.find("circle", ""), receives+others, "one dot per event")
-	require.Len(t, append(svg.find("g", "drop"), svg.find("g", "lost")...), unreceived, "one cross per message never received")
-	for _, g := range svg.find("g", "") {
-		_, ok := g.child("title")
-		assert.True(t, ok, "every group has hover text")
-	}
+	assert.Equal(t, receives, arrows, "one arrow per receive")
+	assert.Equal(t, dots, len(full.find("g", "event")), "one dot per event of a process")
+	assert.Equal(t, drops, len(full.find("g", "drop")), "one red cross per drop")
+	assert.Equal(t, unreceived, len(full.find("g", "lost")), "one grey cross per message never received")
 	return page, root
+}
+
+// viewOf returns the view of the page with both classes.
+func viewOf(t *testing.T, root element, layout, routine string) element {
+	t.Helper()
+	for _, v := range root.find("svg", "view") {
+		if hasWord(v.attr("class"), layout) && hasWord(v.attr("class"), routine) {
+			return v
+		}
+	}
+	t.Fatalf("no %s %s view", layout, routine)
+	return element{}
+}
+
+// texts returns the text of every <text> of class in e.
+func texts(e element, class string) []string {
+	var out []string
+	for _, x := range e.find("text", class) {
+		out = append(out, x.Text)
+	}
+	return out
 }
 
 func TestHTMLIsValidAndSelfContained(t *testing.T) {
@@ -165,21 +212,14 @@ func TestHTMLIsValidAndSelfContained(t *testing.T) {
 	for _, s := range []string{"http://", "https://", "//"} {
 		assert.NotContains(t, page, s, "no URL of any kind")
 	}
-	svg := root.find("svg", "")[0]
-	var labels []string
-	for _, x := range svg.find("text", "msglabel") {
-		labels = append(labels, x.Text)
-	}
-	assert.Equal(t, []string{"KV.Get"}, labels, "the labelled message names its arrow")
-	assert.Len(t, svg.find("g", "drop"), 0, "nothing reported this loss")
-	assert.Len(t, svg.find("g", "lost"), 1)
-	var lanes []string
-	for _, x := range svg.find("text", "lanename") {
-		lanes = append(lanes, x.Text)
-	}
-	assert.Equal(t, []string{"a", "b node"}, lanes)
-	rows := root.find("tr", "")
-	assert.Len(t, rows, len(events)+1, "the table lists every event")
+	svg := viewOf(t, root, "causal", "full")
+	assert.Equal(t, []string{"KV.Get"}, texts(svg, "msglabel"), "the labelled message names its arrow")
+	assert.Empty(t, svg.find("g", "drop"), "nothing reported this loss")
+	assert.Equal(t, 1, len(svg.find("g", "lost")))
+	assert.Equal(t, 1, len(svg.find("line", "dup")), "the second copy received is marked")
+	assert.Equal(t, []string{"a", "b node"}, texts(svg, "lanename"))
+	assert.Equal(t, len(events)+1, len(root.find("tr", "")), "the table lists every event")
+	assert.NotEmpty(t, root.find("svg", "timed"), "the events have times: a timed view too")
 }
 
 func TestHTMLOfNoEvents(t *testing.T) {
@@ -196,18 +236,14 @@ func TestHTMLShowsReportedDropsAndOrphans(t *testing.T) {
 		{Node: "b", Kind: trace.KindReceive, Clock: trace.VectorClock{"x": 4, "b": 1}, Peer: "x", Msg: 4, Label: "Ping"},
 	}
 	_, root := requireValidHTML(t, events)
-	svg := root.find("svg", "")[0]
-	require.Len(t, svg.find("g", "drop"), 1)
-	assert.Len(t, svg.find("line", "orphan"), 1)
+	svg := viewOf(t, root, "causal", "full")
+	require.Equal(t, 1, len(svg.find("g", "drop")))
+	assert.Equal(t, 1, len(svg.find("line", "orphan")))
 	drop := svg.find("g", "drop")[0]
 	title, _ := drop.child("title")
 	assert.Contains(t, title.Text, "dropped by the network")
-	var untraced int
-	for _, l := range svg.find("line", "untraced") {
-		_ = l
-		untraced++
-	}
-	assert.Equal(t, 1, untraced, "x gets a dashed line: it has no events here")
+	assert.Equal(t, 1, len(svg.find("line", "untraced")), "x gets a dashed line: it has no events here")
+	assert.Empty(t, root.find("svg", "timed"), "no times: no timed view")
 }
 
 func FuzzWriteHTML(f *testing.F) {

@@ -27,7 +27,7 @@ func WriteJSON(w io.Writer, events []Event) error {
 // ReadJSON reads events written by WriteJSON. It returns an error matching
 // ErrBadEvent, naming the event, for input that is not JSON or an event
 // that could not have been recorded: an unknown kind, no node, or a clock
-// without an entry for the event's sender.
+// without an entry for the event's node or its message's sender.
 func ReadJSON(r io.Reader) ([]Event, error) {
 	dec := json.NewDecoder(r)
 	var events []Event
@@ -49,13 +49,14 @@ func ReadJSON(r io.Reader) ([]Event, error) {
 
 // validate reports what makes e an event no Recorder records.
 func (e Event) validate() error {
-	if !e.Kind.valid() {
+	switch {
+	case !e.Kind.valid():
 		return fmt.Errorf("unknown kind %q", e.Kind)
-	}
-	if e.Node == "" {
+	case e.Kind.network():
+		return nil // a change of the network: a label, and nothing else needed
+	case e.Node == "":
 		return errors.New("no node")
-	}
-	if e.Clock[e.Node] == 0 {
+	case e.Kind.process() && e.Clock[e.Node] == 0:
 		return fmt.Errorf("clock %v has no entry for its node %q", e.Clock, e.Node)
 	}
 	if m, ok := e.Message(); ok && (m.From == "" || m.N == 0 || e.Clock[m.From] < m.N) {

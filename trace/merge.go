@@ -14,14 +14,30 @@ import (
 // sorted by the sum of their clock's entries, which grows along every
 // causal chain (if e -> f, every entry of f's clock is at least e's and
 // one is larger). Events of one node keep their order. Events with equal
-// sums are concurrent, and keep the order of the traces given.
+// sums are concurrent, and keep the order of the traces given. A note that
+// is no event of a process (a drop, a duplicate, a change of the network)
+// stays behind the event it followed in its own trace.
 func MergeTraces(traces ...[]Event) []Event {
-	var all []Event
-	for _, t := range traces {
-		all = append(all, t...)
+	type keyed struct {
+		e   Event
+		key uint64
 	}
-	slices.SortStableFunc(all, func(e, f Event) int { return cmp.Compare(clockSum(e.Clock), clockSum(f.Clock)) })
-	return all
+	var all []keyed
+	for _, t := range traces {
+		var key uint64 // a note's: the key of the event before it
+		for _, e := range t {
+			if e.Kind.process() {
+				key = clockSum(e.Clock)
+			}
+			all = append(all, keyed{e, key})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	out := make([]Event, len(all))
+	for i, k := range all {
+		out[i] = k.e
+	}
+	return out
 }
 
 func clockSum(v VectorClock) uint64 {

@@ -84,3 +84,37 @@ func (n *Node) recordReceive(h header, payload []byte) Event {
 		Data:  preview(payload),
 	}, h.clock)
 }
+
+// Discard records that the program chose not to send a message it could
+// have sent to peer: a chat server dropping a message for a member whose
+// queue is full, a load shedder refusing work. label names the message,
+// payload is what it would have carried (only measured and previewed), and
+// why says why ("queue full"). It is an event of n, ticking its clock, and
+// the diagram draws it as a short arrow toward peer that ends in an orange
+// cross: a loss the program decided on, unlike the red crosses of the
+// network's.
+func (n *Node) Discard(peer, label string, payload []byte, why string) Event {
+	return n.r.tick(Event{
+		Node:  n.name,
+		Kind:  KindDiscard,
+		Peer:  peer,
+		Label: label,
+		Size:  len(payload),
+		Data:  preview(payload),
+		Note:  why,
+	}, nil).copied()
+}
+
+// Crashed records that the node crashed: its last event until Restarted.
+// It ticks the node's clock (the Recorder, an observer outside the node,
+// keeps counting across the crash, as ShiViz wants) and the diagram draws
+// a cross on the node's line, which goes grey until the restart. Package
+// tracesim records the crashes of a netsim network this way.
+func (n *Node) Crashed() Event {
+	return n.r.tick(Event{Node: n.name, Kind: KindCrash}, nil).copied()
+}
+
+// Restarted records that the node came back after a crash.
+func (n *Node) Restarted() Event {
+	return n.r.tick(Event{Node: n.name, Kind: KindRestart}, nil).copied()
+}

@@ -15,6 +15,7 @@ type options struct {
 	title     string
 	now       func() time.Time
 	maxEvents int
+	routine   []string
 }
 
 func newOptions(opts []Option) options {
@@ -53,4 +54,14 @@ func WithClock(now func() time.Time) Option {
 // the default.
 func WithMaxEvents(n int) Option {
 	return optionFunc(func(o *options) { o.maxEvents = max(n, 0) })
+}
+
+// WithRoutine names the labels of routine messages (and of their replies):
+// the ones a system exchanges all the time, whatever happens, such as
+// "Raft.AppendEntries" heartbeats or "Coordinator.GetTask" polls. The
+// diagram hides them until asked (the page says how many), so that what
+// changes stands out. Labels that contain "heartbeat", "ping", "pong",
+// "poll" or "keepalive", in any case, are routine without being named.
+func WithRoutine(labels ...string) Option {
+	return optionFunc(func(o *options) { o.routine = append(o.routine, labels...) })
 }

@@ -24,12 +24,21 @@ type Recorder struct {
 	title     string
 	now       func() time.Time
 	maxEvents int
+	routine   []string
 
-	mu      sync.Mutex // protects the fields below
-	clocks  map[string]VectorClock
-	events  []Event
-	sends   map[MessageID]int // index in events of each message's send
-	omitted int               // events not kept because of maxEvents
+	mu       sync.Mutex // protects the fields below
+	clocks   map[string]VectorClock
+	events   []Event
+	sends    map[MessageID]int // index in events of each message's send
+	wire     map[MessageID]int // how often a network carried each message (Transmitted)
+	arrivals map[arrival]int   // how many copies of each message reached each node (Arrived)
+	omitted  int               // events not kept because of maxEvents
+}
+
+// arrival names the copies of one message that reached one node.
+type arrival struct {
+	m  MessageID
+	to string
 }
 
 // NewRecorder returns an empty Recorder.
@@ -39,8 +48,11 @@ func NewRecorder(opts ...Option) *Recorder {
 		title:     o.title,
 		now:       o.now,
 		maxEvents: o.maxEvents,
+		routine:   o.routine,
 		clocks:    make(map[string]VectorClock),
 		sends:     make(map[MessageID]int),
+		wire:      make(map[MessageID]int),
+		arrivals:  make(map[arrival]int),
 	}
 }
 
@@ -109,7 +121,7 @@ func (r *Recorder) tick(e Event, received VectorClock) Event {
 }
 
 // drop records that the message of header h and payload, sent to peer, was
-// lost.
+// lost: its Send failed.
 func (r *Recorder) drop(h header, payload []byte, peer, note string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -138,19 +150,111 @@ func (r *Recorder) appendLocked(e *Event) bool {
 	return true
 }
 
+// The methods below are for a network that reports what it does to
+// messages (package tracesim connects netsim's observer to them): they
+// take a message as it travels, find its stamp (FindStamp: at its start
+// for a traced Conn, inside it for an rpc call traced by tracerpc), and
+// ignore a message without one, or a damaged one. A message whose send
+// this Recorder did not record (another process's, or one left out by
+// WithMaxEvents) is ignored too, except by Dropped.
+
 // Dropped records that a network lost msg on its way to the node named to.
-// msg is the message as a traced conn sent it, header included: what a
-// network that reports its losses (netsim's observer) hands over. note says
-// why ("dropped by the network"). A msg without a trace header is not from
-// a traced conn and is ignored, as is a damaged one.
+// note says why ("dropped by netsim: partition").
 //
 // The drop is not an event of any process: it ticks no clock. The diagram
 // draws the message as a short dashed arrow toward to, ending in a red
 // cross.
 func (r *Recorder) Dropped(msg []byte, to, note string) {
-	h, payload, err := splitHeader(msg)
+	h, err := findHeader(msg)
 	if err != nil {
 		return
 	}
-	r.drop(h, payload, to, note)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := Event{Node: h.from, Kind: KindDrop, Clock: h.clock, Peer: to, Msg: h.msgID(), Label: h.label, Note: note}
+	r.describeLocked(&e)
+	r.appendLocked(&e)
+}
+
+// Transmitted records that a network carried msg toward the node named to:
+// once per send, however many copies the network then makes. The first
+// time a message is carried is its send, which the sender recorded; any
+// later time, the sender sent the same message again, and Transmitted
+// records a resend event at the sender (ticking its clock): an rpc client
+// retrying a call, or a server answering a duplicate from its reply cache.
+func (r *Recorder) Transmitted(msg []byte, to string) {
+	h, err := findHeader(msg)
+	if err != nil {
+		return
+	}
+	m := MessageID{From: h.from, N: h.msgID()}
+	e := Event{Node: h.from, Kind: KindResend, Peer: to, Msg: m.N, Label: h.label, Note: "retry"}
+	if IsReplyLabel(h.label) {
+		e.Note = "reply cache"
+	}
+	r.mu.Lock()
+	_, ours := r.sends[m]
+	if ours {
+		r.wire[m]++
+		r.describeLocked(&e)
+	}
+	again := ours && r.wire[m] > 1
+	r.mu.Unlock()
+	if again {
+		r.tick(e, nil)
+	}
+}
+
+// Arrived records that a network delivered a copy of msg to the node named
+// to. The first copy of a message to reach a node is the one the program
+// receives, and its receive event says so; each later copy is recorded as
+// a duplicate note, with no tick: the program may take it as new (a
+// traced Conn records a second receive) or not (an rpc server answers it
+// from its reply cache), and the diagram shows which.
+func (r *Recorder) Arrived(msg []byte, to string) {
+	h, err := findHeader(msg)
+	if err != nil {
+		return
+	}
+	m := MessageID{From: h.from, N: h.msgID()}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ours := r.sends[m]; !ours {
+		return
+	}
+	a := arrival{m, to}
+	r.arrivals[a]++
+	if r.arrivals[a] > 1 {
+		e := Event{Node: to, Kind: KindDuplicate, Clock: h.clock, Peer: h.from, Msg: m.N, Label: h.label}
+		r.describeLocked(&e)
+		r.appendLocked(&e)
+	}
+}
+
+// Mark records a change of the network: kind is KindPartition (a
+// partition, a cut link, a disconnected node), KindHeal (its end) or
+// KindFaults (new faults on a link), and label says what changed
+// ("{alice primary} | {backup bob}"). It is not an event of any process:
+// it ticks no clock and has no node. The diagram draws it as a line across
+// every node's line, at the moment it was recorded. Mark panics for any
+// other kind: that is a mistake at the call site.
+func (r *Recorder) Mark(kind Kind, label string) Event {
+	if !kind.network() {
+		panic("trace: Mark of kind " + string(kind))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := Event{Kind: kind, Label: label}
+	r.appendLocked(&e)
+	return e
+}
+
+// describeLocked copies the size and preview of a message's payload from
+// its send, if the Recorder has it, into e, a note about the message. The
+// caller holds r.mu.
+func (r *Recorder) describeLocked(e *Event) {
+	m, _ := e.Message()
+	if i, ok := r.sends[m]; ok {
+		e.Size, e.Data = r.events[i].Size, r.events[i].Data
+	}
 }

@@ -23,10 +23,11 @@ const ShiVizRegexp = `(?<host>\S*) (?<clock>{.*})\n(?<event>.*)`
 // (ShiVizRegexp) on the first line, an empty line (ShiViz's delimiter of
 // multiple executions: there is one), then two lines per event.
 //
-// Drops are not events of any process, and ShiViz wants each node's clock
-// to count up by one from 1, so they do not get lines of their own: the
-// send of a lost message says so instead, as does the send of a message
-// that was never received. Whitespace in node names, which
+// ShiViz wants each node's clock to count up by one from 1, so only the
+// events of processes (sends, receives, resends, discards, local events,
+// crashes and restarts) get lines: the notes (drops, duplicates, changes
+// of the network) tick no clock. The send of a lost message says it was
+// lost instead, as does the send of a message that was never received. Whitespace in node names, which
 // the regular expression cannot parse, becomes '_', in clocks too; line
 // breaks in event text become spaces, and control characters U+FFFD.
 func WriteShiViz(w io.Writer, events []Event) error {
@@ -35,7 +36,7 @@ func WriteShiViz(w io.Writer, events []Event) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(ShiVizRegexp + "\n\n")
 	for _, e := range events {
-		if e.Kind == KindDrop {
+		if !e.Kind.process() {
 			continue
 		}
 		text := e.String()

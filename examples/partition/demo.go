@@ -39,12 +39,10 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 
 	if cfg.crash {
 		fmt.Fprintln(out, "\n2. The backup crashes.")
-		c.net.Crash("backup")
-		tr.Logf("backup", "crash")
+		c.net.Crash("backup") // the trace draws it (tracesim)
 	} else {
 		fmt.Fprintln(out, "\n2. The network splits: {primary, alice} | {backup, bob}.")
 		c.net.Partition(sides())
-		tr.Logf("primary", "partition: primary and alice | backup and bob")
 	}
 	for i := range cfg.writes {
 		if ctx.Err() != nil {
@@ -64,14 +62,12 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 	if cfg.crash {
 		fmt.Fprintln(out, "\n3. The backup restarts, with an empty table: its memory died with it.")
 		c.net.Restart("backup")
-		tr.Logf("backup", "restart")
 		if err := c.serve("backup", &Backup{}, tr); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprintln(out, "\n3. The network heals.")
 		c.net.Heal()
-		tr.Logf("primary", "heal")
 	}
 	n.waitSynced(ctx, "   The primary's next copy got through: the backup has the primary's table again.")
 	n.put(ctx, "bob", "y", "3")

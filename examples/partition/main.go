@@ -23,6 +23,7 @@
 //	go run ./examples/partition -crash               # the backup crashes and restarts instead
 //	go run ./examples/partition -drop 0.2 -seed 7    # a lossy network as well: retries hide the losses
 //	go run ./examples/partition -trace /tmp/partition   # the space-time diagram of the run
+//	go run ./examples/partition -dashboard 127.0.0.1:8080   # live, for a lecture: split, heal and crash on a web page
 package main
 
 import (
@@ -79,6 +80,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr := demo.NewTracer(cfg.traceDir, "partition: a primary/backup store split and healed", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if fs.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, cfg, fs, tr, stdout)
 	}
 	if err := partition(ctx, cfg, tr, stdout); err != nil {
 		return err

@@ -277,6 +277,13 @@ func (p *Primary) waitSynced(ctx context.Context) error {
 	}
 }
 
+// synced reports whether the backup has confirmed the primary's table.
+func (p *Primary) synced() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.acked == p.table.Seq
+}
+
 // value returns what the primary holds for key: the truth the demo
 // compares the backup's answers with.
 func (p *Primary) value(key string) GetReply {

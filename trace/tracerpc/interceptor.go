@@ -13,9 +13,6 @@ import (
 // trace stamps travel.
 const MetadataKey = "trace"
 
-// replySuffix ends the label of a reply: "KV.Get reply".
-const replySuffix = " reply"
-
 // ClientInterceptor returns an rpc client interceptor that records every
 // call the client makes as a message from node to server, named by its
 // method, and the reply (if one comes) as a message back. server names the
@@ -50,7 +47,7 @@ func ServerInterceptor(node *trace.Node) rpc.ServerInterceptor {
 		if rerr != nil {
 			return err // a damaged stamp: the call is not in the trace
 		}
-		_, stamp := node.RecordSend(req.Peer, req.Label+replySuffix, outcome(call.Reply, err))
+		_, stamp := node.RecordSend(req.Peer, trace.ReplyLabel(req.Label), outcome(call.Reply, err))
 		call.ReplyMetadata = with(call.ReplyMetadata, stamp)
 		return err
 	}

@@ -29,12 +29,14 @@ func Example() {
 	fmt.Printf("server got %q\n", msg)
 
 	for _, e := range rec.Events() {
-		fmt.Printf("%-6s %-7s %s\n", e.Node, e.Kind, e)
+		fmt.Printf("%-6s %-9s %s\n", e.Node, e.Kind, e)
 	}
 	// Output:
 	// server got "found"
-	// client send    send 4 bytes to server
-	// client drop    lost 4 bytes to server (message client#1): dropped by netsim: partition
-	// client send    send 5 bytes to server
-	// server receive receive 5 bytes from client
+	//        partition partition: {client} | {server}
+	// client send      send 4 bytes to server
+	// client drop      lost 4 bytes to server (message client#1): dropped by netsim: partition
+	//        heal      heal: every link
+	// client send      send 5 bytes to server
+	// server receive   receive 5 bytes from client
 }

@@ -12,8 +12,10 @@ import (
 //
 //	Send/WriteTo ──transmit──▶ faults ──▶ schedule ──┬─ due now, link idle ─▶ arrive
 //	                                                 └─ later ─▶ inFlight heap ─▶ deliverLoop ─▶ arrive
+//	arrive ──┬─ not holding ─▶ land
+//	         └─ holding ─▶ held queue ─▶ Release/Resume ─▶ land
 //
-// arrive decides the copy's fate when it gets there: the partition, the
+// land decides the copy's fate when it gets there: the partition, the
 // crashes and the receiver of that moment count, not those of the send.
 type item struct {
 	at      time.Time // when it arrives
@@ -176,9 +178,21 @@ func (n *Network) drop(it *item, msg []byte, reason DropReason, now time.Time) {
 	n.report(EventDrop, it, msg, now, reason)
 }
 
-// arrive decides the fate of an item that has reached the end of its link.
-// The caller holds n.mu.
+// arrive decides the fate of an item that has reached the end of its link,
+// or holds it there while the network holds deliveries (see Hold). The
+// caller holds n.mu.
 func (n *Network) arrive(it item, now time.Time) {
+	if n.holding {
+		n.held.push(it)
+		return
+	}
+	n.land(it, now)
+}
+
+// land decides the fate of an item at the end of its link, now: the
+// partition, the crashes and the receiver of this moment count. The caller
+// holds n.mu.
+func (n *Network) land(it item, now time.Time) {
 	reason, ok := n.passable(&it)
 	switch it.kind {
 	case kindMessage:

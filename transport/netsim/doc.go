@@ -23,8 +23,8 @@
 //   - held back to be overtaken on purpose (Reorder);
 //   - changed in one byte (Corrupt), or cut short (Truncate).
 //
-// It is also lost if, when it is sent or when it would arrive, a Partition
-// or a Disconnect separates the two nodes, or either node has crashed
+// It is also lost if, when it is sent or when it would arrive, a
+// Partition, a Disconnect or a cut link (CutLink) separates the two nodes, or either node has crashed
 // (Crash) since it was sent; or if nothing is there to take it: a closed
 // conn end, no packet conn, a full packet conn buffer or link queue. A
 // link with Limits carries only so many bytes per second, so messages
@@ -84,7 +84,9 @@
 // connection it has forgotten.
 //
 // Partition(groups...) cuts the links between groups; Heal removes the
-// cut. Disconnect(node) and Reconnect(node) cut one node off from all the
+// cut. CutLink(from, to) cuts one direction of one link, so that from's
+// messages are lost while to's still arrive; HealLink, or Heal, restores
+// it. Disconnect(node) and Reconnect(node) cut one node off from all the
 // others and back, as labrpc's Enable does. Conns across a cut stay open
 // and silent, and Dials across it wait for the cut to heal or their
 // context to end.
@@ -101,6 +103,24 @@
 // pass in virtual time: a test with seconds of simulated delay finishes in
 // milliseconds, with no sleeps and no flakiness. Make the network inside
 // the bubble.
+//
+// # Watching and steering a network
+//
+// An observer (WithObserver at NewNetwork, or Observe on a running
+// network) sees every event, in order: what happened to each message
+// (sent, duplicated, delivered, dropped and why) and each change of the
+// network (a crash or restart, a partition or heal, a cut link, new
+// faults or limits). State returns a snapshot of the nodes, links,
+// partition and counters. Together they are what a diagram of the run
+// (package trace/tracesim) or a live dashboard (package dashboard) is
+// drawn from.
+//
+// Hold pauses deliveries: every copy that reaches the end of its link
+// waits there, and Release(k) lets k of them land, oldest first, so a
+// demo can step the network one message at a time, or run it in slow
+// motion by releasing at a steady pace; Resume lets them all land and ends
+// the hold. Everything else goes on meanwhile (senders, timers, faults),
+// and a held copy meets the partition and crashes of the moment it lands.
 //
 // # Walkthrough
 //

@@ -1,16 +1,18 @@
 package netsim
 
 import (
-	"bytes"
 	"strconv"
 	"time"
+
+	"github.com/distsys-kit/distsys/transport"
 )
 
-// EventKind says what happened to a message.
+// EventKind says what happened: to a message, or to the network.
 type EventKind int
 
-// The kinds of events. A message is sent once; it then has one delivery or
-// one drop for each copy: one copy, or two if it was duplicated.
+// The kinds of events about messages. A message is sent once; it then has
+// one delivery or one drop for each copy: one copy, or two if it was
+// duplicated.
 const (
 	// EventSend: a conn or packet conn handed the message to the network.
 	EventSend EventKind = iota + 1
@@ -25,7 +27,48 @@ const (
 	EventDrop
 )
 
-// String returns "send", "duplicate", "deliver" or "drop".
+// The kinds of events about the network itself: a change made by one of
+// its methods, reported once it has taken effect, and only if it changed
+// something (crashing a crashed node reports nothing). They carry no
+// message; the fields they use are named with each kind.
+const (
+	// EventCrash: Crash took Node down.
+	EventCrash EventKind = iota + 101
+	// EventRestart: Restart brought Node back.
+	EventRestart
+	// EventPartition: Partition split the network into Groups.
+	EventPartition
+	// EventHeal: Heal removed the partition and every cut link.
+	EventHeal
+	// EventDisconnect: Disconnect cut Node off from the others.
+	EventDisconnect
+	// EventReconnect: Reconnect joined Node to the others again.
+	EventReconnect
+	// EventCutLink: CutLink cut the one direction From -> To.
+	EventCutLink
+	// EventHealLink: HealLink restored the one direction From -> To.
+	EventHealLink
+	// EventFaults: the faults that messages From -> To meet changed to
+	// Faults: by SetFaults, or by ClearFaults (Cleared is then true, and
+	// Faults are the default faults the link follows again). From and To
+	// are empty when SetDefaultFaults changed the default faults.
+	EventFaults
+	// EventLimits: SetLimits set the Limits of From -> To.
+	EventLimits
+	// EventHold: Hold made the network hold every copy that reaches the
+	// end of its link, until Release or Resume.
+	EventHold
+	// EventResume: Resume delivered the held copies and ended the hold.
+	EventResume
+)
+
+// Message reports whether k is the kind of an event about a message
+// (send, duplicate, deliver, drop) rather than about the network.
+func (k EventKind) Message() bool { return k >= EventSend && k <= EventDrop }
+
+// String returns the kind's name: "send", "duplicate", "deliver", "drop",
+// "crash", "restart", "partition", "heal", "disconnect", "reconnect",
+// "cut link", "heal link", "faults", "limits", "hold" or "resume".
 func (k EventKind) String() string {
 	switch k {
 	case EventSend:
@@ -36,6 +79,30 @@ func (k EventKind) String() string {
 		return "deliver"
 	case EventDrop:
 		return "drop"
+	case EventCrash:
+		return "crash"
+	case EventRestart:
+		return "restart"
+	case EventPartition:
+		return "partition"
+	case EventHeal:
+		return "heal"
+	case EventDisconnect:
+		return "disconnect"
+	case EventReconnect:
+		return "reconnect"
+	case EventCutLink:
+		return "cut link"
+	case EventHealLink:
+		return "heal link"
+	case EventFaults:
+		return "faults"
+	case EventLimits:
+		return "limits"
+	case EventHold:
+		return "hold"
+	case EventResume:
+		return "resume"
 	}
 	return "EventKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -47,8 +114,8 @@ type DropReason int
 const (
 	// ReasonFault: the link's Faults dropped it (Faults.Drop).
 	ReasonFault DropReason = iota + 1
-	// ReasonPartition: a partition or Disconnect separated its sender
-	// and receiver when it was sent or when it would have arrived.
+	// ReasonPartition: a partition, a cut link or Disconnect separated its
+	// sender and receiver when it was sent or when it would have arrived.
 	ReasonPartition
 	// ReasonCrash: its sender or receiver node crashed before it arrived.
 	ReasonCrash
@@ -77,12 +144,15 @@ func (r DropReason) String() string {
 	return "DropReason(" + strconv.Itoa(int(r)) + ")"
 }
 
-// Event is one thing that happened to one message, as the observer set
-// with WithObserver sees it. (ConnID, Seq) names the message: every copy of
-// it, and every event about it, carry the same pair.
+// Event is one thing that happened on the network, as an observer (see
+// WithObserver and Observe) sees it: something that happened to one
+// message, or a change of the network. For a message, (ConnID, Seq) names
+// it: every copy of it, and every event about it, carry the same pair.
 type Event struct {
-	Kind     EventKind
-	From, To string // the sending and receiving nodes
+	Kind EventKind
+	// From and To are the sending and receiving nodes of a message, and
+	// the two ends of the link a link event is about.
+	From, To string
 	// ConnID identifies the conn end or packet conn that sent the
 	// message. Every conn end and packet conn of a network has its own,
 	// counted from 1 in the order they are made.
@@ -107,53 +177,16 @@ type Event struct {
 	Corrupted, Truncated bool
 	// Reason says why a copy was lost (EventDrop only).
 	Reason DropReason
-}
 
-// report queues an event about it for the observer. The caller holds n.mu
-// and calls n.flush after releasing it.
-func (n *Network) report(kind EventKind, it *item, msg []byte, now time.Time, reason DropReason) {
-	if n.opts.observer == nil {
-		return
-	}
-	n.events = append(n.events, Event{
-		Kind:      kind,
-		From:      it.link.from.name,
-		To:        it.link.to.name,
-		ConnID:    it.srcID,
-		Seq:       it.seq,
-		Msg:       bytes.Clone(msg),
-		Time:      now,
-		Packet:    it.kind == kindDatagram,
-		Duplicate: it.dup,
-		Corrupted: it.corrupted,
-		Truncated: it.truncated,
-		Reason:    reason,
-	})
-}
-
-// flush hands the queued events to the observer, in order. Every call that
-// may have queued events calls it after releasing n.mu, so the events of a
-// call are reported before it returns: if another goroutine is reporting
-// at the time, flush waits for it (obsMu) and then reports what is left.
-// Holding obsMu across the callback is deliberate: it is what gives the
-// observer one event at a time, in order; the observer must therefore not
-// call back into anything that reports events (see WithObserver).
-func (n *Network) flush() {
-	if n.opts.observer == nil {
-		return
-	}
-	n.obsMu.Lock()
-	defer n.obsMu.Unlock()
-	for {
-		n.mu.Lock()
-		events := n.events
-		n.events = nil
-		n.mu.Unlock()
-		if len(events) == 0 {
-			return
-		}
-		for _, e := range events {
-			n.opts.observer(e)
-		}
-	}
+	// Node is the node a crash, restart, disconnect or reconnect is about.
+	Node string
+	// Groups are the groups of a partition (EventPartition), as given to
+	// Partition: the nodes named in none form one more group.
+	Groups [][]string
+	// Faults are the faults a link meets from now on (EventFaults).
+	Faults transport.Faults
+	// Cleared is true for the EventFaults of ClearFaults.
+	Cleared bool
+	// Limits are a link's new limits (EventLimits).
+	Limits Limits
 }

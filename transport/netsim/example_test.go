@@ -151,3 +151,44 @@ func ExampleNetwork_ListenPacket() {
 	// Output:
 	// b got "ping" from a
 }
+
+// A paused network steps one message at a time, and its observer narrates
+// what happens, the pause and the partition included.
+func ExampleNetwork_Hold() {
+	n := netsim.NewNetwork(1, netsim.WithObserver(func(e netsim.Event) {
+		switch {
+		case e.Kind == netsim.EventDrop:
+			fmt.Printf("  drop %q %s -> %s: %v\n", e.Msg, e.From, e.To, e.Reason)
+		case e.Kind.Message():
+			fmt.Printf("  %s %q %s -> %s\n", e.Kind, e.Msg, e.From, e.To)
+		default:
+			fmt.Printf("  %s %v\n", e.Kind, e.Groups)
+		}
+	}))
+	defer n.Close()
+	a, _ := n.ListenPacket("a")
+	b, _ := n.ListenPacket("b")
+
+	n.Hold()
+	a.WriteTo([]byte("one"), netsim.Addr("b"))
+	a.WriteTo([]byte("two"), netsim.Addr("b"))
+	fmt.Println("step:")
+	n.Release(1)
+	n.Partition([]string{"a"}, []string{"b"})
+	fmt.Println("step:")
+	n.Release(1)
+
+	buf := make([]byte, 100)
+	k, _, _ := b.ReadFrom(buf)
+	fmt.Printf("b got %q\n", buf[:k])
+	// Output:
+	//   hold []
+	//   send "one" a -> b
+	//   send "two" a -> b
+	// step:
+	//   deliver "one" a -> b
+	//   partition [[a] [b]]
+	// step:
+	//   drop "two" a -> b: partition
+	// b got "one"
+}

@@ -11,6 +11,12 @@ func (q *fifo[T]) push(v T) { q.items = append(q.items, v) }
 
 func (q *fifo[T]) len() int { return len(q.items) - q.head }
 
+// peek returns the first item; the queue must not be empty.
+func (q *fifo[T]) peek() T { return q.items[q.head] }
+
+// slice returns the items, first first; it shares the queue's storage.
+func (q *fifo[T]) slice() []T { return q.items[q.head:] }
+
 // pop removes and returns the first item; the queue must not be empty.
 func (q *fifo[T]) pop() T {
 	var zero T

@@ -56,7 +56,7 @@ func runScript(t *testing.T, script []byte) {
 		return 0
 	}
 	for i := 0; i < len(script); i++ {
-		op := script[i] % 13
+		op := script[i] % 16
 		switch op {
 		case 0, 1: // send on a conn, giving up after a virtual second
 			if len(conns) > 0 {
@@ -116,6 +116,21 @@ func runScript(t *testing.T, script []byte) {
 			} else {
 				n.Reconnect(node)
 			}
+		case 13:
+			from, to := nodes[next(&i)%3], nodes[next(&i)%3]
+			if next(&i)%2 == 0 {
+				n.CutLink(from, to)
+			} else {
+				n.HealLink(from, to)
+			}
+		case 14:
+			if next(&i)%2 == 0 {
+				n.Hold()
+			} else {
+				n.Resume()
+			}
+		case 15:
+			n.Release(next(&i) % 4)
 		}
 	}
 	require.NoError(t, n.Close())

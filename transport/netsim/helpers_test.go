@@ -69,6 +69,18 @@ func (r *recorder) all() []netsim.Event {
 	return slices.Clone(r.events)
 }
 
+// messages returns the events about messages seen so far, without the
+// changes of the network.
+func (r *recorder) messages() []netsim.Event {
+	var out []netsim.Event
+	for _, e := range r.all() {
+		if e.Kind.Message() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // count returns how many events of kind were seen so far.
 func (r *recorder) count(kind netsim.EventKind) int {
 	k := 0

@@ -76,8 +76,10 @@ func (n *Network) SetFaults(from, to string, f transport.Faults) error {
 		return err
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.link(from, to).faults = &f
+	n.reportChange(Event{Kind: EventFaults, From: from, To: to, Faults: f})
+	n.mu.Unlock()
+	n.flush()
 	return nil
 }
 
@@ -87,8 +89,10 @@ func (n *Network) ClearFaults(from, to string) {
 	mustNode(from)
 	mustNode(to)
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.link(from, to).faults = nil
+	n.reportChange(Event{Kind: EventFaults, From: from, To: to, Faults: n.defaults, Cleared: true})
+	n.mu.Unlock()
+	n.flush()
 }
 
 // SetDefaultFaults sets the faults of every link that has none of its own
@@ -100,8 +104,10 @@ func (n *Network) SetDefaultFaults(f transport.Faults) error {
 		return err
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.defaults = f
+	n.reportChange(Event{Kind: EventFaults, Faults: f})
+	n.mu.Unlock()
+	n.flush()
 	return nil
 }
 
@@ -155,8 +161,10 @@ func (n *Network) SetLimits(from, to string, l Limits) error {
 		return err
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.link(from, to).limits = l
+	n.reportChange(Event{Kind: EventLimits, From: from, To: to, Limits: l})
+	n.mu.Unlock()
+	n.flush()
 	return nil
 }
 

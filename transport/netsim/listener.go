@@ -126,7 +126,7 @@ func (n *Network) tryDial(from, to string) (transport.Conn, <-chan struct{}, err
 	switch {
 	case src.crashed:
 		return nil, nil, fmt.Errorf("dial %s -> %s: %w", from, to, ErrCrashed)
-	case dst.crashed || n.isCut(src, dst):
+	case dst.crashed || n.isCut(src, dst) || n.isCut(dst, src):
 		return nil, n.changed, nil // Close closes changed too
 	case dst.listener == nil:
 		return nil, nil, fmt.Errorf("dial %s -> %s: %w", from, to, ErrConnRefused)

@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distsys-kit/distsys/transport"
@@ -18,9 +19,12 @@ type Network struct {
 	seed int64
 	opts options
 
-	// obsMu serializes calls of the observer (see flush). It is taken
+	// obsMu serializes calls of the observers (see flush). It is taken
 	// before mu, never while mu is held.
 	obsMu sync.Mutex
+	// watched is true while observers is not empty: flush reads it
+	// without a lock, to cost nothing on a network nobody observes.
+	watched atomic.Bool
 
 	// mu protects the fields below and the mutable state of every node,
 	// link, conn, listener and packet conn of the network. One lock for
@@ -28,18 +32,22 @@ type Network struct {
 	// fate is decided in one critical section, and there is no lock order
 	// to get wrong. (The cost is contention between unrelated conns, which
 	// the benchmarks show is small next to the work of a real transport.)
-	mu       sync.Mutex
-	closed   bool
-	nodes    map[string]*node
-	links    map[linkKey]*link
-	defaults transport.Faults // faults of links without their own
-	groups   map[string]int   // the partition: each named node's group, from 1; nil if none
-	nextID   uint64           // the last conn or packet conn ID given out
-	changed  chan struct{}    // closed, and replaced, whenever reachability changes
-	events   []Event          // events not yet handed to the observer
-	inFlight itemHeap         // copies of messages on their way, by arrival time
-	order    uint64           // counts items pushed on inFlight, to break ties
-	running  bool             // the delivery goroutine runs
+	mu        sync.Mutex
+	closed    bool
+	nodes     map[string]*node
+	links     map[linkKey]*link
+	defaults  transport.Faults // faults of links without their own
+	groups    map[string]int   // the partition: each named node's group, from 1; nil if none
+	nextID    uint64           // the last conn or packet conn ID given out
+	changed   chan struct{}    // closed, and replaced, whenever reachability changes
+	events    []Event          // events not yet handed to the observers
+	observers []*observer      // replaced, never changed in place: flush reads a copy
+	holding   bool             // copies reaching the end of their link wait in held
+	held      fifo[item]       // copies waiting for Release, in the order they arrived
+	linkCuts  map[linkKey]bool // links cut one way by CutLink
+	inFlight  itemHeap         // copies of messages on their way, by arrival time
+	order     uint64           // counts items pushed on inFlight, to break ties
+	running   bool             // the delivery goroutine runs
 
 	wake chan struct{}  // size 1: an item now first in inFlight was pushed
 	done chan struct{}  // closed by Close
@@ -67,15 +75,21 @@ type node struct {
 // any: its timers and channels must belong to the bubble for virtual time
 // to work.
 func NewNetwork(seed int64, opts ...Option) *Network {
-	return &Network{
-		seed:    seed,
-		opts:    newOptions(opts),
-		nodes:   make(map[string]*node),
-		links:   make(map[linkKey]*link),
-		changed: make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+	n := &Network{
+		seed:     seed,
+		opts:     newOptions(opts),
+		nodes:    make(map[string]*node),
+		links:    make(map[linkKey]*link),
+		linkCuts: make(map[linkKey]bool),
+		changed:  make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
+	for _, f := range n.opts.observers {
+		n.observers = append(n.observers, &observer{f: f})
+	}
+	n.watched.Store(len(n.observers) > 0)
+	return n
 }
 
 // Seed returns the seed the network was made with.
@@ -107,9 +121,8 @@ func (n *Network) LogSeedOnFailure(tb TB) {
 
 // Close shuts the network down: it closes every conn, listener and packet
 // conn on it (their calls return an error matching ErrNetworkClosed),
-// drops the messages in flight (reason ReasonClosed), ends waiting Dials,
-// and waits for the
-// network's goroutine to exit. Later calls on the network return
+// drops the messages in flight or held (reason ReasonClosed), ends waiting
+// Dials, and waits for the network's goroutine to exit. Later calls on the network return
 // ErrNetworkClosed. Close is idempotent: calls after the first return nil.
 func (n *Network) Close() error {
 	n.mu.Lock()
@@ -138,6 +151,12 @@ func (n *Network) Close() error {
 		}
 	}
 	n.inFlight = nil
+	n.holding = false
+	for _, it := range n.held.drain() {
+		if it.kind == kindMessage || it.kind == kindDatagram {
+			n.drop(&it, it.msg, ReasonClosed, now)
+		}
+	}
 	n.mu.Unlock()
 	n.wg.Wait()
 	n.flush()

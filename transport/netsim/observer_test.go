@@ -31,7 +31,7 @@ func TestObserverSeesEveryEvent(t *testing.T) {
 			require.NoError(t, err)
 		}
 
-		events := rec.all()
+		events := rec.messages()
 		// The ids of conn ends are counted from 1; the client end was
 		// made first.
 		id := events[0].ConnID
@@ -123,6 +123,18 @@ func TestEventKindAndReasonNames(t *testing.T) {
 		{netsim.EventDuplicate, "duplicate"},
 		{netsim.EventDeliver, "deliver"},
 		{netsim.EventDrop, "drop"},
+		{netsim.EventCrash, "crash"},
+		{netsim.EventRestart, "restart"},
+		{netsim.EventPartition, "partition"},
+		{netsim.EventHeal, "heal"},
+		{netsim.EventDisconnect, "disconnect"},
+		{netsim.EventReconnect, "reconnect"},
+		{netsim.EventCutLink, "cut link"},
+		{netsim.EventHealLink, "heal link"},
+		{netsim.EventFaults, "faults"},
+		{netsim.EventLimits, "limits"},
+		{netsim.EventHold, "hold"},
+		{netsim.EventResume, "resume"},
 		{netsim.EventKind(99), "EventKind(99)"},
 		{netsim.ReasonFault, "fault"},
 		{netsim.ReasonPartition, "partition"},

@@ -27,7 +27,7 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 type options struct {
-	observer     func(Event)
+	observers    []func(Event)
 	maxMessage   int
 	window       int
 	packetBuffer int
@@ -41,21 +41,29 @@ func newOptions(opts []Option) options {
 	return o
 }
 
-// WithObserver has f called for every message event on the network: each
-// send, delivery, drop and duplication, on conns and packet conns alike
-// (see Event). The calls are made one at a time, in the order the events
-// happened, with no lock of the network held, from the goroutine of the
-// call that caused the event or from the network's delivery goroutine: so
-// guard what f records with a mutex for the code that reads it. Every
-// event of a call (a Send, a Recv, a WriteTo) has been handed to f by the
-// time the call returns; in particular a message's delivery event has
-// been, once Recv or ReadFrom returns the message.
+// WithObserver has f called for every event on the network: each send,
+// delivery, drop and duplication of a message, on conns and packet conns
+// alike, and each change of the network (a crash, a partition, new
+// faults; see EventKind). The calls are made one at a time, in the order
+// the events happened, with no lock of the network held, from the
+// goroutine of the call that caused the event or from the network's
+// delivery goroutine: so guard what f records with a mutex for the code
+// that reads it. Every event of a call (a Send, a Recv, a WriteTo, a
+// Partition) has been handed to f by the time the call returns; in
+// particular a message's delivery event has been, once Recv or ReadFrom
+// returns the message.
 //
-// f must be quick and must not send, receive or close anything on the
-// network, which would deadlock; it may read counters (LinkStats). A nil f
-// means no observer.
+// f must be quick and must not send, receive, close or change anything on
+// the network, which would deadlock; it may read counters (LinkStats,
+// State). A nil f means no observer. WithObserver may be given more than
+// once: every f sees every event, in the order the options were given.
+// Observe adds an observer to a running network.
 func WithObserver(f func(Event)) Option {
-	return optionFunc(func(o *options) { o.observer = f })
+	return optionFunc(func(o *options) {
+		if f != nil {
+			o.observers = append(o.observers, f)
+		}
+	})
 }
 
 // WithMaxMessageSize sets the largest message, in bytes, that a conn sends;

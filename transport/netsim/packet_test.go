@@ -93,7 +93,7 @@ func TestPacketToNodeWithoutPacketConnVanishes(t *testing.T) {
 	require.NoError(t, err, "UDP does not tell")
 	assert.Equal(t, 6, k)
 	require.Equal(t, 1, rec.count(netsim.EventDrop))
-	assert.Equal(t, netsim.ReasonClosed, rec.all()[len(rec.all())-1].Reason)
+	assert.Equal(t, netsim.ReasonClosed, rec.messages()[len(rec.messages())-1].Reason)
 }
 
 func TestListenPacketTwiceAddrInUse(t *testing.T) {

@@ -8,10 +8,10 @@ import (
 // Partition splits the network: nodes in different groups can no longer
 // exchange messages, in either direction, and nodes named in no group form
 // one more group together. It replaces any earlier partition (Heal
-// removes it) and leaves Disconnect alone: a message passes only if no
-// partition and no Disconnect stands between its two nodes, both when it is
-// sent and when it arrives, so messages already in flight across the new
-// cut are lost too. Conns that cross the cut stay open, and silent.
+// removes it) and leaves Disconnect and CutLink alone: a message passes
+// only if nothing stands between its two nodes, both when it is sent and
+// when it arrives, so messages already in flight across the new cut are
+// lost too. Conns that cross the cut stay open, and silent.
 //
 // Partition panics if a node is named twice or a name is empty: that is a
 // mistake in the test, not in the code under test.
@@ -27,22 +27,62 @@ func (n *Network) Partition(groups ...[]string) {
 		}
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.groups = g
 	for name := range g {
 		n.node(name)
 	}
 	n.reachabilityChanged()
+	n.reportChange(Event{Kind: EventPartition, Groups: cloneGroups(groups)})
+	n.mu.Unlock()
+	n.flush()
 }
 
-// Heal removes the partition: every node can reach every other again,
-// except the ones Disconnect cut off. Messages lost to the partition stay
-// lost.
+// Heal removes the partition and every link cut by CutLink: every node can
+// reach every other again, except the ones Disconnect cut off. Messages
+// lost meanwhile stay lost.
 func (n *Network) Heal() {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.groups = nil
-	n.reachabilityChanged()
+	if n.groups != nil || len(n.linkCuts) > 0 {
+		n.groups = nil
+		clear(n.linkCuts)
+		n.reachabilityChanged()
+		n.reportChange(Event{Kind: EventHeal})
+	}
+	n.mu.Unlock()
+	n.flush()
+}
+
+// CutLink cuts one direction of one link: messages from -> to are lost
+// (ReasonPartition), in flight too, while messages to -> from still pass.
+// It is the partition of a broken cable that still carries one way, or a
+// firewall rule: what a node sends may arrive while nothing comes back.
+// Dials between the two nodes wait, as a TCP handshake needs both ways.
+// HealLink, or Heal, restores the link. CutLink panics if a name is empty.
+func (n *Network) CutLink(from, to string) { n.setLinkCut(from, to, true) }
+
+// HealLink restores the direction from -> to cut by CutLink. Messages lost
+// meanwhile stay lost. It panics if a name is empty.
+func (n *Network) HealLink(from, to string) { n.setLinkCut(from, to, false) }
+
+func (n *Network) setLinkCut(from, to string, cut bool) {
+	mustNode(from)
+	mustNode(to)
+	n.mu.Lock()
+	k := linkKey{from, to}
+	if n.linkCuts[k] != cut && from != to {
+		kind := EventHealLink
+		if cut {
+			n.linkCuts[k] = true
+			kind = EventCutLink
+		} else {
+			delete(n.linkCuts, k)
+		}
+		n.link(from, to)
+		n.reachabilityChanged()
+		n.reportChange(Event{Kind: kind, From: from, To: to})
+	}
+	n.mu.Unlock()
+	n.flush()
 }
 
 // Disconnect cuts node off from every other node, as labrpc's
@@ -58,9 +98,18 @@ func (n *Network) Reconnect(node string) { n.setDisconnected(node, false) }
 func (n *Network) setDisconnected(node string, off bool) {
 	mustNode(node)
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.node(node).disconnected = off
-	n.reachabilityChanged()
+	nd := n.node(node)
+	if nd.disconnected != off {
+		nd.disconnected = off
+		n.reachabilityChanged()
+		kind := EventReconnect
+		if off {
+			kind = EventDisconnect
+		}
+		n.reportChange(Event{Kind: kind, Node: node})
+	}
+	n.mu.Unlock()
+	n.flush()
 }
 
 // Crash stops node as a power cut would: its conns, listener and packet
@@ -79,8 +128,13 @@ func (n *Network) setDisconnected(node string, off bool) {
 func (n *Network) Crash(node string) {
 	mustNode(node)
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	nd := n.node(node)
+	n.crash(n.node(node))
+	n.mu.Unlock()
+	n.flush()
+}
+
+// crash takes nd down, if it is up. The caller holds n.mu.
+func (n *Network) crash(nd *node) {
 	if nd.crashed || n.closed {
 		return
 	}
@@ -96,6 +150,7 @@ func (n *Network) Crash(node string) {
 		n.closePacket(nd.packet, ErrCrashed)
 	}
 	n.reachabilityChanged()
+	n.reportChange(Event{Kind: EventCrash, Node: nd.name})
 }
 
 // Restart brings a crashed node back, with nothing open: it may Listen,
@@ -104,31 +159,32 @@ func (n *Network) Crash(node string) {
 func (n *Network) Restart(node string) {
 	mustNode(node)
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	nd := n.node(node)
-	if !nd.crashed {
-		return
+	if nd.crashed && !n.closed {
+		nd.crashed = false
+		n.reachabilityChanged()
+		n.reportChange(Event{Kind: EventRestart, Node: node})
 	}
-	nd.crashed = false
-	n.reachabilityChanged()
+	n.mu.Unlock()
+	n.flush()
 }
 
-// isCut reports whether a partition or Disconnect separates a and b. The
-// caller holds n.mu.
+// isCut reports whether a partition, a Disconnect or a cut link keeps
+// messages from a from reaching b. The caller holds n.mu.
 func (n *Network) isCut(a, b *node) bool {
 	switch {
 	case a == b:
 		return false
-	case a.disconnected || b.disconnected:
+	case a.disconnected || b.disconnected, n.linkCuts[linkKey{a.name, b.name}]:
 		return true
 	}
 	return n.groups != nil && n.groups[a.name] != n.groups[b.name]
 }
 
-// cutting reports whether any partition or Disconnect is in force. The
-// caller holds n.mu.
+// cutting reports whether any partition, Disconnect or cut link is in
+// force. The caller holds n.mu.
 func (n *Network) cutting() bool {
-	if n.groups != nil {
+	if n.groups != nil || len(n.linkCuts) > 0 {
 		return true
 	}
 	for _, nd := range n.nodes {

@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,4 +195,77 @@ func TestInterruptIsReportedQuietly(t *testing.T) {
 	var out, errb bytes.Buffer
 	assert.Equal(t, 130, exitCode("ex", run, nil, &out, &errb))
 	assert.Equal(t, "ex: interrupted\n", errb.String())
+}
+
+func TestDashboardOffIsANoOp(t *testing.T) {
+	fs := flag.NewFlagSet("ex", flag.ContinueOnError)
+	var f transport.Faults
+	FaultFlags(fs, &f)
+	ok, err := Parse(fs, nil)
+	require.True(t, ok)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	d, err := StartDashboard(fs, nil, &out)
+	require.NoError(t, err)
+	defer d.Close()
+	assert.False(t, d.On())
+	assert.Same(t, &out, d.Out())
+	require.NoError(t, d.Wait(context.Background()), "returns at once")
+	assert.Empty(t, out.String())
+}
+
+func TestDashboardServesTheNetwork(t *testing.T) {
+	fs := flag.NewFlagSet("ex", flag.ContinueOnError)
+	DashboardFlag(fs)
+	DashboardFlag(fs) // twice is once
+	ok, err := Parse(fs, []string{"-dashboard", "127.0.0.1:0"})
+	require.True(t, ok)
+	require.NoError(t, err)
+
+	_, err = StartDashboard(fs, nil, io.Discard)
+	require.ErrorContains(t, err, "-dashboard: the dashboard shows the simulated network")
+
+	n := netsim.NewNetwork(1)
+	defer n.Close()
+	var out bytes.Buffer
+	d, err := StartDashboard(fs, n, &out)
+	require.NoError(t, err)
+	defer d.Close()
+	assert.True(t, d.On())
+	assert.Contains(t, out.String(), "The dashboard is at http://127.0.0.1:")
+	url := strings.Fields(strings.TrimPrefix(out.String(), "The dashboard is at "))[0]
+	resp, err := http.Get(strings.TrimSuffix(url, ":"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	fmt.Fprintln(d.Out(), "narrated to both")
+	assert.Contains(t, out.String(), "narrated to both")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, d.Wait(ctx))
+}
+
+func TestDashboardOnABusyAddressFails(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	fs := flag.NewFlagSet("ex", flag.ContinueOnError)
+	DashboardFlag(fs)
+	_, err = Parse(fs, []string{"-dashboard", l.Addr().String()})
+	require.NoError(t, err)
+	n := netsim.NewNetwork(1)
+	defer n.Close()
+	_, err = StartDashboard(fs, n, io.Discard)
+	require.ErrorContains(t, err, "-dashboard: listen tcp")
+}
+
+func TestTracerInMemoryWritesNothing(t *testing.T) {
+	tr := NewTracer("", "x")
+	tr.RecordInMemory()
+	assert.True(t, tr.On())
+	assert.NotNil(t, tr.ServerOptions("s"), "rpc calls are stamped")
+	require.NoError(t, tr.Prepare())
+	var out bytes.Buffer
+	require.NoError(t, tr.Write(&out))
+	assert.Empty(t, out.String(), "no directory, no files")
 }

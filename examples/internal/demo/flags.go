@@ -8,9 +8,11 @@ import (
 )
 
 // FaultFlags adds the flags every example takes for network faults and the
-// seed: -drop, -dup, -delay, -jitter, -reorder and -seed, stored into f.
-// Check the result with f.Validate after parsing.
+// seed: -drop, -dup, -delay, -jitter, -reorder and -seed, stored into f,
+// and -dashboard (DashboardFlag). Check the result with f.Validate after
+// parsing.
 func FaultFlags(fs *flag.FlagSet, f *transport.Faults) {
+	DashboardFlag(fs)
 	fs.Float64Var(&f.Drop, "drop", f.Drop, "probability that a message is lost")
 	fs.Float64Var(&f.Duplicate, "dup", f.Duplicate, "probability that a message is delivered twice")
 	fs.DurationVar(&f.Delay, "delay", f.Delay, "delay added to every message")
