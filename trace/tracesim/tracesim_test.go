@@ -39,7 +39,7 @@ type system struct {
 // start serves a Counter on node "server" and dials it from "client",
 // with tracerpc on both sides and tracesim watching the network. Call it
 // inside a synctest bubble; everything is closed at cleanup.
-func start(t *testing.T, clientOpts ...rpc.Option) *system {
+func start(t *testing.T, clientOpts ...rpc.DialOption) *system {
 	t.Helper()
 	rec := trace.NewRecorder()
 	net := netsim.NewNetwork(1, netsim.WithObserver(tracesim.Observer(rec)))
@@ -49,7 +49,7 @@ func start(t *testing.T, clientOpts ...rpc.Option) *system {
 	require.NoError(t, srv.Register(&Counter{}))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
-	opts := append([]rpc.Option{
+	opts := append([]rpc.DialOption{
 		rpc.WithDialer(net.Dialer("client")),
 		rpc.WithClientInterceptor(tracerpc.ClientInterceptor(rec.Node("client"), "server")),
 	}, clientOpts...)
