@@ -32,7 +32,7 @@ func show(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (outc
 		return o, err
 	}
 	fmt.Fprintf(out, "clocks: alice, bob and carol on a simulated network (seed %d); a message takes %v to %v.\n",
-		cfg.seed, (cfg.delay/2).Truncate(time.Millisecond), (cfg.delay*3/2).Truncate(time.Millisecond))
+		cfg.seed, (cfg.delay / 2).Truncate(time.Millisecond), (cfg.delay * 3 / 2).Truncate(time.Millisecond))
 	fmt.Fprintf(out, "True time is simulated, so a seed replays the run. alice's clock is right; bob's is %s;\ncarol's is %s.\n",
 		describeOffset(cfg.skew), describeOffset(cfg.carol))
 
