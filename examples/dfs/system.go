@@ -80,15 +80,16 @@ func (s *system) serve(node, name string, rcvr any, tr *demo.Tracer) error {
 }
 
 // dial connects an rpc client on node from to the server on node to; the
-// caller closes it. It
-// resends a request that gets no reply for a while (rpc.WithRetry, which
-// also makes the server run it at most once), so that the faults of -drop
-// cost time rather than calls.
+// caller closes it. It resends a request that gets no reply for a while
+// (rpc.WithRetry, which also makes the server run it at most once), so
+// that the faults of -drop cost time rather than calls. The first resend
+// comes after an eighth of the timeout, far more than a round trip takes,
+// so that only lost messages are resent (and a seed replays the run).
 func (s *system) dial(ctx context.Context, from, to string, cfg config, tr *demo.Tracer) (*rpc.Client, error) {
 	opts := append(tr.ClientOptions(from, to),
 		rpc.WithDialer(s.net.Dialer(from)),
 		rpc.WithErrors(errNoFile),
-		rpc.WithRetry(rpc.RetryPolicy{Interval: cfg.timeout / 16}))
+		rpc.WithRetry(rpc.RetryPolicy{Interval: cfg.timeout / 8}))
 	return rpc.Dial(ctx, to, opts...)
 }
 
