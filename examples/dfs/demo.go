@@ -66,17 +66,16 @@ func dfs(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error 
 	return nil
 }
 
-// hopelessAfter is how many calls in a row must fail, with none answered
-// before them, for the demo to stop: the network is losing everything.
-const hopelessAfter = 3
-
-// hopeless reports whether every call so far has failed, and there have
-// been hopelessAfter of them.
-func (n *narrator) hopeless() bool { return n.answered == 0 && n.failed >= hopelessAfter }
+// hopeless reports whether the network is losing everything: every call
+// so far has failed, at least two, and not one message was delivered.
+func (n *narrator) hopeless() bool {
+	return n.answered == 0 && n.failed >= 2 && n.s.delivered() == 0
+}
 
 // giveUp says that the network lets nothing through, and stops the demo.
 func (n *narrator) giveUp(ctx context.Context) error {
-	fmt.Fprintf(n.out, "\nNo call has been answered (%d tried, each waiting %v): the network is losing everything. Stopping.\n", n.failed, n.timeout)
+	fmt.Fprintf(n.out, "\nNot one message has been delivered (%d calls tried, each waiting %v): the network is losing everything. Stopping.\n",
+		n.failed, n.timeout)
 	return ctx.Err()
 }
 

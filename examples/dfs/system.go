@@ -100,6 +100,15 @@ func (s *system) close() {
 	}
 }
 
+// delivered returns how many messages the network has delivered, in all.
+func (s *system) delivered() int64 {
+	var n int64
+	for _, node := range []string{"server", "alice", "bob"} {
+		n += s.net.NodeStats(node).Out.Delivered
+	}
+	return n
+}
+
 // messages returns how many messages the network has carried, and how
 // many of them it lost to the faults.
 func (s *system) messages() (sent, lost int64) {

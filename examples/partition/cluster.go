@@ -135,3 +135,12 @@ func (c *cluster) lostToFaults() int64 {
 	}
 	return n
 }
+
+// delivered returns how many messages the network has delivered, in all.
+func (c *cluster) delivered() int64 {
+	var n int64
+	for _, node := range slices.Concat(sides()) {
+		n += c.net.NodeStats(node).Out.Delivered
+	}
+	return n
+}

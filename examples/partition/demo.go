@@ -34,6 +34,9 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 	fmt.Fprintln(out, "\n1. The network is whole.")
 	n.put(ctx, "alice", "x", "1")
 	n.put(ctx, "bob", "y", "1")
+	if n.hopeless() {
+		return n.giveUp(ctx)
+	}
 	n.waitSynced(ctx, "   (the demo waits until the backup has confirmed the primary's table)")
 	n.get(ctx, "bob", "x")
 
@@ -46,6 +49,7 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 		c.net.Partition(sides())
 		tr.Logf("primary", "partition: primary and alice | backup and bob")
 	}
+	before := n.tally
 	for i := range cfg.writes {
 		if ctx.Err() != nil {
 			break // interrupted
@@ -55,6 +59,7 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 	n.get(ctx, "alice", "x")
 	n.get(ctx, "bob", "x")
 	n.put(ctx, "bob", "y", "2")
+	n.cut = n.tally.minus(before)
 	lost, where := c.lostAtCut(), "between the two sides"
 	if cfg.crash {
 		where = "to and from the backup"
@@ -73,7 +78,7 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 		c.net.Heal()
 		tr.Logf("primary", "heal")
 	}
-	n.waitSynced(ctx, "   The primary's next copy got through: the backup has the primary's table again.")
+	n.waitSynced(ctx, "   A copy from the primary got through: the backup has the primary's table again.")
 	n.put(ctx, "bob", "y", "3")
 	n.waitSynced(ctx, "")
 	n.get(ctx, "bob", "x")
@@ -90,31 +95,54 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 		cause = "the crash"
 	}
 	fmt.Fprintf(out, "netsim lost %d messages to %s and %d to the faults.\n\n", lost, cause, c.lostToFaults())
-	conclude(out, cfg)
+	conclude(out, cfg, n.cut)
 	return nil
 }
 
-// conclude says what the run showed.
-func conclude(out io.Writer, cfg config) {
+// conclude says what the run showed, from what the clients saw while the
+// backup was cut off (or down).
+func conclude(out io.Writer, cfg config, cut tally) {
+	wrote := cut.writesOK > 0
 	switch {
-	case cfg.crash:
+	case cfg.crash && cut.timedOut > 0:
 		fmt.Fprintln(out, "To bob, the crashed backup looked like the primary behind a partition: no reply, and a timeout")
-		fmt.Fprintln(out, "that cannot say why. The restarted backup had lost its table; the primary's next copy restored it.")
-		if cfg.sync {
+		fmt.Fprintln(out, "that cannot say why. The restarted backup had lost its table; the primary's copies restore it.")
+		if cfg.sync && !wrote {
 			fmt.Fprintln(out, "With -sync, nobody could write while the backup was down.")
 		}
-	case cfg.sync:
+	case !wrote && cut.stale == 0 && cut.refused > 0:
 		fmt.Fprintln(out, "The primary refused the writes it could not copy: no read was stale, but alice could not write.")
 		fmt.Fprintln(out, "Consistency was kept and availability lost. Run without -sync for the other choice.")
-	default:
+	case wrote && cut.stale > 0:
 		fmt.Fprintln(out, "The primary kept accepting writes it could not copy: alice could write, but bob read old data.")
 		fmt.Fprintln(out, "Availability was kept and consistency lost. Try -sync for the other choice.")
+	case wrote:
+		fmt.Fprintln(out, "The primary accepted alice's writes while the backup was cut off, but no read at the backup")
+		fmt.Fprintln(out, "answered meanwhile, so none was seen stale: the faults hid the choice this time. Try another -seed.")
+	default:
+		fmt.Fprintln(out, "No write of alice's got through while the backup was cut off: the faults, not the replication,")
+		fmt.Fprintln(out, "decided this run. Try fewer faults, or another -seed.")
 	}
+}
+
+// hopeless reports whether the network is losing everything: every call
+// so far has failed, at least two, and not one message was delivered.
+func (n *narrator) hopeless() bool {
+	t := n.tally
+	return t.ok == 0 && t.timedOut+t.failed >= 2 && n.c.delivered() == 0
+}
+
+// giveUp says that the network lets nothing through, and stops the demo.
+func (n *narrator) giveUp(ctx context.Context) error {
+	fmt.Fprintf(n.out, "\nNot one message has been delivered (%d calls tried, each waiting %v): the network is losing everything. Stopping.\n",
+		n.tally.timedOut+n.tally.failed, n.timeout)
+	return ctx.Err()
 }
 
 // tally counts what the clients saw.
 type tally struct {
 	ok, timedOut, refused, failed int // calls
+	writesOK                      int // writes acknowledged
 	maybe                         int // calls that met a restarted server, and were made again
 	fresh, stale                  int // reads at the backup, compared with the primary
 }
@@ -124,7 +152,8 @@ type narrator struct {
 	out     io.Writer
 	c       *cluster
 	timeout time.Duration
-	tally   tally
+	tally   tally // every call
+	cut     tally // the calls of step 2, while the backup is cut off or down
 }
 
 // put has who write key=value at the primary.
@@ -137,6 +166,9 @@ func (n *narrator) put(ctx context.Context, who, key, value string) {
 	defer cancel()
 	err := rc.Call(ctx, "Primary.Put", &PutArgs{Key: key, Value: value}, nil)
 	what := n.outcome(err)
+	if err == nil {
+		n.tally.writesOK++
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		what += "; did the write happen? " + who + " cannot tell"
 	}
@@ -215,13 +247,22 @@ func (n *narrator) outcome(err error) string {
 	return "FAILED: " + err.Error()
 }
 
-// waitSynced waits, a bounded time, until the backup has confirmed the
-// primary's table, and says so with msg, if any.
+// minus returns what t counts beyond u.
+func (t tally) minus(u tally) tally {
+	return tally{
+		ok: t.ok - u.ok, timedOut: t.timedOut - u.timedOut, refused: t.refused - u.refused, failed: t.failed - u.failed,
+		writesOK: t.writesOK - u.writesOK, maybe: t.maybe - u.maybe, fresh: t.fresh - u.fresh, stale: t.stale - u.stale,
+	}
+}
+
+// waitSynced waits, a bounded time, until a copy from the primary made
+// from now on has been confirmed by the backup, with the primary's table,
+// and says so with msg, if any.
 func (n *narrator) waitSynced(ctx context.Context, msg string) {
-	ctx, cancel := context.WithTimeout(ctx, 10*n.timeout)
+	ctx, cancel := context.WithTimeout(ctx, 5*n.timeout)
 	defer cancel()
-	if err := n.c.primary.waitSynced(ctx); err != nil {
-		fmt.Fprintf(n.out, "   The backup has not confirmed the primary's table after %v: its reads may be stale.\n", 10*n.timeout)
+	if err := n.c.primary.waitSynced(ctx, n.c.primary.confirmations()); err != nil {
+		fmt.Fprintf(n.out, "   The backup has not confirmed the primary's table after %v: its reads may be stale.\n", 5*n.timeout)
 		return
 	}
 	if msg != "" {

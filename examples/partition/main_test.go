@@ -181,8 +181,26 @@ func TestHeavyLossIsNarratedNotFatal(t *testing.T) {
 	t.Parallel()
 	s := runDemo(t, "-drop", "0.6", "-seed", "2")
 	assert.Contains(t, s.whole, "TIMED OUT: no reply within 400ms", "calls time out even before the partition")
+	assert.NotContains(t, s.all, "Not one message has been delivered", "a lossy network is not a lost one")
 	assert.Contains(t, s.all, "Summary:", "the demo goes on to the end")
 	assert.NotContains(t, s.all, "FAILED")
+}
+
+func TestALostNetworkStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		require.NoError(t, run(context.Background(), []string{"-drop", "1"}, &out, &errb), errb.String())
+	})
+	assert.Equal(t, 2, strings.Count(out.String(), "TIMED OUT"), "it stops after two calls\n%s", out.String())
+	assert.NotContains(t, out.String(), "Summary:")
+	assert.NotContains(t, out.String(), "got through", "nothing got through")
+}
+
+func TestSameSeedSameRun(t *testing.T) {
+	t.Parallel()
+	args := []string{"-drop", "0.2", "-dup", "0.1", "-seed", "5"}
+	assert.Equal(t, runDemo(t, args...).all, runDemo(t, args...).all)
 }
 
 func TestTraceIntoAFileFailsBeforeTheRun(t *testing.T) {

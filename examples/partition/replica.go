@@ -98,11 +98,12 @@ type Primary struct {
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the replicator exits
 
-	mu      sync.Mutex // protects table, seq, acked, changed
-	table   Table
-	seq     int64         // the highest Seq handed out, to a table kept or not
-	acked   int64         // the Seq of the table the backup last said it has
-	changed chan struct{} // closed, and replaced, whenever table or acked changes
+	mu        sync.Mutex // protects table, seq, acked, confirmed, changed
+	table     Table
+	seq       int64         // the highest Seq handed out, to a table kept or not
+	acked     int64         // the Seq of the table the backup last said it has
+	confirmed int64         // copies the backup has answered, in all
+	changed   chan struct{} // closed, and replaced, whenever table or acked changes
 }
 
 // write is a -sync write waiting for the replicator. It carries the
@@ -210,6 +211,7 @@ func (p *Primary) replicate(ctx context.Context) {
 		p.mu.Lock()
 		// The backup says what it has: believe it, even if that is less
 		// than it had before (it restarted).
+		p.confirmed++
 		p.setLocked(p.table, seq)
 		p.mu.Unlock()
 	}
@@ -237,6 +239,7 @@ func (p *Primary) writeSync(w write) error {
 		p.setLocked(kept, p.acked)
 		return fmt.Errorf("%w (%v)", errNotReplicated, err)
 	}
+	p.confirmed++
 	p.setLocked(next, seq)
 	return nil
 }
@@ -259,12 +262,21 @@ func (p *Primary) setLocked(t Table, acked int64) {
 	p.changed = make(chan struct{})
 }
 
-// waitSynced waits until the backup has confirmed the primary's table, or
-// ctx ends. The demo uses it to know when a heal has taken effect.
-func (p *Primary) waitSynced(ctx context.Context) error {
+// confirmations returns how many copies the backup has answered so far.
+func (p *Primary) confirmations() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.confirmed
+}
+
+// waitSynced waits until the backup has confirmed the primary's table in
+// an answer to a copy made after the first after copies, or ctx ends. The
+// demo uses it to know when a heal has taken effect: a copy has got
+// through since, and the backup has the primary's table.
+func (p *Primary) waitSynced(ctx context.Context, after int64) error {
 	for {
 		p.mu.Lock()
-		synced, changed := p.acked == p.table.Seq, p.changed
+		synced, changed := p.acked == p.table.Seq && p.confirmed > after, p.changed
 		p.mu.Unlock()
 		if synced {
 			return nil
