@@ -46,6 +46,8 @@ type options struct {
 	dialer      transport.Dialer
 	logger      *slog.Logger
 	rpcOpts     []rpc.Option
+	// onCoordinator is WithCoordinator's fn (Run only).
+	onCoordinator func(*Coordinator)
 }
 
 func newOptions(opts []Option) options {

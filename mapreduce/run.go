@@ -30,6 +30,9 @@ func Run(ctx context.Context, job Job, opts ...Option) (Result, error) {
 		return Result{}, err
 	}
 	defer c.Close()
+	if o.onCoordinator != nil {
+		o.onCoordinator(c)
+	}
 	l, err := o.network.Listen("coordinator")
 	if err != nil {
 		return Result{}, fmt.Errorf("mapreduce: coordinator: %w", err)
