@@ -33,5 +33,6 @@ func TestWithCoordinatorHandsOverRunsCoordinator(t *testing.T) {
 		require.NotNil(t, c, "Run handed over its coordinator")
 		assert.Equal(t, PhaseMap, during.Phase)
 		assert.Len(t, during.Maps, int(res.Counters[CounterMapTasks]))
+		assert.Equal(t, PhaseDone, c.Status().Phase, "after Run, the status shows the job as it ended")
 	})
 }
