@@ -82,7 +82,11 @@ func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error
 		defer c.conn.Close()
 		clients[name] = c
 	}
-	fmt.Fprintf(out, "alice, bob and carol joined; carol reads one message every %v while the others talk\n", cfg.slow)
+	if cfg.slow > 0 {
+		fmt.Fprintf(out, "alice, bob and carol joined; carol reads one message every %v while the others talk\n", cfg.slow)
+	} else {
+		fmt.Fprintln(out, "alice, bob and carol joined; carol reads as fast as the others (-slow 0)")
+	}
 	var readers sync.WaitGroup
 	for _, c := range clients {
 		readers.Add(1)

@@ -145,6 +145,18 @@ func TestTraceDrawsTheSmallestN(t *testing.T) {
 	assert.Equal(t, 3*2*2, strings.Count(events, `"in the critical section"`), "a dot per entry: 3 algorithms × 2 nodes × 2 entries")
 }
 
+// Without -times, the output replays, except the token ring's rows: while
+// the nodes work outside the critical section, the token goes round on
+// the real clock, and how many times depends on the machine's speed.
+func TestSameSeedSameRun(t *testing.T) {
+	ring := regexp.MustCompile(`(?m)^.*token ring .*$`)
+	first, _ := runMutex(t, "-nodes", "2,3", "-k", "3")
+	second, _ := runMutex(t, "-nodes", "2,3", "-k", "3")
+	assert.Equal(t, ring.ReplaceAllString(first, "ring"), ring.ReplaceAllString(second, "ring"))
+	withTimes, _ := runMutex(t, "-nodes", "2", "-k", "1", "-times")
+	assert.Regexp(t, `Ricart-Agrawala \d+(\.\d+)?[µm]?s`, withTimes)
+}
+
 func TestBadFlagsAreExplained(t *testing.T) {
 	t.Parallel()
 	demotest.CheckUsage(t, run, "mutex", []demotest.UsageCase{
