@@ -131,7 +131,9 @@ func conclude(out io.Writer, cfg config, losers []string) {
 		fmt.Fprintln(out, "and the server, so she got everything, late. Send more (-messages 500) or queue less (-queue 2).")
 	case len(losers) == 1 && losers[0] == "carol":
 		fmt.Fprintln(out, "The room never waited for carol: the slow reader lost messages, and she did not slow the others.")
-		fmt.Fprintln(out, "Try -queue 1000: carol gets everything, later, and the server holds her backlog in memory.")
+		if cfg.queue < 2*cfg.messages {
+			fmt.Fprintf(out, "Try -queue %d: carol gets everything, later, and the server holds her backlog in memory.\n", 2*cfg.messages)
+		}
 	default:
 		fmt.Fprintf(out, "%s lost messages: the senders outran ", joinAnd(losers))
 		if cfg.pace == 0 {

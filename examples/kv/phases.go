@@ -112,8 +112,10 @@ func show(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (resu
 	if cfg.naive {
 		fmt.Fprintln(out, "\nWithout at-most-once, a request whose reply was lost runs again when it is resent, and so does a")
 		fmt.Fprintln(out, "duplicated one. A resent KV.PutIf that already ran is refused by its own first copy, and the writer increments again.")
-	} else {
+	} else if cfg.faults.Drop == 0 && cfg.faults.Duplicate == 0 {
 		fmt.Fprintln(out, "\nTry -drop 0.2 -dup 0.1: the counts stay exact. Then add -naive: they do not.")
+	} else {
+		fmt.Fprintln(out, "\nThe faults cost resends, not exactness. Add -naive: the counts go wrong.")
 	}
 	return res, nil
 }

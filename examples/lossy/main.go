@@ -107,8 +107,11 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 	raw.describe(out)
 	if len(raw.missing) == 0 {
 		fmt.Fprintln(out, "   Loopback lost nothing, as it usually does: no wire, no router. But UDP promises nothing:")
-		fmt.Fprintln(out, "   when the receiver's kernel buffer is full, the kernel drops new datagrams and tells nobody")
-		fmt.Fprintln(out, "   (try -burst 0 -n 20000).")
+		fmt.Fprint(out, "   when the receiver's kernel buffer is full, the kernel drops new datagrams and tells nobody")
+		if cfg.burst > 0 {
+			fmt.Fprint(out, "\n   (try -burst 0 -n 20000)")
+		}
+		fmt.Fprintln(out, ".")
 	} else {
 		fmt.Fprintln(out, "   Even loopback lost some: the receiver's kernel buffer filled up during the burst,")
 		fmt.Fprintln(out, "   and the kernel dropped what did not fit. Nobody told the sender.")
