@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/primarybackup"
 	"github.com/distsys-kit/distsys/rpc"
 )
 
@@ -70,7 +71,7 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 		fmt.Fprintln(out, "\n3. The backup restarts, with an empty table: its memory died with it.")
 		c.net.Restart("backup")
 		tr.Logf("backup", "restart")
-		if err := c.serve("backup", &Backup{}, tr); err != nil {
+		if err := c.serve("backup", &primarybackup.Backup{}, tr); err != nil {
 			return err
 		}
 	} else {
@@ -164,7 +165,7 @@ func (n *narrator) put(ctx context.Context, who, key, value string) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	err := rc.Call(ctx, "Primary.Put", &PutArgs{Key: key, Value: value}, nil)
+	err := rc.Call(ctx, "Primary.Put", &primarybackup.PutArgs{Key: key, Value: value}, nil)
 	what := n.outcome(err)
 	if err == nil {
 		n.tally.writesOK++
@@ -184,7 +185,7 @@ func (n *narrator) get(ctx context.Context, who, key string) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	var r GetReply
+	var r primarybackup.GetReply
 	err := rc.Call(ctx, method, &key, &r)
 	if errors.Is(err, rpc.ErrMaybeExecuted) {
 		// The server restarted between two attempts of the call, and
@@ -204,7 +205,7 @@ func (n *narrator) get(ctx context.Context, who, key string) {
 		fmt.Fprintf(n.out, "   %-5s get %s at the %s: %s\n", who, key, where, got)
 		return
 	}
-	if truth := n.c.primary.value(key); truth != r.without(truth.Seq) {
+	if truth := n.c.primary.Value(key); !r.Same(truth) {
 		n.tally.stale++
 		fmt.Fprintf(n.out, "   %-5s get %s at the %s: %s, STALE: the primary has %s\n", who, key, where, got, show(key, truth))
 		return
@@ -213,14 +214,8 @@ func (n *narrator) get(ctx context.Context, who, key string) {
 	fmt.Fprintf(n.out, "   %-5s get %s at the %s: %s, as at the primary\n", who, key, where, got)
 }
 
-// without returns r with its Seq replaced by seq, to compare values only.
-func (r GetReply) without(seq int64) GetReply {
-	r.Seq = seq
-	return r
-}
-
 // show prints a read's result.
-func show(key string, r GetReply) string {
+func show(key string, r primarybackup.GetReply) string {
 	if !r.Found {
 		return key + " not set"
 	}
@@ -233,7 +228,7 @@ func (n *narrator) outcome(err error) string {
 	case err == nil:
 		n.tally.ok++
 		return "ok"
-	case errors.Is(err, errNotReplicated):
+	case errors.Is(err, primarybackup.ErrNotReplicated):
 		n.tally.refused++
 		return "REFUSED: the backup did not confirm it in time, so the primary did not keep it"
 	case errors.Is(err, context.DeadlineExceeded):
@@ -261,7 +256,7 @@ func (t tally) minus(u tally) tally {
 func (n *narrator) waitSynced(ctx context.Context, msg string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*n.timeout)
 	defer cancel()
-	if err := n.c.primary.waitSynced(ctx, n.c.primary.confirmations()); err != nil {
+	if err := n.c.primary.WaitSynced(ctx, n.c.primary.Confirmations()); err != nil {
 		fmt.Fprintf(n.out, "   The backup has not confirmed the primary's table after %v: its reads may be stale.\n", 5*n.timeout)
 		return
 	}

@@ -1,99 +1,40 @@
-package main
+package primarybackup
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"sync"
 	"time"
 
 	"github.com/distsys-kit/distsys/rpc"
 )
 
-// errNotReplicated is what the primary answers, with -sync, to a write it
-// could not copy to the backup in time: the write did not happen. Both sides
-// declare it with rpc.WithErrors, so errors.Is works on the client.
-var errNotReplicated = errors.New("partition: the backup did not confirm the write in time: write refused")
-
-// Table is a replica's copy of the store. Seq numbers the tables the
-// primary sends: it only grows, and the backup keeps the highest it has
-// seen, so a late or duplicated copy of an older table changes nothing.
-// (A real system sends a log of changes rather than the whole table; with
-// a handful of keys, the whole table is simpler and just as correct.)
-type Table struct {
-	Seq    int64
-	Values map[string]string
-}
-
-// clone returns a copy of t that shares nothing with it.
-func (t Table) clone() Table {
-	return Table{Seq: t.Seq, Values: maps.Clone(t.Values)}
-}
-
-// PutArgs asks the primary to set Key to Value.
-type PutArgs struct {
-	Key, Value string
-}
-
-// GetReply is a replica's answer to a read: the value, whether the key
-// exists, and the Seq of the table it was read from.
-type GetReply struct {
-	Value string
-	Found bool
-	Seq   int64
-}
-
-// get reads key from t.
-func (t Table) get(key string) GetReply {
-	v, ok := t.Values[key]
-	return GetReply{Value: v, Found: ok, Seq: t.Seq}
-}
-
-// Backup is the backup replica's service ("Backup"): it keeps the newest
-// table the primary sent, and serves reads from it. It is safe for
-// concurrent use, as rpc handlers must be.
-type Backup struct {
-	mu    sync.Mutex // protects table
-	table Table
-}
-
-// Apply installs t if it is newer than the backup's table, and replies with
-// the Seq of the table the backup now has.
-func (b *Backup) Apply(t *Table, seq *int64) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if t.Seq > b.table.Seq {
-		b.table = t.clone()
-	}
-	*seq = b.table.Seq
-	return nil
-}
-
-// Get reads key from the backup's table, however old it is.
-func (b *Backup) Get(key *string, reply *GetReply) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	*reply = b.table.get(*key)
-	return nil
-}
-
-// Primary is the primary replica's service ("Primary"). Clients write to it
-// and may read from it; it copies its table to the backup.
+// Primary is the primary replica, an rpc service ("Primary.Put",
+// "Primary.Get"). Clients write to it and may read from it; it copies its
+// whole table to the backup.
 //
-// Without -sync it answers a write at once and a goroutine of its own, the
-// replicator, copies the table to the backup in the background
-// (asynchronous replication): the write is acknowledged even if the backup
-// never gets it. With -sync, a write is acknowledged only after the backup
-// has confirmed it, and refused (errNotReplicated) if the backup does not
-// confirm it in time. The replicator makes the writes of -sync one at a
-// time, so that a refused write can be taken back. A Primary is safe for
-// concurrent use.
+// In the default, asynchronous mode, it answers a write at once, and a
+// goroutine of its own, the replicator, copies the table to the backup in
+// the background: the write is acknowledged even if the backup never gets
+// it, so writes stay available when the backup is cut off, and reads at
+// the backup go stale. In synchronous mode (Config.Sync), a write is
+// acknowledged only after the backup has confirmed it, and refused
+// (ErrNotReplicated) if the backup does not confirm it in time: no read at
+// the backup is ever stale, and nobody can write while the backup is cut
+// off. That is the choice a partition forces (CAP). The replicator makes
+// synchronous writes one at a time, so that a refused write can be taken
+// back.
+//
+// The replicator also sends the table every two copy timeouts whatever
+// happens, as a heartbeat: that is how the primary finds out that the
+// backup has restarted with nothing, or has missed a table.
+//
+// A Primary is safe for concurrent use. Close stops its replicator.
 type Primary struct {
-	backup  *rpc.Client   // calls Backup.Apply
-	sync    bool          // -sync: acknowledge a write only once the backup has it
+	backup  Caller        // calls Backup.Apply
+	sync    bool          // acknowledge a write only once the backup has it
 	timeout time.Duration // how long one copy to the backup may take
-	writes  chan write    // -sync writes, for the replicator; unbuffered
+	writes  chan write    // synchronous writes, for the replicator; unbuffered
 	kick    chan struct{} // size 1: "there is a newer table to send"
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the replicator exits
@@ -106,7 +47,26 @@ type Primary struct {
 	changed   chan struct{} // closed, and replaced, whenever table or acked changes
 }
 
-// write is a -sync write waiting for the replicator. It carries the
+// Caller is how a Primary calls its backup: an *rpc.Client connected to
+// the backup's server, or anything with the same Call.
+type Caller interface {
+	Call(ctx context.Context, method string, args, reply any) error
+}
+
+// Config is a Primary's settings.
+type Config struct {
+	// Sync makes the primary acknowledge a write only once the backup has
+	// confirmed it, and refuse it otherwise.
+	Sync bool
+	// CopyTimeout is how long one copy to the backup may take; the
+	// heartbeat copy goes every two of them. Zero means DefaultCopyTimeout.
+	CopyTimeout time.Duration
+}
+
+// DefaultCopyTimeout is a copy's timeout unless Config says otherwise.
+const DefaultCopyTimeout = 100 * time.Millisecond
+
+// write is a synchronous write waiting for the replicator. It carries the
 // caller's ctx, as an http.Request does, so that the copy to the backup
 // ends when the caller stops waiting. err has room for the answer, so the
 // replicator never waits for a caller that has gone.
@@ -116,13 +76,15 @@ type write struct {
 	err  chan error
 }
 
-// newPrimary returns a primary that copies its table to the backup through
-// c, each copy taking at most timeout, and starts its replicator; Close
-// stops it.
-func newPrimary(c *rpc.Client, sync bool, timeout time.Duration) *Primary {
+// NewPrimary returns a primary with an empty table that copies it to the
+// backup through c, and starts its replicator; Close stops it.
+func NewPrimary(c Caller, cfg Config) *Primary {
+	if cfg.CopyTimeout <= 0 {
+		cfg.CopyTimeout = DefaultCopyTimeout
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	p := &Primary{
-		backup: c, sync: sync, timeout: timeout,
+		backup: c, sync: cfg.Sync, timeout: cfg.CopyTimeout,
 		writes: make(chan write), kick: make(chan struct{}, 1),
 		stop: stop, done: make(chan struct{}),
 		table:   Table{Values: map[string]string{}},
@@ -132,16 +94,18 @@ func newPrimary(c *rpc.Client, sync bool, timeout time.Duration) *Primary {
 	return p
 }
 
-// Close stops the replicator and waits for it.
+// Close stops the replicator and waits for it. It is idempotent. A Put
+// made afterwards in synchronous mode fails with rpc.ErrServerClosed.
 func (p *Primary) Close() error {
 	p.stop()
 	<-p.done
 	return nil
 }
 
-// Put sets a key. Without -sync the write is the primary's alone until the
-// replicator has copied it; with -sync it returns only once the backup has
-// confirmed it, or errNotReplicated.
+// Put sets a key. In asynchronous mode the write is the primary's alone
+// until the replicator has copied it; in synchronous mode Put returns only
+// once the backup has confirmed it, or fails with an error matching
+// ErrNotReplicated (the write did not happen), or ctx.Err().
 func (p *Primary) Put(ctx context.Context, args *PutArgs, _ *struct{}) error {
 	if p.sync {
 		w := write{ctx: ctx, args: *args, err: make(chan error, 1)}
@@ -176,11 +140,11 @@ func (p *Primary) Get(key *string, reply *GetReply) error {
 	return nil
 }
 
-// replicate is the replicator. It makes the -sync writes; it sends the
+// replicate is the replicator. It makes the synchronous writes; it sends the
 // table to the backup when there is a newer one; and it sends it every
 // 2*p.timeout whatever happens, as a heartbeat: that is how the primary
 // finds out that the backup has restarted with nothing, or has missed a
-// table. Between two copies it is free for a write, so a -sync write never
+// table. Between two copies it is free for a write, so a synchronous write never
 // waits for more than one copy besides its own.
 func (p *Primary) replicate(ctx context.Context) {
 	defer close(p.done)
@@ -217,7 +181,7 @@ func (p *Primary) replicate(ctx context.Context) {
 	}
 }
 
-// writeSync makes a -sync write: it sends the backup the table with the
+// writeSync makes a synchronous write: it sends the backup the table with the
 // write applied, and keeps that table only if the backup confirms it.
 func (p *Primary) writeSync(w write) error {
 	p.mu.Lock()
@@ -237,7 +201,7 @@ func (p *Primary) writeSync(w write) error {
 		kept := p.table.clone()
 		kept.Seq = p.seq
 		p.setLocked(kept, p.acked)
-		return fmt.Errorf("%w (%v)", errNotReplicated, err)
+		return fmt.Errorf("%w (%v)", ErrNotReplicated, err)
 	}
 	p.confirmed++
 	p.setLocked(next, seq)
@@ -262,18 +226,19 @@ func (p *Primary) setLocked(t Table, acked int64) {
 	p.changed = make(chan struct{})
 }
 
-// confirmations returns how many copies the backup has answered so far.
-func (p *Primary) confirmations() int64 {
+// Confirmations returns how many copies the backup has answered so far.
+func (p *Primary) Confirmations() int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.confirmed
 }
 
-// waitSynced waits until the backup has confirmed the primary's table in
-// an answer to a copy made after the first after copies, or ctx ends. The
-// demo uses it to know when a heal has taken effect: a copy has got
-// through since, and the backup has the primary's table.
-func (p *Primary) waitSynced(ctx context.Context, after int64) error {
+// WaitSynced waits until the backup has confirmed the primary's table in
+// an answer to a copy beyond the first after copies (see Confirmations),
+// or ctx ends (it returns ctx.Err()). Pass Confirmations() to learn when
+// a heal or a restart has taken effect: a copy has got through since, and
+// the backup has the primary's table.
+func (p *Primary) WaitSynced(ctx context.Context, after int64) error {
 	for {
 		p.mu.Lock()
 		synced, changed := p.acked == p.table.Seq && p.confirmed > after, p.changed
@@ -289,9 +254,16 @@ func (p *Primary) waitSynced(ctx context.Context, after int64) error {
 	}
 }
 
-// value returns what the primary holds for key: the truth the demo
-// compares the backup's answers with.
-func (p *Primary) value(key string) GetReply {
+// Synced reports whether the backup has confirmed the primary's table.
+func (p *Primary) Synced() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.acked == p.table.Seq
+}
+
+// Value returns what the primary holds for key, read on its side: the
+// truth to compare the backup's answers with.
+func (p *Primary) Value(key string) GetReply {
 	var r GetReply
 	p.Get(&key, &r)
 	return r
