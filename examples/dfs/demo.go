@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distsys-kit/distsys/afs"
 	"github.com/distsys-kit/distsys/examples/internal/demo"
 )
 
@@ -20,7 +21,7 @@ func dfs(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error 
 	if err != nil {
 		return err
 	}
-	n := &narrator{out: out, s: s, timeout: cfg.timeout, stale: map[*Client]int{}, breaks: map[*Client]int{}}
+	n := &narrator{out: out, s: s, timeout: cfg.timeout, stale: map[*afs.Client]int{}, breaks: map[*afs.Client]int{}}
 
 	fmt.Fprintf(out, "dfs: a file server and two clients that cache whole files, on a simulated network (seed %d); %v.\n", cfg.faults.Seed, cfg.faults)
 	if cfg.nocallbacks {
@@ -29,7 +30,7 @@ func dfs(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error 
 		fmt.Fprintln(out, "The server promises a callback to every client that fetches a file, and breaks the promise")
 		fmt.Fprintln(out, "(calls the client back) when the file changes, before the write that changed it returns.")
 	}
-	f := s.server.file(fileName)
+	f := s.server.File(fileName)
 	fmt.Fprintf(out, "The server has %s, version %d: %q.\n", fileName, f.Version, f.Data)
 
 	fmt.Fprintf(out, "\n1. alice opens %s %s.\n", fileName, times(cfg.opens))
@@ -92,15 +93,15 @@ type narrator struct {
 	out      io.Writer
 	s        *system
 	timeout  time.Duration
-	stale    map[*Client]int // reads of an old version, per client
-	breaks   map[*Client]int // callbacks received, per client, as of its last open
-	failed   int             // calls that got no answer in time, or failed otherwise
-	answered int             // calls that got an answer
+	stale    map[*afs.Client]int // reads of an old version, per client
+	breaks   map[*afs.Client]int // callbacks received, per client, as of its last open
+	failed   int                 // calls that got no answer in time, or failed otherwise
+	answered int                 // calls that got an answer
 }
 
 // open has c open the file, and says where it came from and whether it is
 // the server's current version.
-func (n *narrator) open(ctx context.Context, c *Client, who string) {
+func (n *narrator) open(ctx context.Context, c *afs.Client, who string) {
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
 	f, hit, err := c.Open(ctx, fileName)
@@ -115,11 +116,11 @@ func (n *narrator) open(ctx context.Context, c *Client, who string) {
 		n.answered++
 	}
 	line := fmt.Sprintf("   %-5s open: %-27s version %d %q", who, from, f.Version, f.Data)
-	if now := n.s.server.file(fileName); now.Version != f.Version {
+	if now := n.s.server.File(fileName); now.Version != f.Version {
 		n.stale[c]++
 		line += fmt.Sprintf("  STALE: the server has version %d %q", now.Version, now.Data)
 	}
-	if breaks := c.stats().breaks; breaks > n.breaks[c] {
+	if breaks := c.Stats().Breaks; breaks > n.breaks[c] {
 		n.breaks[c] = breaks
 		if !hit {
 			line += "  (a callback had voided the cached copy)"
@@ -129,19 +130,19 @@ func (n *narrator) open(ctx context.Context, c *Client, who string) {
 }
 
 // write has c store new contents, and says whom the server called back.
-func (n *narrator) write(ctx context.Context, c *Client, who, data string) {
+func (n *narrator) write(ctx context.Context, c *afs.Client, who, data string) {
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	before := n.s.server.stats()
+	before := n.s.server.Stats()
 	f, err := c.Write(ctx, fileName, data)
 	if err != nil {
 		fmt.Fprintf(n.out, "   %-5s close: %s; did the store happen? %s cannot tell\n", who, n.failure(err), who)
 		return
 	}
 	n.answered++
-	after := n.s.server.stats()
+	after := n.s.server.Stats()
 	line := fmt.Sprintf("   %-5s close: stored as version %d %q", who, f.Version, f.Data)
-	switch broken, lost := after.broken-before.broken, after.unreachable-before.unreachable; {
+	switch broken, lost := after.Broken-before.Broken, after.Unreachable-before.Unreachable; {
 	case lost > 0:
 		line += fmt.Sprintf("; %s could not be delivered: those copies may be read stale", plural(lost, "callback"))
 	case broken > 0:
@@ -164,16 +165,16 @@ func (n *narrator) failure(err error) string {
 // summary prints the counts: where opens were served from, the calls made
 // and the messages the network carried, and what they mean.
 func (n *narrator) summary(cfg config) {
-	a, b, srv := n.s.alice.stats(), n.s.bob.stats(), n.s.server.stats()
+	a, b, srv := n.s.alice.Stats(), n.s.bob.Stats(), n.s.server.Stats()
 	stale := n.stale[n.s.alice] + n.stale[n.s.bob]
 	fmt.Fprintln(n.out, "\nSummary:")
 	fmt.Fprintf(n.out, "   alice opened %s %s: %d from the cache, %d fetched; %d stale reads; %d callbacks received.\n",
-		fileName, times(a.opens), a.hits, a.fetches, n.stale[n.s.alice], a.breaks)
+		fileName, times(a.Opens), a.Hits, a.Fetches, n.stale[n.s.alice], a.Breaks)
 	fmt.Fprintf(n.out, "   bob   opened %s %s: %d from the cache, %d fetched; %d stale reads; wrote it %s.\n",
-		fileName, times(b.opens), b.hits, b.fetches, n.stale[n.s.bob], times(cfg.rounds))
+		fileName, times(b.Opens), b.Hits, b.Fetches, n.stale[n.s.bob], times(cfg.rounds))
 	fmt.Fprintf(n.out, "   server: %d fetches, %d stores, %d callbacks made, %d undelivered.\n",
-		srv.fetches, srv.stores, srv.broken, srv.unreachable)
-	fmt.Fprintf(n.out, "   The cache served %d of %d opens without a message.\n", a.hits+b.hits, a.opens+b.opens)
+		srv.Fetches, srv.Stores, srv.Broken, srv.Unreachable)
+	fmt.Fprintf(n.out, "   The cache served %d of %d opens without a message.\n", a.Hits+b.Hits, a.Opens+b.Opens)
 	if n.failed > 0 {
 		fmt.Fprintf(n.out, "   %s got no answer in time: the network lost its requests or their replies.\n", plural(n.failed, "call"))
 	}
@@ -187,14 +188,14 @@ func (n *narrator) summary(cfg config) {
 		fmt.Fprintln(n.out, "Run without -nocallbacks: the server calls alice back, and her next open fetches the new version.")
 	case cfg.nocallbacks:
 		fmt.Fprintln(n.out, "No callbacks, and no stale read this time: nobody opened a cached copy after a write.")
-	case stale > 0 && srv.unreachable > 0:
-		fmt.Fprintf(n.out, "%s STALE although the server promised callbacks: %s could not be delivered,\n", plural(stale, "read was"), plural(srv.unreachable, "callback"))
+	case stale > 0 && srv.Unreachable > 0:
+		fmt.Fprintf(n.out, "%s STALE although the server promised callbacks: %s could not be delivered,\n", plural(stale, "read was"), plural(srv.Unreachable, "callback"))
 		fmt.Fprintln(n.out, "and a client that misses its callback goes on using its copy. (AFS limits the damage: callbacks")
 		fmt.Fprintln(n.out, "expire, and a client that lost touch with the server checks its copies before using them.)")
 	case stale > 0:
 		fmt.Fprintf(n.out, "%s STALE although the server promised callbacks.\n", plural(stale, "read was"))
 	default:
-		fmt.Fprintf(n.out, "%s made for %d writes, and no open read a stale copy;\n", plural(srv.broken, "callback was"), srv.stores)
+		fmt.Fprintf(n.out, "%s made for %d writes, and no open read a stale copy;\n", plural(srv.Broken, "callback was"), srv.Stores)
 		fmt.Fprintln(n.out, "every other open was served from the cache without a message. Try -nocallbacks.")
 	}
 }

@@ -120,26 +120,6 @@ func TestLossyNetworkKeepsTheCountsExact(t *testing.T) {
 	assert.Equal(t, counts{9, 6, 3, 0, 2, 2, 1, 1, 0, 4, 2, 2, 0, 7, 11, 0, 0}, got)
 }
 
-// A fetch's reply and a callback for a later store travel on different
-// connections, so the callback may arrive first: the client must not then
-// cache the old version the fetch brings.
-func TestLateFetchReplyDoesNotUndoACallback(t *testing.T) {
-	c := newClient("alice", nil)
-	require.NoError(t, callbackService{c}.Break(&BreakArgs{Name: fileName, Version: 3}, nil))
-
-	c.mu.Lock()
-	c.keepLocked(File{Name: fileName, Data: "old", Version: 2})
-	_, cached := c.cache[fileName]
-	c.mu.Unlock()
-	assert.False(t, cached, "version 2 arrived after a callback for version 3")
-
-	c.mu.Lock()
-	c.keepLocked(File{Name: fileName, Data: "new", Version: 3})
-	got := c.cache[fileName]
-	c.mu.Unlock()
-	assert.Equal(t, "new", got.Data)
-}
-
 func TestBadFlagsAreExplained(t *testing.T) {
 	demotest.CheckUsage(t, run, "dfs", []demotest.UsageCase{
 		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},

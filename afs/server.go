@@ -1,4 +1,4 @@
-package main
+package afs
 
 import (
 	"context"
@@ -12,9 +12,10 @@ import (
 	"github.com/distsys-kit/distsys/rpc"
 )
 
-// errNoFile is what the server answers for a file it does not have. Both
-// sides declare it with rpc.WithErrors, so errors.Is works on the client.
-var errNoFile = errors.New("dfs: no such file")
+// ErrNoFile is what the server answers for a file it does not have.
+// Declare it on both sides with rpc.WithErrors, so that errors.Is works on
+// the client.
+var ErrNoFile = errors.New("afs: no such file")
 
 // File is a whole file, as the server sends it and a client caches it.
 // Version grows by one with every store.
@@ -46,16 +47,46 @@ type BreakArgs struct {
 	Version int64
 }
 
-// DialFunc connects the server to the callback service of a client.
-type DialFunc func(ctx context.Context, client string) (*rpc.Client, error)
+// Conn is a connection to a client's callback service: an *rpc.Client, or
+// anything with the same Call and Close.
+type Conn interface {
+	Call(ctx context.Context, method string, args, reply any) error
+	Close() error
+}
 
-// FileServer is the file service ("Files"). With callbacks on, it
-// promises every client that fetches a file to tell it when the file
-// changes, and keeps the promise: a store returns only after the server
-// has called back every other client that holds a copy (AFS's callbacks).
-// With callbacks off, it just serves files, and cached copies go stale.
-// A FileServer is safe for concurrent use.
-type FileServer struct {
+// DialFunc connects the server to the callback service of the client
+// named client (the name it gave in FetchArgs and StoreArgs).
+type DialFunc func(ctx context.Context, client string) (Conn, error)
+
+// Config is a Server's settings.
+type Config struct {
+	// Callbacks makes the server promise a callback to every client that
+	// fetches a file, and keep the promise when the file changes. Without
+	// it, cached copies are never invalidated.
+	Callbacks bool
+	// Dial connects the server to a client's callback service. It is
+	// needed only with Callbacks.
+	Dial DialFunc
+	// CallbackTimeout is how long one callback may take; a store waits for
+	// its callbacks, so keep it below the clients' patience. Zero means
+	// DefaultCallbackTimeout.
+	CallbackTimeout time.Duration
+}
+
+// DefaultCallbackTimeout is a callback's timeout unless Config says
+// otherwise.
+const DefaultCallbackTimeout = 200 * time.Millisecond
+
+// Server is the file service, an rpc service: register it with Register
+// ("Files.Fetch", "Files.Store"). With callbacks on, it promises every
+// client that fetches a file to tell it when the file changes, and keeps
+// the promise: a store returns only after the server has called back
+// every other client that holds a copy (AFS's callbacks). With callbacks
+// off, it just serves files, and cached copies go stale.
+//
+// A Server is safe for concurrent use. Close closes its connections to
+// the clients.
+type Server struct {
 	callbacks bool
 	dial      DialFunc
 	timeout   time.Duration // how long a callback may take
@@ -63,17 +94,19 @@ type FileServer struct {
 	mu       sync.Mutex                 // protects files, promises, conns and the counters
 	files    map[string]File            // the files, by name
 	promises map[string]map[string]bool // file name -> clients promised a callback
-	conns    map[string]*rpc.Client     // client -> the server's connection to its callback service
+	conns    map[string]Conn            // client -> the server's connection to its callback service
 
 	fetches, stores, broken, unreachable int
 }
 
-// newFileServer returns a server holding files. dial connects it to a
-// client's callback service; a callback waits at most timeout.
-func newFileServer(files []File, callbacks bool, dial DialFunc, timeout time.Duration) *FileServer {
-	s := &FileServer{
-		callbacks: callbacks, dial: dial, timeout: timeout,
-		files: map[string]File{}, promises: map[string]map[string]bool{}, conns: map[string]*rpc.Client{},
+// NewServer returns a server holding files.
+func NewServer(files []File, cfg Config) *Server {
+	if cfg.CallbackTimeout <= 0 {
+		cfg.CallbackTimeout = DefaultCallbackTimeout
+	}
+	s := &Server{
+		callbacks: cfg.Callbacks, dial: cfg.Dial, timeout: cfg.CallbackTimeout,
+		files: map[string]File{}, promises: map[string]map[string]bool{}, conns: map[string]Conn{},
 	}
 	for _, f := range files {
 		s.files[f.Name] = f
@@ -81,14 +114,17 @@ func newFileServer(files []File, callbacks bool, dial DialFunc, timeout time.Dur
 	return s
 }
 
+// Register serves s on srv as the service "Files".
+func (s *Server) Register(srv *rpc.Server) error { return srv.RegisterName("Files", s) }
+
 // Fetch returns a whole file and, with callbacks on, promises the caller
 // a callback when it changes.
-func (s *FileServer) Fetch(args *FetchArgs, reply *File) error {
+func (s *Server) Fetch(args *FetchArgs, reply *File) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, ok := s.files[args.Name]
 	if !ok {
-		return fmt.Errorf("fetch %q: %w", args.Name, errNoFile)
+		return fmt.Errorf("fetch %q: %w", args.Name, ErrNoFile)
 	}
 	s.fetches++
 	if s.callbacks {
@@ -102,7 +138,7 @@ func (s *FileServer) Fetch(args *FetchArgs, reply *File) error {
 // version. With callbacks on, it first breaks the callback promises of the
 // other clients holding a copy, so that no one reads the old version once
 // Store has returned. The writer keeps its promise: its copy is the new one.
-func (s *FileServer) Store(ctx context.Context, args *StoreArgs, reply *File) error {
+func (s *Server) Store(ctx context.Context, args *StoreArgs, reply *File) error {
 	s.mu.Lock()
 	f := s.files[args.Name]
 	f = File{Name: args.Name, Data: args.Data, Version: f.Version + 1}
@@ -130,7 +166,7 @@ func (s *FileServer) Store(ctx context.Context, args *StoreArgs, reply *File) er
 
 // promiseLocked records that client holds a callback promise for name.
 // The caller holds s.mu.
-func (s *FileServer) promiseLocked(name, client string) {
+func (s *Server) promiseLocked(name, client string) {
 	if s.promises[name] == nil {
 		s.promises[name] = map[string]bool{}
 	}
@@ -138,7 +174,7 @@ func (s *FileServer) promiseLocked(name, client string) {
 }
 
 // breakCallback tells client that its copy of f.Name is stale.
-func (s *FileServer) breakCallback(ctx context.Context, client string, f File) {
+func (s *Server) breakCallback(ctx context.Context, client string, f File) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	err := s.callBack(ctx, client, &BreakArgs{Name: f.Name, Version: f.Version})
@@ -147,7 +183,7 @@ func (s *FileServer) breakCallback(ctx context.Context, client string, f File) {
 	if err != nil {
 		// The client may go on reading its old copy. AFS clients guard
 		// against this by checking in with the server after they lose
-		// touch with it; this small demo only counts it.
+		// touch with it; this small server only counts it.
 		s.unreachable++
 		return
 	}
@@ -155,7 +191,7 @@ func (s *FileServer) breakCallback(ctx context.Context, client string, f File) {
 }
 
 // callBack calls Callback.Break on client, connecting to it the first time.
-func (s *FileServer) callBack(ctx context.Context, client string, args *BreakArgs) error {
+func (s *Server) callBack(ctx context.Context, client string, args *BreakArgs) error {
 	s.mu.Lock()
 	rc := s.conns[client]
 	s.mu.Unlock()
@@ -178,10 +214,10 @@ func (s *FileServer) callBack(ctx context.Context, client string, args *BreakArg
 
 // Close closes the server's connections to the clients' callback services.
 // Close the rpc server that serves s first, so no store is still running.
-func (s *FileServer) Close() error {
+func (s *Server) Close() error {
 	s.mu.Lock()
 	conns := s.conns
-	s.conns = map[string]*rpc.Client{}
+	s.conns = map[string]Conn{}
 	s.mu.Unlock()
 	for _, rc := range conns {
 		rc.Close()
@@ -189,21 +225,23 @@ func (s *FileServer) Close() error {
 	return nil
 }
 
-// serverStats is what the server counted.
-type serverStats struct {
-	fetches, stores, broken, unreachable int
+// ServerStats is what a server counted.
+type ServerStats struct {
+	Fetches, Stores int
+	Broken          int // callbacks made
+	Unreachable     int // callbacks that could not be delivered: those copies may be read stale
 }
 
-// stats returns the server's counters.
-func (s *FileServer) stats() serverStats {
+// Stats returns the server's counters.
+func (s *Server) Stats() ServerStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return serverStats{s.fetches, s.stores, s.broken, s.unreachable}
+	return ServerStats{s.fetches, s.stores, s.broken, s.unreachable}
 }
 
-// file returns the server's current copy of a file: the truth the demo
-// compares the clients' reads with.
-func (s *FileServer) file(name string) File {
+// File returns the server's current copy of a file, read on its side: the
+// truth to compare the clients' reads with.
+func (s *Server) File(name string) File {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.files[name]

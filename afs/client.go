@@ -1,4 +1,4 @@
-package main
+package afs
 
 import (
 	"context"
@@ -7,14 +7,22 @@ import (
 	"github.com/distsys-kit/distsys/rpc"
 )
 
+// Caller is how a Client calls the server: an *rpc.Client, or anything
+// with the same Call.
+type Caller interface {
+	Call(ctx context.Context, method string, args, reply any) error
+}
+
 // Client is a client's cache manager (AFS calls it Venus): it opens files
 // from its cache of whole files when it can, and fetches them from the
 // server when it cannot. A cached copy is used until the server breaks its
-// callback promise (Callback.Break), and, with callbacks off, for ever.
+// callback promise (Callback.Break, which the client serves: see
+// Register), and, with callbacks off, for ever.
+//
 // A Client is safe for concurrent use.
 type Client struct {
 	name string
-	rc   *rpc.Client // calls to the server
+	rc   Caller // calls to the server
 
 	mu     sync.Mutex       // protects cache, broken and the counters; calls to the server run without it
 	cache  map[string]File  // whole files, by name
@@ -23,14 +31,15 @@ type Client struct {
 	opens, hits, fetches, breaks int
 }
 
-// newClient returns the cache manager of client name, which calls the
-// server through rc.
-func newClient(name string, rc *rpc.Client) *Client {
+// NewClient returns the cache manager of the client called name, which
+// calls the server through rc. The server calls it back by that name.
+func NewClient(name string, rc Caller) *Client {
 	return &Client{name: name, rc: rc, cache: map[string]File{}, broken: map[string]int64{}}
 }
 
 // Open returns the whole file name: from the cache if it holds a copy (hit
-// is then true), else fetched from the server, and cached.
+// is then true, and no message was sent), else fetched from the server,
+// and cached. It blocks until the fetch is answered or ctx ends.
 func (c *Client) Open(ctx context.Context, name string) (f File, hit bool, err error) {
 	c.mu.Lock()
 	c.opens++
@@ -53,7 +62,9 @@ func (c *Client) Open(ctx context.Context, name string) (f File, hit bool, err e
 }
 
 // Write replaces the whole file name with data on the server, as closing a
-// written file does in AFS, and keeps the new version in the cache.
+// written file does in AFS, and keeps the new version in the cache. If the
+// call fails (ctx ended: the store may or may not have happened), the
+// cached copy is dropped.
 func (c *Client) Write(ctx context.Context, name, data string) (File, error) {
 	var f File
 	if err := c.rc.Call(ctx, "Files.Store", &StoreArgs{Name: name, Data: data, Client: c.name}, &f); err != nil {
@@ -82,6 +93,12 @@ func (c *Client) keepLocked(f File) {
 	c.cache[f.Name] = f
 }
 
+// Register serves c's callback service on srv as "Callback": the server
+// calls Callback.Break to tell c that its copy of a file is stale.
+func (c *Client) Register(srv *rpc.Server) error {
+	return srv.RegisterName("Callback", callbackService{c})
+}
+
 // callbackService is what a client serves to the server ("Callback").
 type callbackService struct{ c *Client }
 
@@ -101,14 +118,17 @@ func (s callbackService) Break(args *BreakArgs, _ *struct{}) error {
 	return nil
 }
 
-// clientStats is what a client counted.
-type clientStats struct {
-	opens, hits, fetches, breaks int
+// ClientStats is what a client counted.
+type ClientStats struct {
+	Opens   int
+	Hits    int // opens served from the cache, without a message
+	Fetches int
+	Breaks  int // callbacks received
 }
 
-// stats returns the client's counters.
-func (c *Client) stats() clientStats {
+// Stats returns the client's counters.
+func (c *Client) Stats() ClientStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return clientStats{c.opens, c.hits, c.fetches, c.breaks}
+	return ClientStats{c.opens, c.hits, c.fetches, c.breaks}
 }
