@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/lock"
 )
 

@@ -30,7 +30,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 )
 
 func main() { demo.Main("clocks", run) }

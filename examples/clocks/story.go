@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 )
 
 // outcome is what the run showed, for the tests: the narration is made

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/distsys-kit/distsys/afs"
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 )
 
 // dfs runs the demo: alice opens the file again and again while bob edits

@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/distsys-kit/distsys/afs"
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport/netsim"
 )

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
-	"github.com/distsys-kit/distsys/internal/devcert"
+	"github.com/distsys-kit/distsys/devcert"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/netsim"

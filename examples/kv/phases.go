@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/kv"
 	"github.com/distsys-kit/distsys/rpc"
 )

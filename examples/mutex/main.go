@@ -28,7 +28,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 )

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/primarybackup"
 	"github.com/distsys-kit/distsys/rpc"
 )

@@ -36,7 +36,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/mapreduce"
 )
 

@@ -22,7 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
+	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/mapreduce"
 	"github.com/distsys-kit/distsys/trace"
 )

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/mapreduce"
 )
 

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/mapreduce"
 	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"

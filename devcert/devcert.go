@@ -1,7 +1,3 @@
-// Package devcert makes throwaway TLS certificates for tests and demos: a
-// certificate authority, a server certificate for localhost and 127.0.0.1,
-// and a client certificate for mutual TLS, all generated in memory when
-// asked for. Never use them for anything real.
 package devcert
 
 import (
