@@ -16,10 +16,24 @@ import (
 // partition runs the demo: the network whole, split, and healed again, with
 // what the clients see at each step.
 func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error {
+	_, err := runSteps(ctx, cfg, tr, out)
+	return err
+}
+
+// result is what the clients saw in each step, for the tests: the
+// narration is made from the same counts.
+type result struct {
+	whole, cut, healed tally
+	hopeless           bool // nothing was delivered: the run stopped in step 1
+}
+
+// runSteps runs the three steps and returns what the clients saw in each.
+func runSteps(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (result, error) {
+	var res result
 	c, err := startCluster(ctx, cfg, tr)
 	defer c.close()
 	if err != nil {
-		return err
+		return res, err
 	}
 	n := &narrator{out: out, c: c, timeout: cfg.timeout}
 
@@ -36,7 +50,8 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 	n.put(ctx, "alice", "x", "1")
 	n.put(ctx, "bob", "y", "1")
 	if n.hopeless() {
-		return n.giveUp(ctx)
+		res.hopeless = true
+		return res, n.giveUp(ctx)
 	}
 	n.waitSynced(ctx, "   (the demo waits until the backup has confirmed the primary's table)")
 	n.get(ctx, "bob", "x")
@@ -50,6 +65,7 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 		c.net.Partition(sides())
 		tr.Logf("primary", "partition: primary and alice | backup and bob")
 	}
+	res.whole = n.tally
 	before := n.tally
 	for i := range cfg.writes {
 		if ctx.Err() != nil {
@@ -72,7 +88,7 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 		c.net.Restart("backup")
 		tr.Logf("backup", "restart")
 		if err := c.serve("backup", &primarybackup.Backup{}, tr); err != nil {
-			return err
+			return res, err
 		}
 	} else {
 		fmt.Fprintln(out, "\n3. The network heals.")
@@ -85,8 +101,9 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 	n.get(ctx, "bob", "x")
 	n.get(ctx, "bob", "y")
 	if err := ctx.Err(); err != nil {
-		return err // interrupted: the narration above is cut short
+		return res, err // interrupted: the narration above is cut short
 	}
+	res.cut, res.healed = n.cut, n.tally.minus(n.cut).minus(res.whole)
 
 	t := n.tally
 	fmt.Fprintf(out, "\nSummary: %d calls answered, %d timed out, %d refused, %d failed otherwise; reads at the backup: %d fresh, %d stale.\n",
@@ -97,7 +114,7 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 	}
 	fmt.Fprintf(out, "netsim lost %d messages to %s and %d to the faults.\n\n", lost, cause, c.lostToFaults())
 	conclude(out, cfg, n.cut)
-	return nil
+	return res, nil
 }
 
 // conclude says what the run showed, from what the clients saw while the
