@@ -149,7 +149,7 @@
 //	CoordinatorOption        ✓                           WithMinWorkers
 //	TaskOption                             ✓        ✓    WithMemoryLimit, WithScratchDir, WithFaults, WithRPCClientOptions
 //	WorkerOption                           ✓             WithListener, WithDialer
-//	RunOption                                       ✓    WithWorkers, WithNetwork
+//	RunOption                                       ✓    WithWorkers, WithNetwork, WithCoordinator
 //
 // Run passes the job and task options on to its coordinator and workers.
 // It has no use for WithMinWorkers (it waits for all its workers) nor for

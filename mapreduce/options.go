@@ -112,6 +112,8 @@ type runOptions struct {
 	network     Network
 	coordinator coordinatorOptions
 	worker      workerOptions
+	// onCoordinator is WithCoordinator's fn.
+	onCoordinator func(*Coordinator)
 }
 
 func newRunOptions(opts []RunOption) runOptions {

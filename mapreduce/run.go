@@ -31,6 +31,9 @@ func Run(ctx context.Context, job Job, opts ...RunOption) (Result, error) {
 		return Result{}, err
 	}
 	defer c.Close()
+	if o.onCoordinator != nil {
+		o.onCoordinator(c)
+	}
 	l, err := o.network.Listen("coordinator")
 	if err != nil {
 		return Result{}, fmt.Errorf("mapreduce: coordinator: %w", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
+	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
 // serveRaw serves a fresh Arith and Big with opts on one end of a pipe and
@@ -200,5 +201,27 @@ func TestMaxCallsRefusesClearly(t *testing.T) {
 		require.NoError(t, (<-first.Done).Error)
 		require.NoError(t, (<-second.Done).Error)
 		require.NoError(t, c.Call(t.Context(), "Arith.Incr", &Args{A: 1}, new(Reply)))
+	})
+}
+
+// listenerValue is a Listener that is not comparable (it holds a slice),
+// as a user's wrapper may well be.
+type listenerValue struct {
+	transport.Listener
+	tags []string
+}
+
+func TestServeTakesAListenerThatIsNotComparable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netsim.NewNetwork(1)
+		l, err := n.Listen("server")
+		require.NoError(t, err)
+		startServer(t, listenerValue{Listener: l, tags: []string{"a"}})
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(n.Dialer("client")))
+		require.NoError(t, err)
+		defer c.Close()
+		var r Reply
+		require.NoError(t, c.Call(t.Context(), "Arith.Add", &Args{A: 1, B: 2}, &r))
+		assert.Equal(t, 3, r.C)
 	})
 }

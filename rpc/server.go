@@ -51,7 +51,9 @@ type Server struct {
 	workers *workers // run the calls
 
 	mu        sync.Mutex // protects the fields below
-	listeners map[transport.Listener]struct{}
+	// listeners holds a pointer to each Serve's listener: a Listener
+	// need not be comparable (a struct value with a slice in it is not).
+	listeners map[*transport.Listener]struct{}
 	conns     map[*serverConn]struct{}
 	closed    bool           // Close or Shutdown began: accept no new conns
 	serving   sync.WaitGroup // the conn goroutines started by Serve
@@ -78,7 +80,7 @@ func NewServer(opts ...ServerOption) *Server {
 		cache:     newReplyCache(o.cache),
 		idle:      make(chan struct{}, 1),
 		workers:   newWorkers(),
-		listeners: make(map[transport.Listener]struct{}),
+		listeners: make(map[*transport.Listener]struct{}),
 		conns:     make(map[*serverConn]struct{}),
 	}
 	if len(o.interceptors) > 0 {
@@ -170,12 +172,12 @@ func (s *Server) Serve(l transport.Listener) error {
 		_ = l.Close()
 		return ErrServerClosed
 	}
-	s.listeners[l] = struct{}{}
+	s.listeners[&l] = struct{}{}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		_, ours := s.listeners[l] // else closeListeners has taken it
-		delete(s.listeners, l)
+		_, ours := s.listeners[&l] // else closeListeners has taken it
+		delete(s.listeners, &l)
 		s.mu.Unlock()
 		if ours {
 			_ = l.Close()
@@ -266,7 +268,7 @@ func (s *Server) closeListeners() {
 	s.closed = true
 	ls := make([]transport.Listener, 0, len(s.listeners))
 	for l := range s.listeners {
-		ls = append(ls, l)
+		ls = append(ls, *l)
 		delete(s.listeners, l) // ours to close now, not Serve's
 	}
 	s.mu.Unlock()

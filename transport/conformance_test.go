@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/distsys-kit/distsys/internal/devcert"
+	"github.com/distsys-kit/distsys/devcert"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/transporttest"
 )

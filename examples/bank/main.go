@@ -25,7 +25,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -45,31 +45,44 @@ type config struct {
 const maxTraceEvents = 3000
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, ok, err := parse(args, stderr)
+	if !ok {
+		return err // nil after -h
+	}
+	tr := demo.NewTracer(cfg.traceDir, "bank: transfers without and with a lock", trace.WithMaxEvents(maxTraceEvents))
+	if err := tr.Prepare(); err != nil {
+		return err
+	}
+	if _, err := show(ctx, cfg, tr, stdout); err != nil {
+		return err
+	}
+	return tr.Write(stdout)
+}
+
+// parse reads the flags into a config; ok is false if the demo should not
+// run, with err nil after -h and ErrUsage after a bad flag.
+func parse(args []string, stderr io.Writer) (cfg config, ok bool, err error) {
 	fs := flag.NewFlagSet("bank", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := config{faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}}
+	cfg = config{faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}}
 	fs.IntVar(&cfg.accounts, "accounts", 8, "number of accounts (at least 3)")
 	fs.IntVar(&cfg.transfers, "transfers", 60, "number of transfers in phases 1 and 2")
 	fs.IntVar(&cfg.workers, "workers", 4, "number of tellers making transfers at once")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
 	if ok, err := demo.Parse(fs, args); !ok {
-		return err // nil after -h
+		return cfg, false, err
 	}
 	switch {
-	case cfg.accounts < 3:
-		return demo.Usagef(fs, "-accounts must be at least 3")
-	case cfg.transfers < 1 || cfg.workers < 1:
-		return demo.Usagef(fs, "-transfers and -workers must be at least 1")
+	case cfg.accounts < 3 || cfg.accounts > 1000:
+		return cfg, false, demo.Usagef(fs, "-accounts must be between 3 and 1000")
+	case cfg.transfers < 1 || cfg.workers < 1 || cfg.transfers > 100_000 || cfg.workers > 100:
+		return cfg, false, demo.Usagef(fs, "-transfers must be between 1 and 100000, -workers between 1 and 100")
 	case fs.NArg() > 0:
-		return demo.Usagef(fs, "bank takes no arguments, only flags (got %q)", fs.Arg(0))
+		return cfg, false, demo.Usagef(fs, "bank takes no arguments, only flags (got %q)", fs.Arg(0))
 	}
 	if err := cfg.faults.Validate(); err != nil {
-		return demo.Usagef(fs, "%v", err)
+		return cfg, false, demo.Usagef(fs, "%v", err)
 	}
-	tr := demo.NewTracer(cfg.traceDir, "bank: transfers without and with a lock", trace.WithMaxEvents(maxTraceEvents))
-	if err := show(ctx, cfg, tr, stdout); err != nil {
-		return err
-	}
-	return tr.Write(stdout)
+	return cfg, true, nil
 }

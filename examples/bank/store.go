@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/distsys-kit/distsys/lock"
@@ -12,28 +13,29 @@ import (
 // and writing both back (read-modify-write); nothing in the store itself
 // keeps two clients from doing that at the same time.
 //
-// A fenced Bank checks fencing tokens. Every read and write carries the
-// caller's token from the lock service; the bank remembers the newest token
-// it has seen and refuses older ones with lock.ErrStaleToken. Reads are
-// fenced too, not only writes (lock.FencedStore fences writes only): a new
-// holder's read must shut out the old holder's write, or the old holder
-// could write between the new holder's read and write, and that write would
-// be lost.
+// A fenced Bank keeps its balances in a lock.FencedStore, which checks
+// fencing tokens: every read and write carries the caller's token from
+// the lock service, and the store refuses a token older than the newest it
+// has seen (lock.ErrStaleToken). Reads are fenced too (FencedGet), not
+// only writes: a new holder's read must shut out the old holder's write,
+// or the old holder could write between the new holder's read and write,
+// and that write would be lost. An unfenced Bank (phase 1) keeps plain
+// balances and takes no tokens.
 //
 // Every account also has a version, which grows with every write. The bank
-// does not refuse a write based on an old version (package kv's
-// compare-and-set would); it only counts it, to show how many updates were
-// lost.
+// does not refuse a write based on an old version (package kv's PutIf
+// would); it only counts it, to show how many updates were lost.
 //
 // Its methods are safe for concurrent use: the rpc server runs every call in
-// a goroutine of its own.
+// a goroutine of its own. A Read or Write of several accounts holds mu
+// throughout, so it reads or writes all of them at one instant.
 type Bank struct {
-	mu         sync.Mutex // protects everything below
-	accounts   map[string]Account
-	fenced     bool   // check tokens
-	newest     uint64 // the newest token seen, when fenced
-	overwrites int    // writes over a balance that changed since it was read
-	refused    int    // accesses refused for a stale token
+	mu         sync.Mutex        // protects everything below
+	fenced     *lock.FencedStore // the balances, when fenced; nil when not
+	plain      map[string]int    // the balances, when not fenced
+	versions   map[string]int    // account -> writes so far
+	overwrites int               // writes over a balance that changed since it was read
+	refused    int               // accesses refused for a stale token
 }
 
 // Account is one account's balance and version.
@@ -62,22 +64,27 @@ type WriteArgs struct {
 }
 
 // newBank returns a bank with no accounts.
-func newBank() *Bank { return &Bank{accounts: map[string]Account{}} }
+func newBank() *Bank { return &Bank{plain: map[string]int{}, versions: map[string]int{}} }
 
 // Read returns the balances and versions of the accounts named.
 func (b *Bank) Read(args *ReadArgs, reply *ReadReply) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.fence(args.Token); err != nil {
-		return fmt.Errorf("read with %w", err)
-	}
 	reply.Accounts = make(map[string]Account, len(args.Names))
 	for _, name := range args.Names {
-		a, ok := b.accounts[name]
-		if !ok {
+		if _, ok := b.versions[name]; !ok {
 			return fmt.Errorf("no account %q", name)
 		}
-		reply.Accounts[name] = a
+		balance := b.plain[name]
+		if b.fenced != nil {
+			v, _, err := b.fenced.FencedGet(args.Token, name)
+			if err != nil {
+				b.refused++
+				return fmt.Errorf("bank: read: %w", err)
+			}
+			balance, _ = strconv.Atoi(v)
+		}
+		reply.Accounts[name] = Account{Balance: balance, Version: b.versions[name]}
 	}
 	return nil
 }
@@ -87,36 +94,28 @@ func (b *Bank) Read(args *ReadArgs, reply *ReadReply) error {
 func (b *Bank) Write(args *WriteArgs, reply *struct{}) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := b.fence(args.Token); err != nil {
-		return fmt.Errorf("write with %w", err)
-	}
 	for name := range args.Accounts {
-		if _, ok := b.accounts[name]; !ok {
+		if _, ok := b.versions[name]; !ok {
 			return fmt.Errorf("no account %q", name)
 		}
 	}
 	for name, a := range args.Accounts {
-		old := b.accounts[name]
-		if old.Version != a.Version {
+		if b.fenced != nil {
+			// The first Put checks the token; with mu held, no other
+			// access can come between it and the next, which the same
+			// token then passes too. So it is all or nothing.
+			if err := b.fenced.Put(args.Token, name, strconv.Itoa(a.Balance)); err != nil {
+				b.refused++
+				return fmt.Errorf("bank: write: %w", err)
+			}
+		} else {
+			b.plain[name] = a.Balance
+		}
+		if b.versions[name] != a.Version {
 			b.overwrites++ // someone wrote since this was read: their update is lost
 		}
-		b.accounts[name] = Account{Balance: a.Balance, Version: old.Version + 1}
+		b.versions[name]++
 	}
-	return nil
-}
-
-// fence admits an access with token, in a fenced bank, if token is at least
-// the newest the bank has seen, and makes it the newest. Equal tokens pass:
-// one holder reads and writes with the same token. The caller holds b.mu.
-func (b *Bank) fence(token uint64) error {
-	if !b.fenced {
-		return nil
-	}
-	if token == 0 || token < b.newest {
-		b.refused++
-		return fmt.Errorf("token %d, but the bank has seen token %d: %w", token, b.newest, lock.ErrStaleToken)
-	}
-	b.newest = token
 	return nil
 }
 
@@ -125,12 +124,21 @@ func (b *Bank) fence(token uint64) error {
 func (b *Bank) open(n, balance int, fenced bool) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.accounts = make(map[string]Account, n)
-	b.fenced, b.newest, b.overwrites, b.refused = fenced, 0, 0, 0
+	b.plain, b.versions, b.fenced = map[string]int{}, map[string]int{}, nil
+	b.overwrites, b.refused = 0, 0
+	if fenced {
+		b.fenced = &lock.FencedStore{}
+	}
 	names := make([]string, n)
 	for i := range names {
 		names[i] = fmt.Sprintf("acct-%d", i+1)
-		b.accounts[names[i]] = Account{Balance: balance}
+		b.versions[names[i]] = 0
+		b.plain[names[i]] = balance
+		if fenced {
+			// The opening balance carries the first token there is, so
+			// that any holder may read it.
+			b.fenced.Put(1, names[i], strconv.Itoa(balance))
+		}
 	}
 	return names
 }
@@ -148,9 +156,12 @@ type ledger struct {
 func (b *Bank) ledger() ledger {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	l := ledger{overwrites: b.overwrites, refused: b.refused, newest: b.newest}
-	for _, a := range b.accounts {
-		l.total += a.Balance
+	l := ledger{overwrites: b.overwrites, refused: b.refused}
+	if b.fenced != nil {
+		l.newest = b.fenced.Newest()
+	}
+	for name := range b.versions {
+		l.total += b.balanceLocked(name)
 	}
 	return l
 }
@@ -159,5 +170,14 @@ func (b *Bank) ledger() ledger {
 func (b *Bank) balance(name string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.accounts[name].Balance
+	return b.balanceLocked(name)
+}
+
+func (b *Bank) balanceLocked(name string) int {
+	if b.fenced == nil {
+		return b.plain[name]
+	}
+	v, _ := b.fenced.Get(name)
+	n, _ := strconv.Atoi(v)
+	return n
 }

@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/lock"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
@@ -31,6 +31,8 @@ type world struct {
 	served  chan error // the result of each server's Serve, when it stops
 	running int        // Serve goroutines started
 	tellers []*teller  // to close
+
+	tellerCount int // tellers that may wait for the lock at once
 }
 
 // timing holds the demo's durations, scaled to the network's delays so
@@ -39,6 +41,7 @@ type timing struct {
 	call      time.Duration // wait for a reply before resending
 	ttl       time.Duration // a lock lease without renewal
 	lockDelay time.Duration // a lost lock stays ungranted this long
+	giveUp    time.Duration // a teller gives up on a call after this long, resends included
 }
 
 func timingFor(f transport.Faults) timing {
@@ -49,12 +52,12 @@ func timingFor(f transport.Faults) timing {
 	call := 10*time.Millisecond + 4*held // two round trips
 	// A lease outlives several failed renewals (each waits for its call,
 	// then ttl/10), so a lossy network rarely costs one.
-	return timing{call: call, ttl: 250*time.Millisecond + 10*call, lockDelay: 50*time.Millisecond + 2*call}
+	return timing{call: call, ttl: 250*time.Millisecond + 10*call, lockDelay: 50*time.Millisecond + 2*call, giveUp: max(2*time.Second, 40*call)}
 }
 
 // newWorld starts the network and both servers.
 func newWorld(cfg config, tr *demo.Tracer) (w *world, err error) {
-	w = &world{tr: tr, times: timingFor(cfg.faults), bank: newBank(), served: make(chan error, 2)}
+	w = &world{tr: tr, times: timingFor(cfg.faults), bank: newBank(), served: make(chan error, 2), tellerCount: cfg.workers + 2}
 	w.net = netsim.NewNetwork(cfg.faults.Seed, tr.NetsimOptions()...)
 	defer func() {
 		if err != nil {
@@ -118,10 +121,13 @@ func (w *world) close() {
 
 // teller is a client of the bank and of the lock service, on its own node.
 type teller struct {
-	bank    *rpc.Client
-	lockRPC *rpc.Client
-	locks   *lock.Client
-	mutex   *lock.Mutex // the bank's one lock
+	name     string
+	bank     *rpc.Client
+	lockRPC  *rpc.Client
+	locks    *lock.Client
+	mutex    *lock.Mutex   // the bank's one lock
+	timeout  time.Duration // a call is given up after this long, resends included
+	lockWait time.Duration // a Lock is given up after this long
 }
 
 // newTeller connects a teller called name to both servers.
@@ -139,7 +145,10 @@ func (w *world) newTeller(ctx context.Context, name string) (*teller, error) {
 		return nil, err
 	}
 	locks := lock.NewClient(lockRPC, lock.WithName(name), lock.WithCallTimeout(w.times.call))
-	t := &teller{bank: bank, lockRPC: lockRPC, locks: locks, mutex: locks.Mutex("bank")}
+	t := &teller{
+		name: name, bank: bank, lockRPC: lockRPC, locks: locks, mutex: locks.Mutex("bank"),
+		timeout: w.times.giveUp, lockWait: w.times.giveUp + lockWait(w.times.call, w.tellerCount),
+	}
 	w.tellers = append(w.tellers, t)
 	return t, nil
 }
@@ -151,24 +160,20 @@ func (t *teller) close() {
 	t.bank.Close()
 }
 
-// read reads the accounts named, with token (0 without a lock).
-func (t *teller) read(ctx context.Context, token uint64, names ...string) (map[string]Account, error) {
-	var r ReadReply
-	if err := t.bank.Call(ctx, "Bank.Read", &ReadArgs{Names: names, Token: token}, &r); err != nil {
-		return nil, err
+// lock takes the bank's lock, waiting at most t.lockWait; then it
+// returns errGaveUp.
+func (t *teller) lock(ctx context.Context) (*lock.Lease, error) {
+	lctx, cancel := context.WithTimeout(ctx, t.lockWait)
+	defer cancel()
+	lease, err := t.mutex.Lock(lctx)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, fmt.Errorf("%s %w on the lock after %v: no answer", t.name, errGaveUp, t.lockWait)
 	}
-	return r.Accounts, nil
+	return lease, err
 }
 
-// write writes the accounts given, with token (0 without a lock).
-func (t *teller) write(ctx context.Context, token uint64, accounts map[string]Account) error {
-	return t.bank.Call(ctx, "Bank.Write", &WriteArgs{Accounts: accounts, Token: token}, nil)
-}
-
-// isLeaseLost reports whether err says the teller's lease ended under it.
-func isLeaseLost(err error) bool {
-	return errors.Is(err, lock.ErrStaleToken) || errors.Is(err, lock.ErrLeaseExpired) || errors.Is(err, lock.ErrSessionExpired)
-}
+// errNotHeld is what Unlock says of a lease that is already over.
+var errNotHeld = lock.ErrNotHeld
 
 // describe says what the world is, for the narration.
 func (w *world) describe(f transport.Faults) string {

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/trace"
 )
 
@@ -47,6 +47,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "-messages and -queue must be at least 1, -pace and -slow not negative, and no arguments")
 	}
 	tr := demo.NewTracer(cfg.traceDir, "chat room", trace.WithMaxEvents(maxTraceEvents))
+	if err := tr.Prepare(); err != nil {
+		return err
+	}
 	if err := chat(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
@@ -79,7 +82,11 @@ func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error
 		defer c.conn.Close()
 		clients[name] = c
 	}
-	fmt.Fprintf(out, "alice, bob and carol joined; carol reads one message every %v while the others talk\n", cfg.slow)
+	if cfg.slow > 0 {
+		fmt.Fprintf(out, "alice, bob and carol joined; carol reads one message every %v while the others talk\n", cfg.slow)
+	} else {
+		fmt.Fprintln(out, "alice, bob and carol joined; carol reads as fast as the others (-slow 0)")
+	}
 	var readers sync.WaitGroup
 	for _, c := range clients {
 		readers.Add(1)
@@ -98,6 +105,7 @@ func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error
 	readers.Wait()
 
 	fmt.Fprintln(out)
+	var losers []string
 	for _, name := range names {
 		want := cfg.messages
 		if name == "carol" {
@@ -106,11 +114,45 @@ func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error
 		got := clients[name].received
 		fmt.Fprintf(out, "%-5s received %4d messages; the server dropped %4d meant for %s: %d of %d accounted for\n",
 			name, got, dropped[name], name, got+dropped[name], want)
+		if dropped[name] > 0 {
+			losers = append(losers, name)
+		}
 	}
-	fmt.Fprintln(out, "\nThe room never waited for carol: a slow reader loses messages, she does not slow the others.")
-	fmt.Fprintln(out, "Try -queue 1000: carol gets everything, later, and the server holds her backlog in memory.")
+	fmt.Fprintln(out)
+	conclude(out, cfg, losers)
 	return ctx.Err()
+}
+
+// conclude says what the counts show: who lost messages, and why.
+func conclude(out io.Writer, cfg config, losers []string) {
+	switch {
+	case len(losers) == 0:
+		fmt.Fprintf(out, "Nobody lost a message: carol's backlog fit in her queue of %d and the TCP buffers between her\n", cfg.queue)
+		fmt.Fprintln(out, "and the server, so she got everything, late. Send more (-messages 500) or queue less (-queue 2).")
+	case len(losers) == 1 && losers[0] == "carol":
+		fmt.Fprintln(out, "The room never waited for carol: the slow reader lost messages, and she did not slow the others.")
+		if cfg.queue < 2*cfg.messages {
+			fmt.Fprintf(out, "Try -queue %d: carol gets everything, later, and the server holds her backlog in memory.\n", 2*cfg.messages)
+		}
+	default:
+		fmt.Fprintf(out, "%s lost messages: the senders outran ", joinAnd(losers))
+		if cfg.pace == 0 {
+			fmt.Fprintln(out, "every reader, not only the slow one (-pace 0: no pause")
+			fmt.Fprintln(out, "between messages). The room still waited for nobody; each lost only what overflowed its own queue.")
+		} else {
+			fmt.Fprintln(out, "those readers too. The room still waited for nobody; each")
+			fmt.Fprintln(out, "lost only what overflowed its own queue.")
+		}
+	}
 }
 
 // filler pads messages so that a slow reader's buffers fill quickly.
 var filler = strings.Repeat("~", 100)
+
+// joinAnd lists names: "alice", "alice and bob", "alice, bob and carol".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

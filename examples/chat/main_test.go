@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
+	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/trace"
 )
 
@@ -42,6 +42,28 @@ func TestSlowReaderLosesMessagesAndTheRoomGoesOn(t *testing.T) {
 		}
 	}
 	assert.Contains(t, out.String(), "carol's queue of 4 is full")
+}
+
+func TestNobodyBlamedWhenNothingWasLost(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-messages", "3", "-slow", "5ms"}, &out, &errb)
+	require.NoError(t, err, errb.String())
+	rows := accountRE.FindAllStringSubmatch(out.String(), -1)
+	require.Len(t, rows, 3, out.String())
+	for _, row := range rows {
+		assert.Equal(t, "0", row[3], "%s: a backlog of 6 messages fits in the queue and TCP's buffers", row[1])
+	}
+	assert.NotContains(t, out.String(), "lost messages", "no one is said to have lost anything")
+}
+
+func TestEveryoneWhoLostIsNamed(t *testing.T) {
+	var out bytes.Buffer
+	conclude(&out, config{queue: 8}, []string{"alice", "bob", "carol"})
+	assert.Contains(t, out.String(), "alice, bob and carol lost messages")
+	out.Reset()
+	conclude(&out, config{queue: 8}, []string{"carol"})
+	assert.Contains(t, out.String(), "the slow reader lost messages")
+	assert.NotContains(t, out.String(), "alice")
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {

@@ -27,7 +27,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -53,7 +53,9 @@ const maxTraceEvents = 2000
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dfs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg config
+	// A little delay by default, as on a real network: then every message
+	// has its own time of arrival, and a seed replays the same run.
+	cfg := config{faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}}
 	fs.BoolVar(&cfg.nocallbacks, "nocallbacks", false, "the server makes no callback promises: cached copies are never invalidated")
 	fs.IntVar(&cfg.opens, "opens", 3, "how many times alice opens the file in each step")
 	fs.IntVar(&cfg.rounds, "rounds", 2, "how many times bob edits the file")

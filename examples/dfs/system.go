@@ -4,7 +4,8 @@ import (
 	"context"
 	"slices"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/afs"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport/netsim"
 )
@@ -18,9 +19,9 @@ import (
 //	alice ◀────────Callback.Break────── server ───────Callback.Break───────▶ bob
 type system struct {
 	net     *netsim.Network
-	server  *FileServer
-	alice   *Client
-	bob     *Client
+	server  *afs.Server
+	alice   *afs.Client
+	bob     *afs.Client
 	closers []func() // run in reverse order by close
 }
 
@@ -35,12 +36,13 @@ func startSystem(ctx context.Context, cfg config, tr *demo.Tracer) (*system, err
 	// The server calls a client back within half a client's patience, so
 	// that a store whose callback is lost still answers in time. The
 	// server owns, and closes, its connections to the clients.
-	callBack := func(ctx context.Context, client string) (*rpc.Client, error) {
+	callBack := func(ctx context.Context, client string) (afs.Conn, error) {
 		return s.dial(ctx, "server", client, cfg, tr)
 	}
-	s.server = newFileServer([]File{{Name: fileName, Data: "draft 1", Version: 1}}, !cfg.nocallbacks, callBack, cfg.timeout/2)
+	s.server = afs.NewServer([]afs.File{{Name: fileName, Data: "draft 1", Version: 1}},
+		afs.Config{Callbacks: !cfg.nocallbacks, Dial: callBack, CallbackTimeout: cfg.timeout / 2})
 	s.closers = append(s.closers, func() { s.server.Close() }) // after the rpc server below
-	if err := s.serve("server", "Files", s.server, tr); err != nil {
+	if err := s.serve("server", s.server.Register, tr); err != nil {
 		return s, err
 	}
 	for _, name := range []string{"alice", "bob"} {
@@ -49,8 +51,8 @@ func startSystem(ctx context.Context, cfg config, tr *demo.Tracer) (*system, err
 			return s, err
 		}
 		s.closers = append(s.closers, func() { rc.Close() })
-		c := newClient(name, rc)
-		if err := s.serve(name, "Callback", callbackService{c}, tr); err != nil {
+		c := afs.NewClient(name, rc)
+		if err := s.serve(name, c.Register, tr); err != nil {
 			return s, err
 		}
 		if name == "alice" {
@@ -62,14 +64,14 @@ func startSystem(ctx context.Context, cfg config, tr *demo.Tracer) (*system, err
 	return s, nil
 }
 
-// serve starts an rpc server on node that serves rcvr as service name.
-func (s *system) serve(node, name string, rcvr any, tr *demo.Tracer) error {
+// serve starts an rpc server on node with what register registers.
+func (s *system) serve(node string, register func(*rpc.Server) error, tr *demo.Tracer) error {
 	l, err := s.net.Listen(node)
 	if err != nil {
 		return err
 	}
-	srv := rpc.NewServer(append(tr.ServerOptions(node), rpc.WithErrors(errNoFile))...)
-	if err := srv.RegisterName(name, rcvr); err != nil {
+	srv := rpc.NewServer(append(tr.ServerOptions(node), rpc.WithErrors(afs.ErrNoFile))...)
+	if err := register(srv); err != nil {
 		l.Close()
 		return err
 	}
@@ -80,15 +82,16 @@ func (s *system) serve(node, name string, rcvr any, tr *demo.Tracer) error {
 }
 
 // dial connects an rpc client on node from to the server on node to; the
-// caller closes it. It
-// resends a request that gets no reply for a while (rpc.WithRetry, which
-// also makes the server run it at most once), so that the faults of -drop
-// cost time rather than calls.
+// caller closes it. It resends a request that gets no reply for a while
+// (rpc.WithRetry, which also makes the server run it at most once), so
+// that the faults of -drop cost time rather than calls. The first resend
+// comes after an eighth of the timeout, far more than a round trip takes,
+// so that only lost messages are resent (and a seed replays the run).
 func (s *system) dial(ctx context.Context, from, to string, cfg config, tr *demo.Tracer) (*rpc.Client, error) {
 	opts := append(tr.ClientOptions(from, to),
 		rpc.WithDialer(s.net.Dialer(from)),
-		rpc.WithErrors(errNoFile),
-		rpc.WithRetry(rpc.RetryPolicy{Interval: cfg.timeout / 16}))
+		rpc.WithErrors(afs.ErrNoFile),
+		rpc.WithRetry(rpc.RetryPolicy{Interval: cfg.timeout / 8}))
 	return rpc.Dial(ctx, to, opts...)
 }
 
@@ -97,6 +100,15 @@ func (s *system) close() {
 	for _, f := range slices.Backward(s.closers) {
 		f()
 	}
+}
+
+// delivered returns how many messages the network has delivered, in all.
+func (s *system) delivered() int64 {
+	var n int64
+	for _, node := range []string{"server", "alice", "bob"} {
+		n += s.net.NodeStats(node).Out.Delivered
+	}
+	return n
 }
 
 // messages returns how many messages the network has carried, and how

@@ -1,14 +1,15 @@
-// Command kv runs a key-value server and a few clients over package rpc,
-// and shows three things a course's first project is about:
+// Command kv runs the key-value server of package kv and a few clients
+// over package rpc, and shows three things a course's first project is
+// about:
 //
 //   - Retries with at-most-once execution: clients resend every call until
 //     it is answered, and the server runs each call once however many
-//     copies reach it (rpc.WithRetry), so counts stay exact on a network
+//     copies reach it (rpc.WithRetry), so appends stay exact on a network
 //     that loses and duplicates messages. With -naive, clients resend
-//     without it, and the counts come out wrong.
-//   - Optimistic concurrency: a versioned compare-and-set Put, where a
-//     writer whose read is out of date is refused with a typed error that
-//     survives the wire (rpc.WithErrors), and reads again.
+//     without it, and marks are appended twice.
+//   - Optimistic concurrency: a versioned compare-and-set (kv.PutIf),
+//     where a writer whose read is out of date is refused with a typed
+//     error (kv.ErrConflict), and reads again.
 //   - The same code over a simulated network (package netsim, the default,
 //     with a millisecond of delay and jitter; faults are seeded and a run
 //     replays), over TCP on 127.0.0.1 (-tcp), and over TLS (-tls).
@@ -28,7 +29,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -38,9 +39,10 @@ func main() { demo.Main("kv", run) }
 // config is what the flags say.
 type config struct {
 	clients  int
-	n        int // increments per client, in each part
+	n        int // appends, and increments, per client
 	naive    bool
 	tcp, tls bool
+	timeout  time.Duration // how long a client keeps trying one operation
 	faults   transport.Faults
 	traceDir string
 }
@@ -49,36 +51,56 @@ type config struct {
 const maxTraceEvents = 3000
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("kv", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	// A little delay by default, so that clients' calls overlap as on a
-	// real network, and compare-and-set has conflicts to show.
-	cfg := config{faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}}
-	fs.IntVar(&cfg.clients, "clients", 3, "number of clients (at least 2)")
-	fs.IntVar(&cfg.n, "n", 10, "increments each client makes in each part")
-	fs.BoolVar(&cfg.naive, "naive", false, "retry without at-most-once: every copy of a request that reaches the server runs")
-	fs.BoolVar(&cfg.tcp, "tcp", false, "run over TCP on 127.0.0.1 instead of the simulated network")
-	fs.BoolVar(&cfg.tls, "tls", false, "run over TLS on 127.0.0.1 (implies -tcp)")
-	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
-	demo.FaultFlags(fs, &cfg.faults)
-	if ok, err := demo.Parse(fs, args); !ok {
+	var cfg config
+	if err := parseInto(&cfg, args, stderr); err != nil || cfg.clients == 0 {
 		return err // nil after -h
 	}
-	cfg.tcp = cfg.tcp || cfg.tls
-	switch {
-	case cfg.clients < 2:
-		return demo.Usagef(fs, "-clients must be at least 2: part 2 needs two writers")
-	case cfg.n < 1:
-		return demo.Usagef(fs, "-n must be at least 1")
-	case fs.NArg() > 0:
-		return demo.Usagef(fs, "kv takes no arguments, only flags (got %q)", fs.Arg(0))
-	}
-	if err := cfg.faults.Validate(); err != nil {
-		return demo.Usagef(fs, "%v", err)
-	}
 	tr := demo.NewTracer(cfg.traceDir, "kv: at-most-once retries and compare-and-set", trace.WithMaxEvents(maxTraceEvents))
-	if err := show(ctx, cfg, tr, stdout); err != nil {
+	if err := tr.Prepare(); err != nil {
+		return err
+	}
+	if _, err := show(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
 	return tr.Write(stdout)
+}
+
+// parseInto reads the flags into cfg. It returns demo.ErrUsage after a bad
+// flag, and nil with cfg left zero after -h.
+func parseInto(cfg *config, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kv", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	// A little delay by default, so that clients' calls overlap as on a
+	// real network.
+	c := config{faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}}
+	fs.IntVar(&c.clients, "clients", 3, "number of clients (at least 2)")
+	fs.IntVar(&c.n, "n", 10, "appends, and increments, each client makes in each part")
+	fs.BoolVar(&c.naive, "naive", false, "retry without at-most-once: every copy of a request that reaches the server runs")
+	fs.BoolVar(&c.tcp, "tcp", false, "run over TCP on 127.0.0.1 instead of the simulated network")
+	fs.BoolVar(&c.tls, "tls", false, "run over TLS on 127.0.0.1 (implies -tcp)")
+	fs.DurationVar(&c.timeout, "timeout", 0, "how long a client keeps trying one operation, resends included (default 2s, or 20 resends on a slow network)")
+	fs.StringVar(&c.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
+	demo.FaultFlags(fs, &c.faults)
+	if ok, err := demo.Parse(fs, args); !ok {
+		return err
+	}
+	c.tcp = c.tcp || c.tls
+	switch {
+	case c.clients < 2:
+		return demo.Usagef(fs, "-clients must be at least 2: part 2 needs two writers")
+	case c.n < 1 || c.n > 1000:
+		return demo.Usagef(fs, "-n must be between 1 and 1000")
+	case c.timeout < 0:
+		return demo.Usagef(fs, "-timeout must not be negative")
+	case fs.NArg() > 0:
+		return demo.Usagef(fs, "kv takes no arguments, only flags (got %q)", fs.Arg(0))
+	}
+	if err := c.faults.Validate(); err != nil {
+		return demo.Usagef(fs, "%v", err)
+	}
+	if c.timeout == 0 {
+		c.timeout = max(2*time.Second, 20*retryAfter(c.faults))
+	}
+	*cfg = c
+	return nil
 }

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
-	"github.com/distsys-kit/distsys/internal/devcert"
+	"github.com/distsys-kit/distsys/devcert"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/netsim"
@@ -15,14 +15,16 @@ import (
 
 // network is where the demo runs: the simulator (the default), or TCP on
 // 127.0.0.1, with TLS if asked. The same faults apply either way: netsim
-// applies them to every link; over TCP, each connection is wrapped in a
-// transport.FaultyConn on both ends.
+// applies them to every link; over TCP, the server's listener is wrapped
+// by transport.NewFaultyListener (its replies meet the faults) and each
+// client's conn by transport.NewFaultyConn (its requests do).
 type network struct {
-	sim    *netsim.Network // nil over TCP
-	certs  *devcert.Set    // nil without TLS
-	faults transport.Faults
-	addr   string       // the server's address
-	conns  atomic.Int64 // TCP connections made so far, to give each its own fault seed
+	sim     *netsim.Network // nil over TCP
+	certs   *devcert.Set    // nil without TLS
+	faults  transport.Faults
+	addr    string       // the server's address
+	clients []string     // the clients' node names, on the simulator
+	conns   atomic.Int64 // client conns made so far, to give each its own fault seed
 }
 
 // newNetwork makes the network the flags ask for. On the simulator, tr
@@ -53,7 +55,7 @@ func (n *network) describe() string {
 	case n.sim != nil:
 		return fmt.Sprintf("on a simulated network (seed %d)", n.sim.Seed())
 	case n.certs != nil:
-		return "over TLS on " + n.addr + " (throwaway certificates from internal/devcert)"
+		return "over TLS on " + n.addr + " (throwaway certificates)"
 	}
 	return "over TCP on " + n.addr
 }
@@ -73,12 +75,21 @@ func (n *network) listen() (transport.Listener, error) {
 		return nil, err
 	}
 	n.addr = l.Addr().String()
-	return &faultyListener{Listener: l, net: n}, nil
+	if n.faults.IsZero() {
+		return l, nil
+	}
+	fl, err := transport.NewFaultyListener(l, n.faults)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	return fl, nil
 }
 
 // dial connects a client called name to the server.
 func (n *network) dial(ctx context.Context, name string, opts ...rpc.DialOption) (*rpc.Client, error) {
 	if n.sim != nil {
+		n.clients = append(n.clients, name)
 		return rpc.Dial(ctx, n.addr, append(opts, rpc.WithDialer(n.sim.Dialer(name)))...)
 	}
 	var topts []transport.Option
@@ -87,28 +98,20 @@ func (n *network) dial(ctx context.Context, name string, opts ...rpc.DialOption)
 	}
 	d := transport.DialerFunc(func(ctx context.Context, addr string) (transport.Conn, error) {
 		c, err := transport.DialTCP(ctx, addr, topts...)
+		if err != nil || n.faults.IsZero() {
+			return c, err
+		}
+		// Client conns get seeds of their own, above the listener's.
+		f := n.faults
+		f.Seed += 1000 + n.conns.Add(1)
+		fc, err := transport.NewFaultyConn(c, f)
 		if err != nil {
+			c.Close()
 			return nil, err
 		}
-		return n.faulty(c)
+		return fc, nil
 	})
 	return rpc.Dial(ctx, n.addr, append(opts, rpc.WithDialer(d))...)
-}
-
-// faulty wraps a TCP conn so that what it sends meets the faults, each conn
-// with a seed of its own.
-func (n *network) faulty(c transport.Conn) (transport.Conn, error) {
-	if n.faults.IsZero() {
-		return c, nil
-	}
-	f := n.faults
-	f.Seed += n.conns.Add(1)
-	fc, err := transport.NewFaultyConn(c, f)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	return fc, nil
 }
 
 // close shuts the simulated network down; TCP needs nothing.
@@ -118,46 +121,30 @@ func (n *network) close() {
 	}
 }
 
-// faultyListener gives the server's end of every TCP conn the faults too,
-// so that replies are lost as well as requests.
-type faultyListener struct {
-	transport.Listener
-	net *network
-}
-
-// Accept accepts a conn and wraps it in the faults.
-func (l *faultyListener) Accept(ctx context.Context) (transport.Conn, error) {
-	c, err := l.Listener.Accept(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return l.net.faulty(c)
-}
-
 // settle waits until the server has run every request that will reach it,
 // late copies included, so that a report counts them. A duplicate can
 // arrive after its original was answered, and a naive client's resent
 // request after the client got the reply to an earlier copy: the client
 // has moved on, but the server has not finished.
 //
-// On the simulator, the counters show when nothing is in flight to the
-// server; over TCP they cannot, so settle first waits for as long as the
-// faults may hold a message back. Then it waits until the server has been
-// idle (busy, which counts its calls, stopped moving) for a while.
+// On the simulator, the counters show when nothing is in flight
+// (demo.Settle). Over TCP they cannot, so settle waits for as long as the
+// faults may hold a message back, then until busy, which counts the
+// server's calls, has stopped moving for a while.
 func (n *network) settle(ctx context.Context, busy func() int64) error {
-	const tick, idleTicks = 5 * time.Millisecond, 4
-	if n.sim == nil {
-		if err := pause(ctx, heldBack(n.faults)); err != nil {
-			return err
-		}
+	if n.sim != nil {
+		return demo.Settle(ctx, n.sim, append([]string{n.addr}, n.clients...)...)
 	}
+	if err := pause(ctx, heldBack(n.faults)); err != nil {
+		return err
+	}
+	const tick, idleTicks = 5 * time.Millisecond, 4
 	last := busy()
 	for idle := 0; idle < idleTicks; {
 		if err := pause(ctx, tick); err != nil {
 			return err
 		}
-		now := busy()
-		if now != last || !n.quiet() {
+		if now := busy(); now != last {
 			last, idle = now, 0
 			continue
 		}
@@ -166,14 +153,13 @@ func (n *network) settle(ctx context.Context, busy func() int64) error {
 	return nil
 }
 
-// quiet reports whether no message is in flight to the server. Over TCP it
-// cannot tell, and says yes.
-func (n *network) quiet() bool {
+// delivered reports how many messages the simulator has delivered to the
+// server; over TCP it cannot tell, and says -1.
+func (n *network) delivered() int64 {
 	if n.sim == nil {
-		return true
+		return -1
 	}
-	in := n.sim.NodeStats(n.addr).In
-	return in.Sent+in.Duplicated == in.Delivered+in.Dropped
+	return n.sim.NodeStats(n.addr).In.Delivered
 }
 
 // pause waits for d, or until ctx ends.
@@ -201,8 +187,8 @@ func heldBack(f transport.Faults) time.Duration {
 }
 
 // retryAfter is how long a client waits for a reply before sending the
-// request again: a little more than a round trip on this network, so that
-// retries answer losses rather than slowness.
+// request again: far more than a round trip on this network, so that
+// retries answer losses rather than slowness, and a seed replays the run.
 func retryAfter(f transport.Faults) time.Duration {
-	return 25*time.Millisecond + 2*heldBack(f)
+	return 40*time.Millisecond + 4*heldBack(f)
 }

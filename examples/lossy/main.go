@@ -24,8 +24,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -40,10 +41,11 @@ const minSize = 9
 
 // config is what the flags ask for.
 type config struct {
-	n      int // messages, numbered 1..n
-	size   int // bytes per message
-	burst  int // UDP datagrams sent back to back before the sender rests; 0: never rests
-	faults transport.Faults
+	n       int           // messages, numbered 1..n
+	size    int           // bytes per message
+	burst   int           // UDP datagrams sent back to back before the sender rests; 0: never rests
+	silence time.Duration // the reliable connection declares its peer lost after this long without a packet
+	faults  transport.Faults
 }
 
 // maxTraceEvents bounds the -trace diagram: a longer run shows its start.
@@ -56,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.n, "n", 1000, "how many numbered messages to send each way")
 	fs.IntVar(&cfg.size, "size", 1000, "bytes per message")
 	fs.IntVar(&cfg.burst, "burst", 50, fmt.Sprintf("UDP datagrams sent back to back before the sender rests %v (0: it never rests)", pause))
+	fs.DurationVar(&cfg.silence, "silence", 3*time.Second, "the reliable run gives up on its peer after this long without a packet from it")
 	traceDir := fs.String("trace", "", "write the space-time diagram of the reliable run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
 	if ok, err := demo.Parse(fs, args); !ok {
@@ -68,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "-size must be between %d and %d bytes (one UDP datagram)", minSize, transport.MaxDatagramSize)
 	case cfg.burst < 0:
 		return demo.Usagef(fs, "-burst must not be negative")
+	case cfg.silence < time.Second || cfg.silence > time.Minute:
+		return demo.Usagef(fs, "-silence must be between 1s and 1m")
 	case fs.NArg() > 0:
 		return demo.Usagef(fs, "lossy takes no arguments, only flags")
 	}
@@ -75,6 +80,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "%v", err)
 	}
 	tr := demo.NewTracer(*traceDir, "lossy: reliable messages over faulty UDP", trace.WithMaxEvents(maxTraceEvents))
+	if err := tr.Prepare(); err != nil {
+		return err
+	}
 	if err := lossy(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
@@ -99,8 +107,11 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 	raw.describe(out)
 	if len(raw.missing) == 0 {
 		fmt.Fprintln(out, "   Loopback lost nothing, as it usually does: no wire, no router. But UDP promises nothing:")
-		fmt.Fprintln(out, "   when the receiver's kernel buffer is full, the kernel drops new datagrams and tells nobody")
-		fmt.Fprintln(out, "   (try -burst 0 -n 20000).")
+		fmt.Fprint(out, "   when the receiver's kernel buffer is full, the kernel drops new datagrams and tells nobody")
+		if cfg.burst > 0 {
+			fmt.Fprint(out, "\n   (try -burst 0 -n 20000)")
+		}
+		fmt.Fprintln(out, ".")
 	} else {
 		fmt.Fprintln(out, "   Even loopback lost some: the receiver's kernel buffer filled up during the burst,")
 		fmt.Fprintln(out, "   and the kernel dropped what did not fit. Nobody told the sender.")
@@ -123,18 +134,28 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 	fmt.Fprintln(out, "   The receiver sees the damage but cannot repair it: nothing tells it what it missed.")
 
 	fmt.Fprintln(out, "\n3. transport/reliable over the same faults, on both sockets (data one way, acknowledgements back).")
-	rel, err := overReliable(ctx, cfg, tr)
+	rel, err := overReliable(ctx, cfg, tr, out)
 	if err != nil {
 		return fmt.Errorf("reliable: %w", err)
 	}
 	rel.describe(out)
-	fmt.Fprintf(out, "   the sender sent %d segments again (losses seen: %d by a gap in later acknowledgements, %d by a timeout);\n",
-		rel.sender.Retransmissions, rel.sender.FastRetransmits, rel.sender.Timeouts)
-	fmt.Fprintf(out, "   the receiver threw away %d duplicate segments, and held early ones back until the gaps before them filled.\n", rel.receiver.Duplicates)
-	if rel.perfect() {
+	if rel.err == nil || rel.distinct > 0 {
+		fmt.Fprintf(out, "   the sender sent %d segments again (losses seen: %d by a gap in later acknowledgements, %d by a timeout);\n",
+			rel.sender.Retransmissions, rel.sender.FastRetransmits, rel.sender.Timeouts)
+		fmt.Fprintf(out, "   the receiver threw away %d duplicate segments, and held early ones back until the gaps before them filled.\n", rel.receiver.Duplicates)
+	}
+	switch {
+	case rel.err != nil && ctx.Err() == nil:
+		fmt.Fprintf(out, "   The connection FAILED: %v.\n", rel.err)
+		fmt.Fprintf(out, "   For %v nothing got through either way, and the protocol declared its peer lost. It had delivered\n", lostAfter(protocol(cfg)))
+		fmt.Fprintf(out, "   %d of %d messages, in order. No protocol does better than the network lets it: reliability\n", rel.distinct, rel.sent)
+		fmt.Fprintln(out, "   costs retransmissions, and past a point it costs the connection.")
+	case rel.err != nil:
+		return ctx.Err()
+	case rel.perfect():
 		fmt.Fprintln(out, "   Every message arrived exactly once, in order: numbered, acknowledged, sent again until acknowledged.")
 		fmt.Fprintln(out, "   The receiver knew the stream was over from the sender's Close (io.EOF), not from silence.")
-	} else {
+	default:
 		fmt.Fprintln(out, "   The reliable run did NOT deliver every message once, in order: that is a bug in transport/reliable.")
 	}
 

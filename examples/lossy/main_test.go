@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
+	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/trace"
 )
 
@@ -100,6 +100,17 @@ func TestTraceDrawsTheReliableRun(t *testing.T) {
 	assert.Equal(t, 10, strings.Count(string(events), `"kind":"send"`), "one send per message")
 	assert.Equal(t, 10, strings.Count(string(events), `"kind":"receive"`), "each received once")
 	assert.Contains(t, string(events), "message 10")
+}
+
+func TestAHopelessNetworkEndsWithTheTable(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-drop", "1", "-silence", "1s", "-n", "20"}, &out, &errb)
+	require.NoError(t, err, errb.String())
+	assert.Contains(t, out.String(), "reliable (gave up)", "the table is printed, with the run that gave up\n%s", out.String())
+	rows := regexp.MustCompile(`(?m)^reliable \(gave up\)\s+20\s+(\d+)\s+(\d+)`).FindStringSubmatch(out.String())
+	require.NotNil(t, rows, out.String())
+	assert.Equal(t, "0", rows[1], "nothing arrived")
+	assert.Equal(t, "20", rows[2], "everything was lost")
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {

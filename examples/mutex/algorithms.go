@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/lock"
 	"github.com/distsys-kit/distsys/lock/peer"
 	"github.com/distsys-kit/distsys/rpc"

@@ -28,7 +28,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -47,6 +47,7 @@ type config struct {
 	timeout time.Duration
 	nolock  bool
 	noretry bool
+	times   bool // print how long each run took, which varies from run to run
 	faults  transport.Faults
 }
 
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "give up on an algorithm that has not finished after this long")
 	fs.BoolVar(&cfg.nolock, "nolock", false, "also run the nodes with no lock at all, to see the detector catch them")
 	fs.BoolVar(&cfg.noretry, "noretry", false, "do not retry lost calls, even when the network loses messages")
+	fs.BoolVar(&cfg.times, "times", false, "say how long each run took (it varies from run to run; the rest replays with the seed)")
 	traceDir := fs.String("trace", "", "write the space-time diagram of the smallest N's runs to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
 	if ok, err := demo.Parse(fs, args); !ok {
@@ -82,6 +84,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	slices.Sort(cfg.nodes)
 	cfg.nodes = slices.Compact(cfg.nodes)
 	tr := demo.NewTracer(*traceDir, "mutual exclusion", trace.WithMaxEvents(maxTraceEvents))
+	if err := tr.Prepare(); err != nil {
+		return err
+	}
 	if err := compare(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
@@ -113,7 +118,10 @@ func compare(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) er
 			if i == 0 {
 				sep = ""
 			}
-			fmt.Fprintf(out, "%s %s %v", sep, alg.name, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(out, "%s %s", sep, alg.name)
+			if cfg.times {
+				fmt.Fprintf(out, " %v", time.Since(start).Round(time.Millisecond))
+			}
 			if r.stuck != nil {
 				fmt.Fprintf(out, " (UNFINISHED: gave up after %v)", cfg.timeout)
 			}

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
+	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/trace"
 )
 
@@ -143,6 +143,18 @@ func TestTraceDrawsTheSmallestN(t *testing.T) {
 	// Ricart-Agrawala alone: 2 nodes × 2 entries × 2(N-1) messages, each sent and received.
 	assert.GreaterOrEqual(t, strings.Count(events, `"kind":"send"`), 8)
 	assert.Equal(t, 3*2*2, strings.Count(events, `"in the critical section"`), "a dot per entry: 3 algorithms × 2 nodes × 2 entries")
+}
+
+// Without -times, the output replays, except the token ring's rows: while
+// the nodes work outside the critical section, the token goes round on
+// the real clock, and how many times depends on the machine's speed.
+func TestSameSeedSameRun(t *testing.T) {
+	ring := regexp.MustCompile(`(?m)^.*token ring .*$`)
+	first, _ := runMutex(t, "-nodes", "2,3", "-k", "3")
+	second, _ := runMutex(t, "-nodes", "2,3", "-k", "3")
+	assert.Equal(t, ring.ReplaceAllString(first, "ring"), ring.ReplaceAllString(second, "ring"))
+	withTimes, _ := runMutex(t, "-nodes", "2", "-k", "1", "-times")
+	assert.Regexp(t, `Ricart-Agrawala \d+(\.\d+)?[µm]?s`, withTimes)
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {

@@ -5,7 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
+	"github.com/distsys-kit/distsys/primarybackup"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport/netsim"
 )
@@ -17,7 +18,7 @@ import (
 //	                       └─────────────────Put──────────────────┘
 type cluster struct {
 	net     *netsim.Network
-	primary *Primary
+	primary *primarybackup.Primary
 	alice   *rpc.Client // alice's calls to the primary
 	bobPut  *rpc.Client // bob's calls to the primary
 	bobGet  *rpc.Client // bob's calls to the backup
@@ -41,14 +42,14 @@ func startCluster(ctx context.Context, cfg config, tr *demo.Tracer) (*cluster, e
 	// that a -sync write, which may wait for one copy besides its own, is
 	// refused before its client gives up.
 	copyTimeout := cfg.timeout / 4
-	if err := c.serve("backup", &Backup{}, tr); err != nil {
+	if err := c.serve("backup", &primarybackup.Backup{}, tr); err != nil {
 		return c, err
 	}
 	toBackup, err := c.dial(ctx, "primary", "backup", copyTimeout/2, tr)
 	if err != nil {
 		return c, err
 	}
-	c.primary = newPrimary(toBackup, cfg.sync, copyTimeout)
+	c.primary = primarybackup.NewPrimary(toBackup, primarybackup.Config{Sync: cfg.sync, CopyTimeout: copyTimeout})
 	c.closers = append(c.closers, func() { c.primary.Close() })
 	if err := c.serve("primary", c.primary, tr); err != nil {
 		return c, err
@@ -73,7 +74,7 @@ func (c *cluster) serve(node string, rcvr any, tr *demo.Tracer) error {
 	if err != nil {
 		return err
 	}
-	srv := rpc.NewServer(append(tr.ServerOptions(node), rpc.WithErrors(errNotReplicated))...)
+	srv := rpc.NewServer(append(tr.ServerOptions(node), rpc.WithErrors(primarybackup.ErrNotReplicated))...)
 	if err := srv.Register(rcvr); err != nil {
 		l.Close()
 		return err
@@ -88,7 +89,7 @@ func (c *cluster) serve(node string, rcvr any, tr *demo.Tracer) error {
 func (c *cluster) dial(ctx context.Context, from, to string, retry time.Duration, tr *demo.Tracer) (*rpc.Client, error) {
 	opts := append(tr.ClientOptions(from, to),
 		rpc.WithDialer(c.net.Dialer(from)),
-		rpc.WithErrors(errNotReplicated),
+		rpc.WithErrors(primarybackup.ErrNotReplicated),
 		rpc.WithRetry(rpc.RetryPolicy{Interval: retry}))
 	rc, err := rpc.Dial(ctx, to, opts...)
 	if err != nil {
@@ -132,6 +133,15 @@ func (c *cluster) lostToFaults() int64 {
 				n += c.net.LinkStats(a, b).Faults.Dropped
 			}
 		}
+	}
+	return n
+}
+
+// delivered returns how many messages the network has delivered, in all.
+func (c *cluster) delivered() int64 {
+	var n int64
+	for _, node := range slices.Concat(sides()) {
+		n += c.net.NodeStats(node).Out.Delivered
 	}
 	return n
 }

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/distsys-kit/distsys/dashboard"
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
+	"github.com/distsys-kit/distsys/primarybackup"
 	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
@@ -73,7 +74,7 @@ func live(ctx context.Context, cfg config, fs *flag.FlagSet, tr *demo.Tracer, st
 		}
 		fmt.Fprintf(out, "Round %d:\n", round)
 		n.round(ctx, round)
-		if synced := c.primary.synced(); synced == behind {
+		if synced := c.primary.Synced(); synced == behind {
 			behind = !synced
 			if behind {
 				fmt.Fprintln(out, "   The backup is behind the primary: bob's reads there are stale until it catches up.")
@@ -107,7 +108,7 @@ func (n *narrator) round(ctx context.Context, round int) {
 		n.put(ctx, "bob", "y", v)
 	}
 	synced, cancel := context.WithTimeout(ctx, n.timeout)
-	n.c.primary.waitSynced(synced) // a healthy network copies at once; a cut one never does
+	_ = n.c.primary.WaitSynced(synced, n.c.primary.Confirmations()) // a healthy network copies at once; a cut one never does
 	cancel()
 	if up["alice"] {
 		n.get(ctx, "alice", "x")
@@ -125,7 +126,7 @@ func react(c *cluster, e netsim.Event, tr *demo.Tracer, out io.Writer) error {
 		fmt.Fprintf(out, "%s crashed: its peers hear nothing, not even a goodbye; their calls to it time out.\n", e.Node)
 	case e.Kind == netsim.EventRestart && e.Node == "backup":
 		fmt.Fprintln(out, "backup restarted with an empty table: the primary's next copy refills it.")
-		return c.serve("backup", &Backup{}, tr)
+		return c.serve("backup", &primarybackup.Backup{}, tr)
 	case e.Kind == netsim.EventRestart && e.Node == "primary":
 		fmt.Fprintln(out, "primary restarted, with the table it kept.")
 		return c.serve("primary", c.primary, tr)

@@ -15,7 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
+	"github.com/distsys-kit/distsys/examples/demo"
+	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/trace"
 )
 
@@ -75,56 +76,55 @@ func lostAtCut(t *testing.T, s story) int {
 	return atoi(t, m[1:])[0]
 }
 
+// steps runs the demo's steps with cfg (on a perfect network, seed 1, by
+// default) in a synctest bubble and returns what the clients saw in each.
+func steps(t *testing.T, cfg config) (result, string) {
+	t.Helper()
+	if cfg.writes == 0 {
+		cfg.writes = 2
+	}
+	if cfg.faults.Seed == 0 {
+		cfg.faults.Seed = 1
+	}
+	cfg.timeout = demo.ReplyTimeout(0, cfg.faults)
+	var out bytes.Buffer
+	var res result
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		res, err = runSteps(context.Background(), cfg, demo.NewTracer("", ""), &out)
+		require.NoError(t, err)
+	})
+	return res, out.String()
+}
+
 func TestBackupCutOffServesStaleReadsAndCatchesUpAfterHeal(t *testing.T) {
 	t.Parallel()
-	s := runDemo(t)
-
-	assert.Contains(t, s.whole, "bob   get x at the backup: x=1, as at the primary")
-	assert.NotContains(t, s.whole, "TIMED OUT")
-
-	assert.Contains(t, s.split, "alice put x=2 at the primary: ok", "the primary keeps taking writes")
-	assert.Contains(t, s.split, "alice put x=3 at the primary: ok")
-	assert.Contains(t, s.split, "bob   get x at the backup: x=1, STALE: the primary has x=3")
-	assert.Contains(t, s.split, "bob   put y=2 at the primary: TIMED OUT", "bob cannot reach the primary")
-	assert.Positive(t, lostAtCut(t, s), "the network counted the messages the partition ate")
-
-	assert.Contains(t, s.healed, "bob   put y=3 at the primary: ok")
-	assert.Contains(t, s.healed, "bob   get x at the backup: x=3, as at the primary", "the backup caught up")
-	assert.Contains(t, s.healed, "bob   get y at the backup: y=3, as at the primary")
-	assert.NotContains(t, s.healed, "TIMED OUT")
-
-	//                      answered timed out refused failed fresh stale
-	assert.Equal(t, []int{10, 1, 0, 0, 3, 1}, summary(t, s))
+	res, out := steps(t, config{})
+	assert.Equal(t, tally{ok: 3, writesOK: 2, fresh: 1}, res.whole, "whole: everything works\n%s", out)
+	assert.Equal(t, 2, res.cut.writesOK, "the primary keeps taking alice's writes")
+	assert.Equal(t, 1, res.cut.stale, "bob reads an old x at the backup")
+	assert.Equal(t, 1, res.cut.timedOut, "bob's write cannot reach the primary")
+	assert.Equal(t, tally{ok: 3, writesOK: 1, fresh: 2}, res.healed, "healed: the backup caught up")
 }
 
 func TestSyncReplicationRefusesWritesInsteadOfServingStaleReads(t *testing.T) {
 	t.Parallel()
-	s := runDemo(t, "-sync", "-writes", "3")
-
-	assert.Equal(t, 3, strings.Count(s.split, "alice put x="), s.split)
-	assert.Equal(t, 3, strings.Count(s.split, "at the primary: REFUSED"), "every write of alice's is refused")
-	assert.Contains(t, s.split, "alice get x at the primary: x=1", "the refused writes were not kept")
-	assert.Contains(t, s.split, "bob   get x at the backup: x=1, as at the primary")
-	assert.Contains(t, s.split, "bob   put y=2 at the primary: TIMED OUT")
-	assert.NotContains(t, s.all, "STALE")
-
-	assert.Contains(t, s.healed, "bob   put y=3 at the primary: ok", "writes are accepted again after the heal")
-	assert.Contains(t, s.healed, "bob   get y at the backup: y=3, as at the primary")
-	assert.Equal(t, []int{8, 1, 3, 0, 4, 0}, summary(t, s))
+	res, out := steps(t, config{sync: true, writes: 3})
+	assert.Equal(t, 3, res.cut.refused, "every write of alice's is refused\n%s", out)
+	assert.Zero(t, res.cut.writesOK)
+	assert.Zero(t, res.whole.stale+res.cut.stale+res.healed.stale, "no read is ever stale")
+	assert.Equal(t, 1, res.cut.timedOut, "bob's write cannot reach the primary")
+	assert.Equal(t, 1, res.healed.writesOK, "writes are accepted again after the heal")
 }
 
 func TestCrashedBackupLooksLikeAPartitionAndIsRefilledAfterRestart(t *testing.T) {
 	t.Parallel()
-	s := runDemo(t, "-crash")
-
-	assert.Contains(t, s.split, "The backup crashes.")
-	assert.Contains(t, s.split, "bob   get x at the backup: TIMED OUT", "a crash is silence, like a partition")
-	assert.Contains(t, s.split, "bob   put y=2 at the primary: ok", "the primary is still there")
-	assert.Positive(t, lostAtCut(t, s))
-
-	assert.Contains(t, s.healed, "MAYBE EXECUTED", "the restarted backup cannot tell what its old self ran")
-	assert.Contains(t, s.healed, "bob   get x at the backup: x=3, as at the primary", "the primary refilled the empty backup")
-	assert.NotContains(t, s.all, "STALE")
+	res, out := steps(t, config{crash: true})
+	assert.Equal(t, 1, res.cut.timedOut, "bob's read at the crashed backup times out\n%s", out)
+	assert.Equal(t, 3, res.cut.writesOK, "the primary is still there for both")
+	assert.Equal(t, 1, res.healed.maybe, "the restarted backup cannot tell what its old self ran")
+	assert.Equal(t, 2, res.healed.fresh, "the primary refilled the empty backup")
+	assert.Zero(t, res.whole.stale+res.cut.stale+res.healed.stale)
 }
 
 func TestFaultsAreCountedAndHealingStillRecovers(t *testing.T) {
@@ -182,8 +182,26 @@ func TestHeavyLossIsNarratedNotFatal(t *testing.T) {
 	t.Parallel()
 	s := runDemo(t, "-drop", "0.6", "-seed", "2")
 	assert.Contains(t, s.whole, "TIMED OUT: no reply within 400ms", "calls time out even before the partition")
+	assert.NotContains(t, s.all, "Not one message has been delivered", "a lossy network is not a lost one")
 	assert.Contains(t, s.all, "Summary:", "the demo goes on to the end")
 	assert.NotContains(t, s.all, "FAILED")
+}
+
+func TestALostNetworkStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		require.NoError(t, run(context.Background(), []string{"-drop", "1"}, &out, &errb), errb.String())
+	})
+	assert.Equal(t, 2, strings.Count(out.String(), "TIMED OUT"), "it stops after two calls\n%s", out.String())
+	assert.NotContains(t, out.String(), "Summary:")
+	assert.NotContains(t, out.String(), "got through", "nothing got through")
+}
+
+func TestSameSeedSameRun(t *testing.T) {
+	t.Parallel()
+	args := []string{"-drop", "0.2", "-dup", "0.1", "-seed", "5"}
+	assert.Equal(t, runDemo(t, args...).all, runDemo(t, args...).all)
 }
 
 func TestTraceIntoAFileFailsBeforeTheRun(t *testing.T) {

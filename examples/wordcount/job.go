@@ -70,10 +70,11 @@ func sum(counts iter.Seq[string]) int64 {
 }
 
 // faultHook returns the faults that -crash, -slow and -seed ask for, or
-// nil for none. The workers of -mode processes each make the same hook,
-// and it decides from the seed and the attempt alone, so a seed replays
-// the same faults in either mode.
-func faultHook(cfg config) mapreduce.FaultHook {
+// nil for none, and tells d (if not nil) of every worker it kills. It
+// decides from the seed and the attempt alone, so a seed replays the same
+// faults on the same attempts (which worker runs an attempt is the
+// scheduler's choice, and may change).
+func faultHook(cfg config, d *display) mapreduce.FaultHook {
 	if cfg.crash == 0 && cfg.slow == 0 {
 		return nil
 	}
@@ -83,21 +84,22 @@ func faultHook(cfg config) mapreduce.FaultHook {
 	// finished). Two independent chances of q each add up to one of
 	// 1-(1-q)² = cfg.crash.
 	//
-	// Later attempts are spared, so that every job ends. A dead worker
-	// takes with it the output of every map task it finished, which must
-	// run again; with 20% of attempts dying, a worker holding 5 map
-	// outputs would cause one more crash per crash, and the job would
+	// Later attempts are spared (Attempts: 1), so that every job ends. A
+	// dead worker takes with it the output of every map task it finished,
+	// which must run again; with 20% of attempts dying, a worker holding 5
+	// map outputs would cause one more crash per crash, and the job would
 	// rarely finish.
 	q := 1 - math.Sqrt(1-cfg.crash)
-	random := mapreduce.FaultRates{Seed: cfg.seed, CrashBeforeCommit: q, CrashAfterCommit: q}.Hook()
+	random := mapreduce.FaultRates{Seed: cfg.seed, CrashBeforeCommit: q, CrashAfterCommit: q, Attempts: 1}.Hook()
 	return func(e mapreduce.FaultEvent) mapreduce.Fault {
-		switch {
-		case e.Attempt > 1:
-			return mapreduce.Fault{}
-		case cfg.slow > 0 && e.Kind == mapreduce.MapTask && e.Index == 0 && e.Point == mapreduce.BeforeTask:
+		if cfg.slow > 0 && e.Attempt == 1 && e.Kind == mapreduce.MapTask && e.Index == 0 && e.Point == mapreduce.BeforeTask {
 			return mapreduce.Fault{Delay: cfg.slow} // the straggler: a machine with a bad disk
 		}
-		return random(e)
+		f := random(e)
+		if f.Crash && d != nil {
+			d.died(e.Worker, e.Kind, e.Index, e.Point)
+		}
+		return f
 	}
 }
 
@@ -113,7 +115,7 @@ func describeFaults(cfg config) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Faults: %s (seed %d). A worker silent for %s is declared dead.", strings.Join(parts, "; "), cfg.seed, cfg.timeout)
+	return fmt.Sprintf("Faults: %s (seed %d). A worker silent for %s is declared lost.", strings.Join(parts, "; "), cfg.seed, cfg.timeout)
 }
 
 // A wordFreq is a word and how often it occurs.

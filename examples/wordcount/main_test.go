@@ -5,34 +5,29 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
-	"github.com/distsys-kit/distsys/examples/internal/demo/demotest"
+	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/mapreduce"
 	"github.com/distsys-kit/distsys/trace"
 )
 
-func TestMain(m *testing.M) {
-	if os.Getenv(workerEnv) == "1" {
-		// This test binary was started by a -mode processes test, as
-		// "wordcount.test worker -coordinator ...": be that worker.
-		demo.Main("wordcount", run)
-	}
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // corpus is a generated set of files and the counts of the words written
 // into them, counted as they were written: the oracle.
@@ -84,27 +79,7 @@ func (c testCorpus) top(n int) []string {
 	return lines
 }
 
-func (c testCorpus) total() (words int64) {
-	for _, n := range c.want {
-		words += n
-	}
-	return words
-}
-
-// runWC runs the program with args and returns what it printed.
-func runWC(tb testing.TB, args ...string) (stdout, stderr string, err error) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var out, errb bytes.Buffer
-	err = run(ctx, args, &out, &errb)
-	return out.String(), errb.String(), err
-}
-
-var (
-	topLine    = regexp.MustCompile(`(?m)^ +\d+  (\S+) +(\d+)$`)
-	totalsLine = regexp.MustCompile(`most frequent of (\d+) words \((\d+) distinct\)`)
-)
+var topLine = regexp.MustCompile(`(?m)^ +\d+  (\S+) +(\d+)$`)
 
 // printedTop returns the top words the program printed, as "word count".
 func printedTop(out string) []string {
@@ -115,97 +90,131 @@ func printedTop(out string) []string {
 	return lines
 }
 
-// counter returns the number on the program's line that starts with name.
-func counter(tb testing.TB, out, name string) int {
-	tb.Helper()
-	m := regexp.MustCompile(`(?m)^` + name + ` +(\d+)`).FindStringSubmatch(out)
-	require.NotNil(tb, m, "no %q line in:\n%s", name, out)
-	n, err := strconv.Atoi(m[1])
-	require.NoError(tb, err)
-	return n
-}
-
 // small are the flags that make a small corpus several tasks.
 var small = []string{"-split", "4KiB", "-workers", "3", "-reduce", "3", "-top", "6", "-timeout", "1s"}
+
+// runSim runs the demo with args in a synctest bubble, where the workers'
+// heartbeats, timeouts and straggler pass in virtual time, and returns
+// what it showed and printed.
+func runSim(t *testing.T, args ...string) (outcome, string) {
+	t.Helper()
+	var errb, out bytes.Buffer
+	cfg, ok, err := parse(args, &errb)
+	require.True(t, ok, "%v: %s", err, errb.String())
+	var o outcome
+	synctest.Test(t, func(t *testing.T) {
+		o, err = wordcount(context.Background(), cfg, &out)
+		require.NoError(t, err, out.String())
+	})
+	return o, out.String()
+}
+
+// runWC runs the program with args on the real clock.
+func runWC(tb testing.TB, args ...string) (stdout string, err error) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	err = run(ctx, args, &out, &errb)
+	return out.String(), err
+}
 
 func TestCountsMatchTheCorpus(t *testing.T) {
 	t.Parallel()
 	c := writeCorpus(t, 30)
-	out, _, err := runWC(t, append(append(small, "-check"), c.files...)...)
-	require.NoError(t, err, out)
-
+	o, out := runSim(t, append(append(small, "-check"), c.files...)...)
 	assert.Equal(t, c.top(6), printedTop(out))
-	totals := totalsLine.FindStringSubmatch(out)
-	require.NotNil(t, totals, out)
-	assert.Equal(t, []string{strconv.FormatInt(c.total(), 10), strconv.Itoa(len(c.want))}, totals[1:])
-	assert.Contains(t, out, "30 files")
 	assert.Contains(t, out, "wrote the same 3 files, byte for byte")
-	assert.Greater(t, counter(t, out, "tasks"), 5, "the corpus is cut into several map tasks")
-	assert.Equal(t, 0, counter(t, out, "re-executed"))
+	assert.Greater(t, o.res.Counters[mapreduce.CounterMapTasks], int64(5), "the corpus is cut into several map tasks")
+	assert.Zero(t, o.res.Counters[mapreduce.CounterReexecutions])
+	assert.Zero(t, o.crashes)
 	assert.NotContains(t, out, "\r", "no progress bar when stdout is not a terminal")
-	assert.Contains(t, out, "reduce phase over")
 }
 
 // With workers dying in 20% of first attempts, the top words stay the same,
-// and some tasks run again. Backup tasks are off so that the attempt a
-// crash kills is re-executed, not overtaken by a backup copy.
-func TestCrashedWorkersDoNotChangeTheCounts(t *testing.T) {
+// some tasks run again, and every death is told as it happens.
+func TestCrashesAreToldAsTheyHappen(t *testing.T) {
 	t.Parallel()
-	const seed = 24
-	requireCrashInFirstAttempts(t, seed)
 	c := writeCorpus(t, 30)
-	out, _, err := runWC(t, append(append(small, "-crash", "0.2", "-seed", strconv.Itoa(seed), "-backups=false", "-check"), c.files...)...)
-	require.NoError(t, err, out)
-
+	o, out := runSim(t, append(append(small, "-crash", "0.2", "-seed", "24", "-check"), c.files...)...)
+	require.Positive(t, o.crashes, "seed 24 kills workers\n%s", out)
+	assert.Equal(t, o.crashes, strings.Count(out, " dies during "), "one line per death")
+	assert.Regexp(t, `worker-\d+(\.\d+)? dies during (map|reduce) \d+`, out, "the line names the worker and the task")
 	assert.Equal(t, c.top(6), printedTop(out))
-	assert.Contains(t, out, "Faults: a worker dies in 20% of first task attempts (seed 24)")
 	assert.Contains(t, out, "byte for byte")
-	assert.Positive(t, counter(t, out, "re-executed"), out)
+	assert.Positive(t, o.res.Counters[mapreduce.CounterReexecutions], out)
 }
 
-// requireCrashInFirstAttempts checks the premise of the crash tests: with
-// this seed, the worker running the first attempt of one of the first
-// map tasks dies before it commits, so that the task must run again.
-func requireCrashInFirstAttempts(tb testing.TB, seed int64) {
-	tb.Helper()
-	hook := faultHook(config{crash: 0.2, seed: seed})
-	for i := range 3 {
-		if hook(mapreduce.FaultEvent{Kind: mapreduce.MapTask, Index: i, Attempt: 1, Point: mapreduce.BeforeCommit}).Crash {
-			return
-		}
-	}
-	tb.Fatalf("seed %d crashes none of the first map attempts: pick another", seed)
-}
-
-func TestWorkersAsProcesses(t *testing.T) {
+func TestNoCrashIsSaid(t *testing.T) {
 	t.Parallel()
-	const seed = 24
-	requireCrashInFirstAttempts(t, seed)
-	c := writeCorpus(t, 20)
-	out, _, err := runWC(t, append(append(small, "-mode", "processes", "-workers", "2",
-		"-crash", "0.2", "-seed", strconv.Itoa(seed), "-backups=false"), c.files...)...)
-	require.NoError(t, err, out)
+	c := writeCorpus(t, 10)
+	o, out := runSim(t, append(append(small, "-crash", "0.0001"), c.files...)...)
+	assert.Zero(t, o.crashes)
+	assert.Contains(t, out, "No worker died", "a run that was asked for crashes and had none says so")
+}
 
-	assert.Equal(t, c.top(6), printedTop(out))
-	assert.Contains(t, out, "processes of this program")
-	assert.Positive(t, counter(t, out, "re-executed"), out)
-	started := regexp.MustCompile(`(\d+) workers started in all`).FindStringSubmatch(out)
-	require.NotNil(t, started, out)
-	n, _ := strconv.Atoi(started[1])
-	assert.Greater(t, n, 2, "crashed worker processes were replaced")
+func TestAStragglerGetsABackupCopy(t *testing.T) {
+	t.Parallel()
+	c := writeCorpus(t, 30)
+	o, out := runSim(t, append(append(small, "-slow", "3s"), c.files...)...)
+	assert.Positive(t, o.res.Counters[mapreduce.CounterBackupTasks], out)
+	assert.Contains(t, out, "map 0 is a straggler", "the backup is told as it starts")
+
+	o, out = runSim(t, append(append(small, "-slow", "3s", "-backups=false"), c.files...)...)
+	assert.Zero(t, o.res.Counters[mapreduce.CounterBackupTasks], out)
+}
+
+func TestStatusPage(t *testing.T) {
+	t.Parallel()
+	c := writeCorpus(t, 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-http", "127.0.0.1:0", "-workers", "2"}, c.files...), out, io.Discard)
+	}()
+
+	url := regexp.MustCompile(`stays up at (http://\S+/) until Ctrl-C`)
+	var m []string
+	require.Eventually(t, func() bool { m = url.FindStringSubmatch(out.String()); return m != nil }, 30*time.Second, 10*time.Millisecond)
+	resp, err := http.Get(m[1])
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "mapreduce job wordcount: done", "the page shows the finished job")
+	cancel()
+	require.NoError(t, <-done, "Ctrl-C ends the run quietly")
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestOutputDirectory(t *testing.T) {
 	t.Parallel()
 	c := writeCorpus(t, 3)
 	keep := filepath.Join(t.TempDir(), "out")
-	out, _, err := runWC(t, append([]string{"-reduce", "2", "-out", keep}, c.files...)...)
-	require.NoError(t, err, out)
-	assert.FileExists(t, filepath.Join(keep, "part-00000"))
+	_, out := runSim(t, append([]string{"-reduce", "2", "-out", keep}, c.files...)...)
+	assert.FileExists(t, filepath.Join(keep, "part-00000"), out)
 	assert.FileExists(t, filepath.Join(keep, "part-00001"))
 
-	out, _, err = runWC(t, c.files...)
-	require.NoError(t, err, out)
+	_, out = runSim(t, c.files...)
 	m := regexp.MustCompile(`The output was in (\S+), removed now`).FindStringSubmatch(out)
 	require.NotNil(t, m, out)
 	assert.NoDirExists(t, m[1], "without -out, the output is removed")
@@ -215,16 +224,14 @@ func TestTraceWritesTheDiagram(t *testing.T) {
 	t.Parallel()
 	c := writeCorpus(t, 5)
 	dir := t.TempDir()
-	out, _, err := runWC(t, append([]string{"-workers", "2", "-trace", dir}, c.files...)...)
-	require.NoError(t, err, out)
+	_, out := runSim(t, append([]string{"-workers", "2", "-trace", dir}, c.files...)...)
 	assert.Contains(t, out, filepath.Join(dir, trace.HTMLFile))
 	for _, name := range []string{trace.HTMLFile, trace.ShiVizFile, trace.JSONFile} {
 		assert.FileExists(t, filepath.Join(dir, name))
 	}
-	assert.Regexp(t, `It shows all \d+ events of the run`, out)
 	events, err := os.ReadFile(filepath.Join(dir, trace.JSONFile))
 	require.NoError(t, err)
-	for _, want := range []string{`"node":"worker-2"`, "Coordinator.GetTask", "Worker.Fetch", "phase: reduce"} {
+	for _, want := range []string{`"node":"worker-2"`, `"node":"coordinator"`, "phase: reduce"} {
 		assert.Contains(t, string(events), want)
 	}
 }
@@ -232,9 +239,24 @@ func TestTraceWritesTheDiagram(t *testing.T) {
 func TestTraceIntoAFileFailsFirst(t *testing.T) {
 	t.Parallel()
 	c := writeCorpus(t, 1)
-	out, _, err := runWC(t, "-trace", c.files[0], c.files[0])
+	out, err := runWC(t, "-trace", c.files[0], c.files[0])
 	require.ErrorContains(t, err, "-trace: mkdir "+c.files[0])
 	assert.Empty(t, out, "nothing runs")
+}
+
+// The commands of mapreduce.Main: the job sequentially, in this process,
+// and a worker that finds no coordinator.
+func TestMainsCommands(t *testing.T) {
+	t.Parallel()
+	c := writeCorpus(t, 4)
+	for _, cmd := range []string{"sequential", "run"} {
+		dir := t.TempDir()
+		_, err := runWC(t, append([]string{cmd, "-out", dir, "-nreduce", "2"}, c.files...)...)
+		require.NoError(t, err, cmd)
+		assert.FileExists(t, filepath.Join(dir, "part-00001"), cmd)
+	}
+	_, err := runWC(t, "worker", "-coordinator", "127.0.0.1:1", "-timeout", "300ms")
+	require.ErrorIs(t, err, mapreduce.ErrCoordinatorLost)
 }
 
 func TestBadFlags(t *testing.T) {
@@ -244,16 +266,12 @@ func TestBadFlags(t *testing.T) {
 		{Name: "no workers", Args: []string{"-workers", "0"}, Want: "-workers must be between 1 and 64"},
 		{Name: "no reduce tasks", Args: []string{"-reduce", "0"}, Want: "-reduce and -top must be at least 1"},
 		{Name: "no top", Args: []string{"-top", "0"}, Want: "-reduce and -top must be at least 1"},
-		{Name: "unknown mode", Args: []string{"-mode", "threads"}, Want: `-mode must be inprocess or processes, not "threads"`},
 		{Name: "crash too likely", Args: []string{"-crash", "1.5"}, Want: "-crash must be between 0 and 1"},
 		{Name: "negative crash", Args: []string{"-crash", "-0.1"}, Want: "-crash must be between 0 and 1"},
 		{Name: "negative slow", Args: []string{"-slow", "-1s"}, Want: "-slow must not be negative"},
 		{Name: "zero timeout", Args: []string{"-timeout", "0"}, Want: "-timeout must be positive"},
 		{Name: "split not a size", Args: []string{"-split", "4XB"}, Want: `want a size like 4MiB or 512KiB, not "4XB"`},
 		{Name: "split too small", Args: []string{"-split", "10"}, Want: "too small or too big"},
-		{Name: "trace with processes", Args: []string{"-mode", "processes", "-trace", "x"}, Want: "-trace needs -mode inprocess"},
-		{Name: "worker without coordinator", Args: []string{"worker"}, Want: "-coordinator host:port is required"},
-		{Name: "worker with arguments", Args: []string{"worker", "-coordinator", "h:1", "file"}, Want: "-coordinator host:port is required"},
 	})
 }
 
@@ -275,9 +293,8 @@ func TestBadInputFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, _, err := runWC(t, tt.file)
+			out, err := runWC(t, tt.file)
 			require.Error(t, err)
-			assert.NotErrorIs(t, err, demo.ErrUsage, "a bad file is not a bad flag: exit status 1")
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Empty(t, out, "nothing runs")
 		})
@@ -291,13 +308,6 @@ func TestUnreadableInputFile(t *testing.T) {
 	}
 	name := filepath.Join(t.TempDir(), "secret.txt")
 	require.NoError(t, os.WriteFile(name, []byte("hidden words"), 0o000))
-	_, _, err := runWC(t, name)
+	_, err := runWC(t, name)
 	require.ErrorIs(t, err, os.ErrPermission)
-}
-
-// A worker whose coordinator never answers gives up after the timeout.
-func TestWorkerGivesUpWithoutItsCoordinator(t *testing.T) {
-	t.Parallel()
-	_, _, err := runWC(t, "worker", "-coordinator", "127.0.0.1:1", "-timeout", "300ms")
-	require.ErrorIs(t, err, mapreduce.ErrCoordinatorLost)
 }

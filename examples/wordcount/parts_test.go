@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/mapreduce"
 )
 
@@ -102,9 +102,9 @@ func TestSizeFlag(t *testing.T) {
 
 func TestFaultHook(t *testing.T) {
 	t.Parallel()
-	assert.Nil(t, faultHook(config{seed: 1}), "no faults, no hook")
+	assert.Nil(t, faultHook(config{seed: 1}, nil), "no faults, no hook")
 
-	hook := faultHook(config{crash: 0.2, slow: time.Second, seed: 3})
+	hook := faultHook(config{crash: 0.2, slow: time.Second, seed: 3}, nil)
 	straggler := mapreduce.FaultEvent{Kind: mapreduce.MapTask, Index: 0, Attempt: 1, Point: mapreduce.BeforeTask}
 	assert.Equal(t, time.Second, hook(straggler).Delay)
 	straggler.Attempt = 2
@@ -132,6 +132,7 @@ func TestBar(t *testing.T) {
 	p := mapreduce.Progress{Phase: mapreduce.PhaseReduce, MapsDone: 12, Maps: 12, ReducesDone: 0, Reduces: 4,
 		Workers: 4, Reexecutions: 2, Elapsed: 1500 * time.Millisecond}
 	assert.Equal(t, "[######################........] map 12/12  reduce 0/4  workers 4  re-executed 2  1.5s", bar(p))
+	assert.Equal(t, "map 12/12  reduce 0/4  workers 4  re-executed 2", counts(p))
 	assert.LessOrEqual(t, len(bar(p)), barWidth)
 }
 
@@ -140,29 +141,32 @@ func TestDisplayNarratesWithoutATerminal(t *testing.T) {
 	var out bytes.Buffer
 	d := newDisplay(&out, demo.NewTracer("", ""))
 	assert.False(t, d.tty)
-	steps := []mapreduce.Progress{
-		{Phase: mapreduce.PhaseMap, Maps: 2, Reduces: 1},
+	d.update(mapreduce.Progress{Phase: mapreduce.PhaseMap, Maps: 2, Reduces: 1})
+	d.died("worker-2", mapreduce.MapTask, 1, mapreduce.AfterCommit)
+	for _, p := range []mapreduce.Progress{
 		{Phase: mapreduce.PhaseReduce, Maps: 2, MapsDone: 2, Reduces: 1},
 		{Phase: mapreduce.PhaseMap, Maps: 2, MapsDone: 1, Reduces: 1, LostWorkers: 1},
 		{Phase: mapreduce.PhaseReduce, Maps: 2, MapsDone: 2, Reduces: 1, LostWorkers: 1},
 		{Phase: mapreduce.PhaseDone, Maps: 2, MapsDone: 2, Reduces: 1, ReducesDone: 1, LostWorkers: 1},
-	}
-	for _, p := range steps {
+	} {
 		d.update(p)
 	}
 	d.finish()
-	d.update(steps[0]) // after finish: ignored
+	d.update(mapreduce.Progress{Phase: mapreduce.PhaseMap}) // after finish: ignored
 	var got []string
 	elapsed := regexp.MustCompile(`^ *(\S+s)? +`) // the time, if any, before each line
 	for line := range strings.Lines(out.String()) {
 		got = append(got, strings.TrimSpace(elapsed.ReplaceAllString(line, "")))
 	}
 	assert.Equal(t, []string{
+		"worker-2 dies during map 1, right after it committed its output",
 		"map phase over: 2 map tasks done",
-		"a worker is lost (1 so far): its task, and its map output, will be made again",
+		"a worker declared lost by the coordinator: its task, and the map output on its disk, will be made again",
+		"back to the map phase: a reducer needs map output that died with its worker",
+		"map phase over: 2 map tasks done",
 		"reduce phase over: 1 reduce tasks done",
-		"(the job went back to the map phase 1 times, to make again map output that died with its worker)",
-	}, got)
+	}, got, "one line per event, as it happens")
+	assert.Equal(t, 1, d.crashCount())
 }
 
 func TestGoSourcesAreFound(t *testing.T) {

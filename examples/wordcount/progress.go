@@ -4,38 +4,51 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/distsys-kit/distsys/examples/internal/demo"
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/mapreduce"
 )
 
-// A display shows how the job advances. In a terminal it draws a bar,
-// redrawn in place; anywhere else (a file, a pipe, a test's buffer) it
-// writes a line when a phase ends or a worker is lost.
+// A display shows how the job advances, and says what goes wrong as it
+// happens: a worker that dies (the fault hook says so), a worker the
+// coordinator declares lost, the job going back to the map phase to make
+// lost map output again, a backup copy of a straggler. In a terminal a
+// bar is redrawn in place, and each of those lines is printed above it;
+// anywhere else (a file, a pipe, a test's buffer) there is no bar, and a
+// line with the progress is printed every progressEvery instead.
 //
-// The job goes back from the reduce phase to the map phase when a reducer
-// cannot fetch map output because its worker died: the map task runs
-// again. That can happen once per lost map output, so it is counted, and
-// said once at the end. With -trace, the
-// phases are also marked on the coordinator's line of the diagram.
+// With -trace, the phases are also marked on the coordinator's line of
+// the diagram.
 type display struct {
-	out io.Writer
-	tty bool
-	tr  *demo.Tracer
+	out   io.Writer
+	tty   bool
+	tr    *demo.Tracer
+	start time.Time
 
 	// mu protects the fields below, and serializes writes to out: update
-	// is called on the coordinator's goroutine, finish on run's.
+	// is called on the coordinator's goroutine, died on the workers', and
+	// finish on run's.
 	mu        sync.Mutex
+	coord     *mapreduce.Coordinator // set by WithCoordinator, before the workers start
 	last      mapreduce.Progress
-	backToMap int  // how often the job went from the reduce phase back to the map phase
+	lastLine  time.Time // when the last progress line was printed (no terminal)
+	crashes   int       // workers the fault hook killed
+	backToMap int       // times the job went from the reduce phase back to the map phase
+	told      map[string]bool
 	over      bool // finish was called: draw nothing more
 }
 
+// progressEvery is how often, without a terminal, a line says how far the
+// job is.
+const progressEvery = 2 * time.Second
+
 func newDisplay(out io.Writer, tr *demo.Tracer) *display {
-	return &display{out: out, tty: isTerminal(out), tr: tr}
+	now := time.Now()
+	return &display{out: out, tty: isTerminal(out), tr: tr, start: now, lastLine: now, told: map[string]bool{}}
 }
 
 // isTerminal reports whether w is a terminal (a character device), where
@@ -49,6 +62,26 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
+// setCoordinator is the WithCoordinator hook: the display asks the
+// coordinator which task a backup copy is of, and which worker was lost.
+func (d *display) setCoordinator(c *mapreduce.Coordinator) {
+	d.mu.Lock()
+	d.coord = c
+	d.mu.Unlock()
+}
+
+// died is told by the fault hook that it killed worker during task.
+func (d *display) died(worker string, kind mapreduce.TaskKind, index int, p mapreduce.FaultPoint) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.crashes++
+	when := "before it committed its output"
+	if p == mapreduce.AfterCommit {
+		when = "right after it committed its output"
+	}
+	d.sayLocked(time.Since(d.start), fmt.Sprintf("%s dies during %v %d, %s", worker, kind, index, when))
+}
+
 // update shows p; it is the coordinator's progress callback.
 func (d *display) update(p mapreduce.Progress) {
 	d.mu.Lock()
@@ -59,29 +92,93 @@ func (d *display) update(p mapreduce.Progress) {
 	if p.Phase != d.last.Phase {
 		d.tr.Logf("coordinator", "phase: %s", p.Phase)
 	}
-	if d.tty {
-		fmt.Fprintf(d.out, "\r%-*s", barWidth, bar(p))
-		d.last = p
-		return
-	}
-	at := p.Elapsed.Round(time.Millisecond)
+	at := p.Elapsed
 	if p.LostWorkers > d.last.LostWorkers {
-		fmt.Fprintf(d.out, "  %8s  a worker is lost (%d so far): its task, and its map output, will be made again\n", at, p.LostWorkers)
+		d.sayLocked(at, fmt.Sprintf("%s declared lost by the coordinator: its task, and the map output on its disk, will be made again",
+			d.lostWorkerLocked()))
+	}
+	if p.Backups > d.last.Backups {
+		d.sayLocked(at, d.backupLocked())
 	}
 	switch {
-	case d.last.Phase == mapreduce.PhaseMap && p.Phase != mapreduce.PhaseMap && d.backToMap == 0:
-		fmt.Fprintf(d.out, "  %8s  map phase over: %d map tasks done\n", at, p.Maps)
+	case d.last.Phase == mapreduce.PhaseMap && p.Phase == mapreduce.PhaseReduce:
+		d.sayLocked(at, fmt.Sprintf("map phase over: %d map tasks done", p.Maps))
 	case d.last.Phase == mapreduce.PhaseReduce && p.Phase == mapreduce.PhaseMap:
-		d.backToMap++ // said once, at the end: it can happen once per lost map output
-	}
-	if d.last.Phase != mapreduce.PhaseDone && p.Phase == mapreduce.PhaseDone {
-		fmt.Fprintf(d.out, "  %8s  reduce phase over: %d reduce tasks done\n", at, p.Reduces)
-		if d.backToMap > 0 {
-			fmt.Fprintf(d.out, "  %8s  (the job went back to the map phase %d times, to make again map output that died with its worker)\n",
-				"", d.backToMap)
-		}
+		d.backToMap++
+		d.sayLocked(at, "back to the map phase: a reducer needs map output that died with its worker")
+	case d.last.Phase != mapreduce.PhaseDone && p.Phase == mapreduce.PhaseDone:
+		d.sayLocked(at, fmt.Sprintf("reduce phase over: %d reduce tasks done", p.Reduces))
 	}
 	d.last = p
+	switch {
+	case d.tty:
+		fmt.Fprintf(d.out, "\r%-*s", barWidth, bar(p))
+	case p.Phase != mapreduce.PhaseDone && time.Since(d.lastLine) >= progressEvery:
+		d.lastLine = time.Now()
+		fmt.Fprintf(d.out, "  %8s  %s\n", at.Round(time.Millisecond), counts(p))
+	}
+}
+
+// sayLocked prints one line of narration, above the bar in a terminal.
+// The caller holds d.mu.
+func (d *display) sayLocked(at time.Duration, line string) {
+	if d.tty {
+		fmt.Fprintf(d.out, "\r%-*s\r", barWidth, "") // clear the bar's line
+	}
+	fmt.Fprintf(d.out, "  %8s  %s\n", at.Round(time.Millisecond), line)
+	d.lastLine = time.Now()
+	if d.tty && d.last.Phase != "" {
+		fmt.Fprintf(d.out, "%-*s", barWidth, bar(d.last))
+	}
+}
+
+// lostWorkerLocked names the workers the coordinator has declared lost and
+// the display has not named yet, as their nodes ("worker-3").
+func (d *display) lostWorkerLocked() string {
+	if d.coord == nil {
+		return "a worker"
+	}
+	var names []string
+	for _, w := range d.coord.Status().Workers {
+		if w.State == "lost" && !d.told["lost "+w.Addr] {
+			d.told["lost "+w.Addr] = true
+			names = append(names, w.Addr)
+		}
+	}
+	if len(names) == 0 {
+		return "a worker"
+	}
+	return strings.Join(names, " and ")
+}
+
+// backupLocked says which backup copies have started since it was last
+// asked.
+func (d *display) backupLocked() string {
+	if d.coord == nil {
+		return "a backup copy of a slow task starts"
+	}
+	st := d.coord.Status()
+	addr := map[int]string{}
+	for _, w := range st.Workers {
+		addr[w.ID] = w.Addr
+	}
+	var lines []string
+	for _, t := range slices.Concat(st.Maps, st.Reduces) {
+		for _, a := range t.Attempts {
+			key := fmt.Sprintf("backup %v %d %d", t.Kind, t.Index, a.ID)
+			if !a.Backup || d.told[key] {
+				continue
+			}
+			d.told[key] = true
+			first := t.Attempts[0]
+			lines = append(lines, fmt.Sprintf("%v %d is a straggler (on %s for %v): a backup copy starts on %s",
+				t.Kind, t.Index, addr[first.Worker], a.Start.Sub(first.Start).Round(time.Millisecond), addr[a.Worker]))
+		}
+	}
+	if len(lines) == 0 {
+		return "a backup copy of a slow task starts"
+	}
+	return strings.Join(lines, "; ")
 }
 
 // finish ends the display: the bar's line is done, and later calls of
@@ -93,6 +190,13 @@ func (d *display) finish() {
 		fmt.Fprintln(d.out)
 	}
 	d.over = true
+}
+
+// crashCount returns how many workers the fault hook killed.
+func (d *display) crashCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.crashes
 }
 
 // barWidth is how wide bar's lines are, at most: each is padded to it,
@@ -107,7 +211,10 @@ func bar(p mapreduce.Progress) string {
 	if all > 0 {
 		filled = width * done / all
 	}
-	return fmt.Sprintf("[%s%s] map %d/%d  reduce %d/%d  workers %d  re-executed %d  %.1fs",
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled),
-		p.MapsDone, p.Maps, p.ReducesDone, p.Reduces, p.Workers, p.Reexecutions, p.Elapsed.Seconds())
+	return fmt.Sprintf("[%s%s] %s  %.1fs", strings.Repeat("#", filled), strings.Repeat(".", width-filled), counts(p), p.Elapsed.Seconds())
+}
+
+// counts says how far the job is, in one line.
+func counts(p mapreduce.Progress) string {
+	return fmt.Sprintf("map %d/%d  reduce %d/%d  workers %d  re-executed %d", p.MapsDone, p.Maps, p.ReducesDone, p.Reduces, p.Workers, p.Reexecutions)
 }
