@@ -140,7 +140,7 @@ func checkKey(key string) error {
 // Stats is what the store has done, for a status page.
 type Stats struct {
 	Keys    int   `json:"keys"`
-	Adds    int64 `json:"adds"`          // runs of Add
+	Adds    int64 `json:"adds"`         // runs of Add
 	Refused int64 `json:"puts_refused"` // Puts refused with ErrConflict
 }
 
