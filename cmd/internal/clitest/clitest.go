@@ -6,6 +6,7 @@ package clitest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -35,7 +36,7 @@ type Proc struct {
 func Start(tb testing.TB, run cli.RunFunc, args ...string) *Proc {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Proc{cancel: cancel, done: make(chan struct{}), stdout: newOutput(), stderr: newOutput()}
+	p := &Proc{cancel: cancel, done: make(chan struct{}), stdout: &Output{}, stderr: &Output{}}
 	go func() { // exits when run returns, which Stop makes it do
 		defer close(p.done)
 		p.err = run(ctx, args, p.stdout, p.stderr)
@@ -84,45 +85,28 @@ func (p *Proc) Addr(tb testing.TB, what string) string {
 // It fails the test if run returns first, or after a long time.
 func (p *Proc) WaitLine(tb testing.TB, s string) string {
 	tb.Helper()
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	for n := 0; ; {
-		lines, changed := p.stdout.lines()
-		for ; n < len(lines); n++ {
-			if strings.Contains(lines[n], s) {
-				return lines[n]
-			}
-		}
-		select {
-		case <-changed:
-		case <-p.done:
-			if lines, _ := p.stdout.lines(); len(lines) > n {
-				continue
-			}
-			require.FailNow(tb, "the program ended before printing "+s, "error: %v\nstderr:\n%s", p.err, p.stderr)
-		case <-deadline.C:
-			require.FailNow(tb, "the program did not print "+s, "stdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
-		}
-	}
+	return p.stdout.waitLine(tb, s, p.done, func() string {
+		return fmt.Sprintf("error: %v\nstderr:\n%s", p.err, p.stderr)
+	})
 }
 
 // Output is a writer that keeps what is written to it, safe for a program
-// and a test to use at once.
+// and a test to use at once. The zero value is an empty Output.
 type Output struct {
 	mu      sync.Mutex // protects buf, changed
 	buf     bytes.Buffer
-	changed chan struct{} // closed and replaced at every write
+	changed chan struct{} // closed at the next write; nil until someone waits
 }
-
-func newOutput() *Output { return &Output{changed: make(chan struct{})} }
 
 // Write appends to the output and wakes the tests waiting on it.
 func (o *Output) Write(b []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.buf.Write(b)
-	close(o.changed)
-	o.changed = make(chan struct{})
+	if o.changed != nil {
+		close(o.changed)
+		o.changed = nil
+	}
 	return len(b), nil
 }
 
@@ -133,11 +117,48 @@ func (o *Output) String() string {
 	return o.buf.String()
 }
 
+// WaitLine waits for a line that contains s, and returns it. It fails the
+// test after a long time.
+func (o *Output) WaitLine(tb testing.TB, s string) string {
+	tb.Helper()
+	return o.waitLine(tb, s, nil, func() string { return "" })
+}
+
+// waitLine waits for a line that contains s, and returns it. It fails the
+// test if done is closed first (the writer has finished; why() says more),
+// or after a long time.
+func (o *Output) waitLine(tb testing.TB, s string, done <-chan struct{}, why func() string) string {
+	tb.Helper()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for n := 0; ; {
+		lines, changed := o.lines()
+		for ; n < len(lines); n++ {
+			if strings.Contains(lines[n], s) {
+				return lines[n]
+			}
+		}
+		select {
+		case <-changed:
+		case <-done:
+			if lines, _ := o.lines(); len(lines) > n {
+				continue
+			}
+			require.FailNow(tb, "the program ended before printing "+s, why())
+		case <-deadline.C:
+			require.FailNow(tb, "the program did not print "+s, "output:\n%s", o)
+		}
+	}
+}
+
 // lines returns the complete lines written so far, and a channel closed at
 // the next write.
 func (o *Output) lines() ([]string, <-chan struct{}) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.changed == nil {
+		o.changed = make(chan struct{})
+	}
 	s := o.buf.String()
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
 		return strings.Split(s[:i], "\n"), o.changed
