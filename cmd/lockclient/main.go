@@ -5,7 +5,8 @@
 //	lockclient -server 10.0.0.1:7070 -lock report           # hold until Ctrl-C
 //	lockclient -server lock -config cluster.conf -lock report -hold 5s -n 3
 //
-// It prints one line per event on stdout, "EVENT lock=NAME key=value ...":
+// It prints one line per event on stdout, "EVENT lock=NAME client=NAME
+// at=TIME key=value ...":
 // granted (with the fencing token and how long the client waited), work
 // (with -work: one unit of work done under the lease, the token it
 // carries), lost (the lease ended before the client let go: expired, or
@@ -107,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := lock.NewClient(rc, lock.WithName(cfg.name), lock.WithCallTimeout(cfg.callTimeout))
 	defer c.Close() // releases what is still held
 	m := c.Mutex(cfg.lock)
-	ev := events{w: stdout, lock: cfg.lock}
+	ev := events{w: stdout, lock: cfg.lock, client: cfg.name}
 
 	for i := 0; cfg.n == 0 || i < cfg.n; i++ {
 		lease, err := acquire(ctx, m, cfg.try, ev)
@@ -206,10 +207,12 @@ func hold(ctx context.Context, m *lock.Mutex, lease *lock.Lease, cfg *config, ev
 
 // events prints the client's event lines.
 type events struct {
-	w    io.Writer
-	lock string
+	w            io.Writer
+	lock, client string
 }
 
+// print writes one event line, in one Write, so that the lines of
+// several clients sharing a pipe never interleave.
 func (e events) print(event, format string, args ...any) {
-	fmt.Fprintf(e.w, "%s lock=%s at=%s %s\n", event, e.lock, time.Now().Format(time.RFC3339Nano), fmt.Sprintf(format, args...))
+	fmt.Fprintf(e.w, "%s lock=%s client=%s at=%s %s\n", event, e.lock, e.client, time.Now().Format(time.RFC3339Nano), fmt.Sprintf(format, args...))
 }

@@ -63,7 +63,7 @@ func startServer(t *testing.T) string {
 	return l.Addr().String()
 }
 
-var tokenRE = regexp.MustCompile(`(?m)^(\w+) lock=x at=\S+ token=(\d+)`)
+var tokenRE = regexp.MustCompile(`(?m)^(\w+) lock=x client=\S+ at=\S+ token=(\d+)`)
 
 // parseEvents returns the event names and tokens in out, in order.
 func parseEvents(t *testing.T, out string) (names []string, tokens []uint64) {

@@ -124,17 +124,30 @@ func (o *Output) WaitLine(tb testing.TB, s string) string {
 	return o.waitLine(tb, s, nil, func() string { return "" })
 }
 
+// WaitMatch waits for a line for which match returns true, and returns
+// it; what describes such a line in the failure. It fails the test after a
+// long time.
+func (o *Output) WaitMatch(tb testing.TB, what string, match func(line string) bool) string {
+	tb.Helper()
+	return o.wait(tb, what, match, nil, func() string { return "" })
+}
+
 // waitLine waits for a line that contains s, and returns it. It fails the
 // test if done is closed first (the writer has finished; why() says more),
 // or after a long time.
 func (o *Output) waitLine(tb testing.TB, s string, done <-chan struct{}, why func() string) string {
+	tb.Helper()
+	return o.wait(tb, s, func(line string) bool { return strings.Contains(line, s) }, done, why)
+}
+
+func (o *Output) wait(tb testing.TB, s string, match func(string) bool, done <-chan struct{}, why func() string) string {
 	tb.Helper()
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for n := 0; ; {
 		lines, changed := o.lines()
 		for ; n < len(lines); n++ {
-			if strings.Contains(lines[n], s) {
+			if match(lines[n]) {
 				return lines[n]
 			}
 		}
