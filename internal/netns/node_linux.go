@@ -3,6 +3,7 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -93,7 +94,8 @@ func (nd *Node) Heal() error { return ip("-n", nd.n.hub, "link", "set", nd.port,
 
 // SetLoss makes the node's link lose each frame with probability p, in
 // each direction (0 ends the loss; the resolution is 0.01%). It needs netem
-// or the nft command.
+// or the nft command; without either, its error matches
+// errors.ErrUnsupported.
 func (nd *Node) SetLoss(p float64) error {
 	if p < 0 || p > 1 {
 		return fmt.Errorf("netns: loss %v: want a probability from 0 to 1", p)
@@ -119,7 +121,7 @@ func (nd *Node) netem(loss float64) error {
 // frames in or out of its port, holds one numgen rule.
 func (nd *Node) nftLoss(p float64) error {
 	if _, err := exec.LookPath("nft"); err != nil {
-		return fmt.Errorf("netns: loss without netem needs the nft command (Debian: apt-get install nftables)")
+		return fmt.Errorf("netns: loss without netem needs the nft command (Debian: apt-get install nftables): %w", errors.ErrUnsupported)
 	}
 	chain := "loss_" + nd.port
 	var script strings.Builder

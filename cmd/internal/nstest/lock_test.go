@@ -87,13 +87,23 @@ type lockCluster struct {
 	dir     string
 	clients map[string]*netns.Node
 	events  *clitest.Output // every client's stdout
+
+	ttl, lockDelay time.Duration
 }
 
 // startLockServer starts the server on a node of its own, with a short TTL
 // and lock-delay so that tests see expiries within seconds.
 func startLockServer(t *testing.T, n *netns.Net, opts ...netns.NodeOption) *lockCluster {
 	t.Helper()
-	c := &lockCluster{net: n, server: n.AddNode("server", opts...), dir: t.TempDir(), clients: map[string]*netns.Node{}, events: &clitest.Output{}}
+	return startLockServerWith(t, n, time.Second, 500*time.Millisecond, opts...)
+}
+
+// startLockServerWith starts the server with the TTL and lock-delay given,
+// on a node made with opts.
+func startLockServerWith(t *testing.T, n *netns.Net, ttl, lockDelay time.Duration, opts ...netns.NodeOption) *lockCluster {
+	t.Helper()
+	c := &lockCluster{net: n, server: n.AddNode("server", opts...), dir: t.TempDir(), clients: map[string]*netns.Node{},
+		events: &clitest.Output{}, ttl: ttl, lockDelay: lockDelay}
 	c.startServer(t)
 	return c
 }
@@ -101,7 +111,7 @@ func startLockServer(t *testing.T, n *netns.Net, opts ...netns.NodeOption) *lock
 func (c *lockCluster) startServer(t *testing.T) {
 	t.Helper()
 	c.srv = start(t, c.server, "lockserver", "-dir", c.dir, "-listen", c.server.Addr(7070), "-http", c.server.Addr(7071),
-		"-ttl", "1s", "-lock-delay", "500ms")
+		"-ttl", c.ttl.String(), "-lock-delay", c.lockDelay.String())
 	c.srv.stdout.WaitLine(t, "listening on")
 }
 
@@ -142,6 +152,17 @@ func stopClients(t *testing.T, clients []*program) {
 	}
 }
 
+// waitQueued waits until the server's status shows client waiting for
+// the lock.
+func (c *lockCluster) waitQueued(t *testing.T, client string) {
+	t.Helper()
+	poll(t, client+" to queue", func() bool {
+		var st struct{ Locks []struct{ Waiters []string } }
+		err := getJSON(c.server, "http://"+c.server.Addr(7071)+"/status", &st)
+		return err == nil && len(st.Locks) == 1 && slices.Contains(st.Locks[0].Waiters, client)
+	})
+}
+
 var turns = []string{"-n", "0", "-hold", "150ms", "-work", "10ms"}
 
 // TestLockPassesOnWhenTheHolderIsCutOff cuts a holder off the network
@@ -176,7 +197,7 @@ func TestLockUnderLoss(t *testing.T) {
 	var clients []*program
 	for _, name := range []string{"a", "b", "c"} {
 		clients = append(clients, c.client(t, name, turns))
-		require.NoError(t, c.clients[name].SetLoss(0.2))
+		setLoss(t, c.clients[name], 0.2)
 	}
 	var last uint64
 	for range 6 {
@@ -197,11 +218,7 @@ func TestLockServerRestart(t *testing.T) {
 	holder := c.client(t, "holder", nil) // holds until it loses the lease
 	first := c.waitGrant(t, "holder", 0)
 	waiter := c.client(t, "waiter", []string{"-hold", "10ms"})
-	poll(t, "the waiter to queue", func() bool {
-		var st struct{ Locks []struct{ Waiters []string } }
-		err := getJSON(c.server, "http://"+c.server.Addr(7071)+"/status", &st)
-		return err == nil && len(st.Locks) == 1 && slices.Contains(st.Locks[0].Waiters, "waiter")
-	})
+	c.waitQueued(t, "waiter")
 
 	c.srv.Kill()
 	killed := time.Now()

@@ -5,6 +5,7 @@ package nstest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/distsys-kit/distsys/cmd/internal/clitest"
@@ -147,4 +149,15 @@ func poll(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// setLoss sets loss p on nd's link, and skips the test where the machine
+// can make no loss (no netem, no nft).
+func setLoss(t *testing.T, nd *netns.Node, p float64) {
+	t.Helper()
+	err := nd.SetLoss(p)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip(err)
+	}
+	require.NoError(t, err)
 }
