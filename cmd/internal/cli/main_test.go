@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,6 +37,28 @@ func TestExitCode(t *testing.T) {
 			assert.Equal(t, tt.wantErr, errb.String())
 		})
 	}
+}
+
+func TestSIGTERMEndsTheContext(t *testing.T) {
+	run := func(ctx context.Context, _ []string, _, _ io.Writer) error {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+			return err
+		}
+		<-ctx.Done() // a server shuts down gracefully here
+		return nil
+	}
+	assert.Equal(t, 0, exitCode("prog", run, nil, io.Discard, io.Discard))
+
+	interrupted := func(ctx context.Context, _ []string, _, _ io.Writer) error {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			return err
+		}
+		<-ctx.Done() // a job cut short
+		return ctx.Err()
+	}
+	var errb bytes.Buffer
+	assert.Equal(t, 130, exitCode("prog", interrupted, nil, io.Discard, &errb))
+	assert.Equal(t, "prog: interrupted\n", errb.String())
 }
 
 func TestParseAndUsage(t *testing.T) {

@@ -83,7 +83,8 @@ func startJob(t *testing.T, n *netns.Net, nWorkers int, timeout time.Duration, i
 
 var progressRE = regexp.MustCompile(`map (\d+)/(\d+)  reduce (\d+)/(\d+)`)
 
-// waitMaps waits until the coordinator reports at least k map tasks done.
+// waitMaps waits until the coordinator reports at least k map tasks done,
+// or all of them if k is -1.
 func (j *mrJob) waitMaps(t *testing.T, k int) {
 	t.Helper()
 	j.coord.stderr.WaitMatch(t, fmt.Sprintf("%d map tasks done", k), func(line string) bool {
@@ -92,7 +93,8 @@ func (j *mrJob) waitMaps(t *testing.T, k int) {
 			return false
 		}
 		done, _ := strconv.Atoi(m[1])
-		return done >= k
+		total, _ := strconv.Atoi(m[2])
+		return done >= k && (k >= 0 || done == total)
 	})
 }
 

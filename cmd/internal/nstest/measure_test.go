@@ -94,38 +94,46 @@ func lockHolderCutFailover(t *testing.T, ttl, lockDelay time.Duration) (took tim
 	return took
 }
 
-// TestMeasureWorkerLoss times a word count of 32 MB on three workers
-// across a 20 ms network, whole, with a worker killed at the third
-// finished map task, and with a worker's link cut then, for the default
+// TestMeasureWorkerLoss times a word count of 32 MiB on three workers
+// across a 20 ms network: whole (and, for comparison, with no delay
+// added), and with a worker killed or its link cut early in the map phase
+// (at the third map task done) or at its end (every map task done: the
+// lost worker's map output is needed by every reducer), for the default
 // failure timeout (10 s) and a short one.
 func TestMeasureWorkerLoss(t *testing.T) {
 	needMeasure(t)
 	in := writeInputs(t, 8, 4<<20)
+	kill := func(j *mrJob) { j.workers[0].Kill() }
+	cut := func(j *mrJob) { require.NoError(t, j.nodes[0].Cut()) }
 	var report []string
-	for _, timeout := range []time.Duration{10 * time.Second, 2 * time.Second} {
-		var whole, killed, cut []time.Duration
+	measureJob := func(what string, timeout, delay time.Duration, at int, fault func(*mrJob)) {
+		var took []time.Duration
 		for range rounds {
-			whole = append(whole, timeJob(t, in, timeout, nil))
-			killed = append(killed, timeJob(t, in, timeout, func(j *mrJob) { j.workers[0].Kill() }))
-			cut = append(cut, timeJob(t, in, timeout, func(j *mrJob) { require.NoError(t, j.nodes[0].Cut()) }))
+			took = append(took, timeJob(t, in, timeout, delay, at, fault))
 		}
-		report = append(report,
-			fmt.Sprintf("-timeout %v: whole job %s", timeout, summary(whole)),
-			fmt.Sprintf("-timeout %v: a worker killed mid-job %s", timeout, summary(killed)),
-			fmt.Sprintf("-timeout %v: a worker's link cut mid-job %s", timeout, summary(cut)))
+		report = append(report, fmt.Sprintf("%-52s %s", what, summary(took)))
 	}
-	t.Logf("word count, 8 × 4 MiB, 3 workers, 20 ms one way between machines:\n  %s", strings.Join(report, "\n  "))
+	measureJob("no delay added: whole job", 10*time.Second, 0, 0, nil)
+	measureJob("whole job", 10*time.Second, linkDelay, 0, nil)
+	for _, timeout := range []time.Duration{10 * time.Second, 2 * time.Second} {
+		measureJob(fmt.Sprintf("-timeout %v: worker killed at map 3", timeout), timeout, linkDelay, 3, kill)
+		measureJob(fmt.Sprintf("-timeout %v: worker's link cut at map 3", timeout), timeout, linkDelay, 3, cut)
+		measureJob(fmt.Sprintf("-timeout %v: worker killed when the maps are done", timeout), timeout, linkDelay, -1, kill)
+		measureJob(fmt.Sprintf("-timeout %v: worker's link cut when the maps are done", timeout), timeout, linkDelay, -1, cut)
+	}
+	t.Logf("word count, 8 × 4 MiB in 256 KiB splits, 4 reduces, 3 workers, 20 ms one way between machines:\n  %s", strings.Join(report, "\n  "))
 }
 
-// timeJob runs the job, does fault after the third map task, and returns
-// how long the job took from the moment its workers started.
-func timeJob(t *testing.T, in []string, timeout time.Duration, fault func(*mrJob)) (took time.Duration) {
+// timeJob runs the job on nodes with the given delay, does fault when at
+// map tasks are done (-1: all of them), and returns how long the job took
+// from the start of the coordinator.
+func timeJob(t *testing.T, in []string, timeout, delay time.Duration, at int, fault func(*mrJob)) (took time.Duration) {
 	t.Run("job", func(t *testing.T) {
 		n := netns.New(t)
 		started := time.Now()
-		j := startJob(t, n, 3, timeout, in, netns.WithDelay(linkDelay))
+		j := startJob(t, n, 3, timeout, in, netns.WithDelay(delay))
 		if fault != nil {
-			j.waitMaps(t, 3)
+			j.waitMaps(t, at)
 			fault(j)
 		}
 		took = j.finish(t, started)
