@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -151,8 +152,12 @@ func (n *Net) close() {
 	}
 }
 
-// removeNamespace kills what still runs in namespace name and deletes it.
+// removeNamespace kills what still runs in namespace name and deletes it,
+// if it exists.
 func removeNamespace(name string) error {
+	if _, err := os.Stat(filepath.Join(netnsDir, name)); errors.Is(err, os.ErrNotExist) {
+		return nil // never made: AddNode failed before
+	}
 	out, err := run("ip", "netns", "pids", name)
 	if err != nil {
 		return err
