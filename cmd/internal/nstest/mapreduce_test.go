@@ -87,15 +87,32 @@ var progressRE = regexp.MustCompile(`map (\d+)/(\d+)  reduce (\d+)/(\d+)`)
 // or all of them if k is -1.
 func (j *mrJob) waitMaps(t *testing.T, k int) {
 	t.Helper()
-	j.coord.stderr.WaitMatch(t, fmt.Sprintf("%d map tasks done", k), func(line string) bool {
+	j.waitProgress(t, fmt.Sprintf("%d map tasks done", k), func(done, total int) bool {
+		return done >= k && (k >= 0 || done == total)
+	})
+}
+
+// waitProgress waits for a progress line of the coordinator whose counts
+// of map tasks done and in all satisfy cond.
+func (j *mrJob) waitProgress(t *testing.T, what string, cond func(done, total int) bool) {
+	t.Helper()
+	j.coord.stderr.WaitMatch(t, what, func(line string) bool {
 		m := progressRE.FindStringSubmatch(line)
 		if m == nil {
 			return false
 		}
 		done, _ := strconv.Atoi(m[1])
 		total, _ := strconv.Atoi(m[2])
-		return done >= k && (k >= 0 || done == total)
+		return cond(done, total)
 	})
+}
+
+// waitHalfTheMaps waits until half the map tasks are done. Reducers start
+// only after the map phase, so the map output of every worker is still
+// needed then: a worker lost now is missed by the reducers if not before.
+func (j *mrJob) waitHalfTheMaps(t *testing.T) {
+	t.Helper()
+	j.waitProgress(t, "half the map tasks done", func(done, total int) bool { return 2*done >= total })
 }
 
 // finish waits for the coordinator to end the job, checks that it
@@ -154,13 +171,13 @@ func TestMapReduceAcrossNamespaces(t *testing.T) {
 }
 
 // TestMapReduceWorkerCutOff cuts a worker's link mid-job and leaves it cut:
-// the coordinator declares it lost after the timeout, and runs its tasks
-// again elsewhere, its finished map tasks included, whose output no
-// reducer can fetch any more.
+// the coordinator declares it lost (after the timeout, or when a reducer
+// cannot reach it), and runs its tasks again elsewhere, its finished map
+// tasks included, whose output no reducer can fetch any more.
 func TestMapReduceWorkerCutOff(t *testing.T) {
 	n := netns.New(t)
 	j := startJob(t, n, 3, 2*time.Second, writeInputs(t, 8, 2<<20))
-	j.waitMaps(t, 3)
+	j.waitHalfTheMaps(t)
 	require.NoError(t, j.nodes[0].Cut())
 	j.finish(t, time.Now())
 	j.checkOutput(t)
@@ -171,7 +188,7 @@ func TestMapReduceWorkerCutOff(t *testing.T) {
 func TestMapReduceWorkerKilled(t *testing.T) {
 	n := netns.New(t)
 	j := startJob(t, n, 3, 2*time.Second, writeInputs(t, 8, 2<<20))
-	j.waitMaps(t, 3)
+	j.waitHalfTheMaps(t)
 	j.workers[0].Kill()
 	j.finish(t, time.Now())
 	j.checkOutput(t)
