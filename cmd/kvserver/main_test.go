@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -43,10 +44,18 @@ func TestListensOnItsClusterEntry(t *testing.T) {
 	assert.Equal(t, ":7181", cfg.listen)
 }
 
-func dial(t *testing.T, addr string, opts ...rpc.Option) *kvstore.Client {
+// dial returns a client of the server at addr, over TLS if tlsCfg is not
+// nil.
+func dial(t *testing.T, addr string, tlsCfg *tls.Config) *kvstore.Client {
 	t.Helper()
-	opts = append(opts, rpc.WithErrors(kvstore.Errors...))
-	rc, err := rpc.Dial(context.Background(), addr, opts...)
+	errs := rpc.WithErrors(kvstore.Errors...)
+	var rc *rpc.Client
+	var err error
+	if tlsCfg != nil {
+		rc, err = rpc.Dial(context.Background(), addr, errs, rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tlsCfg))))
+	} else {
+		rc, err = rpc.Dial(context.Background(), addr, errs)
+	}
 	require.NoError(t, err)
 	t.Cleanup(func() { rc.Close() })
 	return kvstore.NewClient(rc)
@@ -55,7 +64,7 @@ func dial(t *testing.T, addr string, opts ...rpc.Option) *kvstore.Client {
 func TestServesTheStoreAndStatus(t *testing.T) {
 	p := clitest.Start(t, run, "-listen", "127.0.0.1:0", "-http", "127.0.0.1:0")
 	addr := p.Addr(t, "listening on")
-	c := dial(t, addr)
+	c := dial(t, addr, nil)
 	ctx := context.Background()
 	_, err := c.Add(ctx, "hits", 2)
 	require.NoError(t, err)
@@ -92,11 +101,11 @@ func TestMutualTLS(t *testing.T) {
 	flags := cli.TLSFlags{Cert: files.ClientCert, Key: files.ClientKey, CA: files.CA}
 	cfg, err := flags.ClientConfig()
 	require.NoError(t, err)
-	c := dial(t, addr, rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(cfg))))
+	c := dial(t, addr, cfg)
 	_, err = c.Add(context.Background(), "k", 1)
 	require.NoError(t, err)
 
-	plain := dial(t, addr) // plain TCP to a TLS server: the dial succeeds, calls fail
+	plain := dial(t, addr, nil) // plain TCP to a TLS server: the dial succeeds, calls fail
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err = plain.Get(ctx, "k")

@@ -71,11 +71,17 @@ func start(t *testing.T, dir string, extra ...string) (*clitest.Proc, string) {
 	return p, p.Addr(t, "listening on")
 }
 
-// newClient returns a lock client of the server at addr, closed at the
-// end of the test.
-func newClient(t *testing.T, addr, name string, dialOpts ...rpc.Option) *lock.Client {
+// newClient returns a lock client of the server at addr, over TLS if
+// tlsCfg is not nil, closed at the end of the test.
+func newClient(t *testing.T, addr, name string, tlsCfg ...*tls.Config) *lock.Client {
 	t.Helper()
-	rc, err := rpc.Dial(context.Background(), addr, dialOpts...)
+	var rc *rpc.Client
+	var err error
+	if len(tlsCfg) > 0 {
+		rc, err = rpc.Dial(context.Background(), addr, rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tlsCfg[0]))))
+	} else {
+		rc, err = rpc.Dial(context.Background(), addr)
+	}
 	require.NoError(t, err)
 	c := lock.NewClient(rc, lock.WithName(name))
 	t.Cleanup(func() {
@@ -145,7 +151,7 @@ func TestMutualTLS(t *testing.T) {
 	withCert := cli.TLSFlags{Cert: files.ClientCert, Key: files.ClientKey, CA: files.CA}
 	cfg, err := withCert.ClientConfig()
 	require.NoError(t, err)
-	_, err = newClient(t, addr, "a", dialTLS(cfg)).Mutex("x").Lock(ctx)
+	_, err = newClient(t, addr, "a", cfg).Mutex("x").Lock(ctx)
 	require.NoError(t, err)
 
 	noCert := cli.TLSFlags{CA: files.CA}
@@ -158,10 +164,6 @@ func TestMutualTLS(t *testing.T) {
 	defer cancel()
 	_, err = conn.Recv(rctx)
 	require.ErrorContains(t, err, "certificate required", "a client without a certificate is refused")
-}
-
-func dialTLS(cfg *tls.Config) rpc.Option {
-	return rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(cfg)))
 }
 
 func TestDrainWaitsForCallsInFlight(t *testing.T) {
