@@ -1,0 +1,26 @@
+// Package nstest is the test suite that runs the programs of cmd/ across
+// Linux network namespaces (package internal/netns): each program in a
+// namespace of its own, talking over veth pairs and a bridge through the
+// kernel's TCP/IP, while the tests cut links, add loss and delay, and kill
+// processes, then check the outcomes:
+//
+//   - mapreduce: a coordinator and workers in separate namespaces; a
+//     worker's link cut or the worker killed mid-job, or loss on every
+//     link; the output must equal the sequential run's.
+//   - lock service: the server and clients in separate namespaces; a
+//     holder cut off, loss on the clients' links, the server killed and
+//     restarted; tokens must grow, no client may work under a token older
+//     than one already used (a fenced resource would refuse nothing), and
+//     the lock must pass on.
+//
+// The tests need root and iproute2 (and nftables where the kernel has no
+// netem), so they are behind a build tag:
+//
+//	sudo go test -tags netns ./cmd/internal/nstest/ ./internal/netns/
+//
+// Without root or ip they skip, saying why. With -measure, they also time
+// what a student would ask about across a 20 ms network (a lock failover, a
+// worker lost mid-job) and log the figures:
+//
+//	sudo go test -tags netns -run Measure -v ./cmd/internal/nstest/ -measure
+package nstest

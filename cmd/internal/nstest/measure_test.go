@@ -1,0 +1,143 @@
+//go:build linux && netns
+
+package nstest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsys-kit/distsys/internal/netns"
+)
+
+// linkDelay is each node's delay, each way: between two nodes a message
+// takes 2 × 10 ms = 20 ms, a round trip 40 ms.
+const linkDelay = 10 * time.Millisecond
+
+const rounds = 3
+
+func needMeasure(t *testing.T) {
+	if !*measure {
+		t.Skip("a measurement: run with -measure")
+	}
+}
+
+// summary formats durations as "median (min–max)".
+func summary(ds []time.Duration) string {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	r := func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
+	return fmt.Sprintf("%s (%s–%s, %d runs)", r(s[len(s)/2]), r(s[0]), r(s[len(s)-1]), len(s))
+}
+
+// TestMeasureLockFailover times how long a waiting client waits for the
+// lock when the server crashes and restarts, and when the holder's machine
+// drops off the network, for the default TTL and lock-delay and for short
+// ones.
+func TestMeasureLockFailover(t *testing.T) {
+	needMeasure(t)
+	settings := []struct{ ttl, lockDelay time.Duration }{
+		{10 * time.Second, 5 * time.Second}, // lock.DefaultTTL, lock.DefaultLockDelay
+		{2 * time.Second, time.Second},
+	}
+	var report []string
+	for _, s := range settings {
+		var restart, cut []time.Duration
+		for range rounds {
+			restart = append(restart, lockRestartFailover(t, s.ttl, s.lockDelay))
+			cut = append(cut, lockHolderCutFailover(t, s.ttl, s.lockDelay))
+		}
+		report = append(report,
+			fmt.Sprintf("ttl %v, lock-delay %v: server killed and restarted: waiter granted after %s", s.ttl, s.lockDelay, summary(restart)),
+			fmt.Sprintf("ttl %v, lock-delay %v: holder's link cut: waiter granted after %s", s.ttl, s.lockDelay, summary(cut)))
+	}
+	t.Logf("lock failover, 20 ms one way between machines:\n  %s", strings.Join(report, "\n  "))
+}
+
+// lockRestartFailover kills the server while a client holds the lock and
+// another waits, restarts it at once, and returns how long after the kill
+// the waiter got the lock.
+func lockRestartFailover(t *testing.T, ttl, lockDelay time.Duration) (took time.Duration) {
+	t.Run("restart", func(t *testing.T) {
+		n := netns.New(t)
+		c := startLockServerWith(t, n, ttl, lockDelay, netns.WithDelay(linkDelay))
+		c.client(t, "holder", nil, netns.WithDelay(linkDelay))
+		first := c.waitGrant(t, "holder", 0)
+		c.client(t, "waiter", []string{"-hold", "10ms"}, netns.WithDelay(linkDelay))
+		c.waitQueued(t, "waiter")
+		c.srv.Kill()
+		killed := time.Now()
+		c.startServer(t)
+		took = c.waitGrant(t, "waiter", first.token).at.Sub(killed)
+	})
+	return took
+}
+
+// lockHolderCutFailover cuts the holder's link while another client waits,
+// and returns how long after the cut the waiter got the lock.
+func lockHolderCutFailover(t *testing.T, ttl, lockDelay time.Duration) (took time.Duration) {
+	t.Run("cut", func(t *testing.T) {
+		n := netns.New(t)
+		c := startLockServerWith(t, n, ttl, lockDelay, netns.WithDelay(linkDelay))
+		c.client(t, "holder", nil, netns.WithDelay(linkDelay))
+		first := c.waitGrant(t, "holder", 0)
+		c.client(t, "waiter", []string{"-hold", "10ms"}, netns.WithDelay(linkDelay))
+		c.waitQueued(t, "waiter")
+		require.NoError(t, c.clients["holder"].Cut())
+		cut := time.Now()
+		took = c.waitGrant(t, "waiter", first.token).at.Sub(cut)
+	})
+	return took
+}
+
+// TestMeasureWorkerLoss times a word count of 32 MiB on three workers
+// across a 20 ms network: whole (and, for comparison, with no delay
+// added), and with a worker killed or its link cut early in the map phase
+// (at the third map task done) or at its end (every map task done: the
+// lost worker's map output is needed by every reducer), for the default
+// failure timeout (10 s) and a short one.
+func TestMeasureWorkerLoss(t *testing.T) {
+	needMeasure(t)
+	in := writeInputs(t, 8, 4<<20)
+	kill := func(j *mrJob) { j.workers[0].Kill() }
+	cut := func(j *mrJob) { require.NoError(t, j.nodes[0].Cut()) }
+	var report []string
+	measureJob := func(what string, timeout, delay time.Duration, at int, fault func(*mrJob)) {
+		var took []time.Duration
+		for range rounds {
+			took = append(took, timeJob(t, in, timeout, delay, at, fault))
+		}
+		report = append(report, fmt.Sprintf("%-52s %s", what, summary(took)))
+	}
+	measureJob("no delay added: whole job", 10*time.Second, 0, 0, nil)
+	measureJob("whole job", 10*time.Second, linkDelay, 0, nil)
+	for _, timeout := range []time.Duration{10 * time.Second, 2 * time.Second} {
+		measureJob(fmt.Sprintf("-timeout %v: worker killed at map 3", timeout), timeout, linkDelay, 3, kill)
+		measureJob(fmt.Sprintf("-timeout %v: worker's link cut at map 3", timeout), timeout, linkDelay, 3, cut)
+		measureJob(fmt.Sprintf("-timeout %v: worker killed when the maps are done", timeout), timeout, linkDelay, -1, kill)
+		measureJob(fmt.Sprintf("-timeout %v: worker's link cut when the maps are done", timeout), timeout, linkDelay, -1, cut)
+	}
+	t.Logf("word count, 8 × 4 MiB in 256 KiB splits, 4 reduces, 3 workers, 20 ms one way between machines:\n  %s", strings.Join(report, "\n  "))
+}
+
+// timeJob runs the job on nodes with the given delay, does fault when at
+// map tasks are done (-1: all of them), and returns how long the job took
+// from the start of the coordinator.
+func timeJob(t *testing.T, in []string, timeout, delay time.Duration, at int, fault func(*mrJob)) (took time.Duration) {
+	t.Run("job", func(t *testing.T) {
+		n := netns.New(t)
+		started := time.Now()
+		j := startJob(t, n, 3, timeout, in, netns.WithDelay(delay))
+		if fault != nil {
+			j.waitMaps(t, at)
+			fault(j)
+		}
+		took = j.finish(t, started)
+		j.checkOutput(t)
+	})
+	return took
+}
