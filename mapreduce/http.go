@@ -61,7 +61,7 @@ td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }
 .failed, .lost { background: #fdd; } .killed, .exited { color: #888; }
 </style></head><body>
 <h1>mapreduce job {{.Job}}: {{.Phase}}</h1>
-<p>{{.Progress}} &middot; elapsed {{dur .Elapsed}}</p>
+<p>map {{.Progress.MapsDone}}/{{.Progress.Maps}} &middot; reduce {{.Progress.ReducesDone}}/{{.Progress.Reduces}} &middot; workers {{.Progress.Workers}} &middot; elapsed {{dur .Elapsed}}</p>
 {{with .Err}}<p class="failed">{{.}}</p>{{end}}
 <h2>Workers</h2>
 <table><tr><th>id</th><th>address</th><th>state</th><th>running</th><th>attempts done</th></tr>

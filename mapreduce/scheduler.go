@@ -40,7 +40,8 @@ type scheduler struct {
 	done     [2]int        // completed tasks by kind
 	duration [2]time.Duration
 	stats    jobStats
-	err      error // set when the job has failed
+	err      error     // set when the job has failed
+	ended    time.Time // when the job was done or failed; zero before
 }
 
 // schedConfig is what the scheduler needs to know of the job and options.
@@ -319,6 +320,7 @@ func (s *scheduler) endAttempt(now time.Time, a *attempt, state attemptState, ms
 		t.lastErr = msg
 		if t.failures >= s.cfg.maxAttempts && s.err == nil {
 			s.err = jobFailed(t.kind, t.index, t.failures, msg)
+			s.ended = now
 		}
 	}
 	if !t.running() {

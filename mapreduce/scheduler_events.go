@@ -62,6 +62,9 @@ func (s *scheduler) complete(now time.Time, id int, ref attemptRef, out mapOutpu
 		t.output = out
 	}
 	s.done[t.kind]++
+	if s.phase() == PhaseDone {
+		s.ended = now
+	}
 	s.duration[t.kind] += now.Sub(a.start)
 	for _, other := range t.attempts {
 		if other.state == attemptRunning {
@@ -210,7 +213,7 @@ func (s *scheduler) loseWorker(now time.Time, w *workerInfo) {
 	s.stats.lostWorkers++
 	if a := w.running; a != nil {
 		if a.state == attemptRunning && a.task.state != taskDone {
-			s.lostWithWorker(a.task)
+			s.lostWithWorker(now, a.task)
 		}
 		s.endAttempt(now, a, attemptLost, "worker lost")
 		w.running = nil
@@ -220,7 +223,7 @@ func (s *scheduler) loseWorker(now time.Time, w *workerInfo) {
 	}
 	for _, t := range s.maps {
 		if t.state == taskDone && t.winner.worker == w {
-			s.lostWithWorker(t)
+			s.lostWithWorker(now, t)
 			s.resetMap(now, t, "output lost with its worker")
 		}
 	}
@@ -239,7 +242,7 @@ const lostFactor = 32
 
 // lostWithWorker counts a loss of t's work with its worker, and fails the
 // job past the bound (see lostFactor).
-func (s *scheduler) lostWithWorker(t *task) {
+func (s *scheduler) lostWithWorker(now time.Time, t *task) {
 	t.lost++
 	s.stats.lost++
 	if s.stats.lost <= lostFactor*s.cfg.maxAttempts*(len(s.maps)+len(s.reduces)) || s.err != nil {
@@ -256,6 +259,7 @@ func (s *scheduler) lostWithWorker(t *task) {
 	s.err = jobFailed(worst.kind, worst.index, worst.lost, fmt.Sprintf(
 		"lost with its worker %d times, and the job's tasks %d times in all (more than %d × max attempts × tasks): workers die faster than the job progresses",
 		worst.lost, s.stats.lost, lostFactor))
+	s.ended = now
 }
 
 // allExited reports whether every live worker has been told that the job

@@ -346,3 +346,17 @@ func TestStatusSnapshot(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The status page's clock stops when the job ends: a finished job shows
+// how long it took, however late the page is read.
+func TestStatusElapsedStopsWhenTheJobEnds(t *testing.T) {
+	s := newTestScheduler(1, 1)
+	w := s.register(t0, "w0")
+	finish(t, s, at(time.Second), mustAssign(t, s, t0, w, MapTask, 0))
+	assert.Equal(t, 5*time.Second, s.status(t0, at(5*time.Second)).Elapsed, "running: the clock runs")
+	finish(t, s, at(7*time.Second), mustAssign(t, s, at(2*time.Second), w, ReduceTask, 0))
+	st := s.status(t0, at(time.Hour))
+	assert.Equal(t, PhaseDone, st.Phase)
+	assert.Equal(t, 7*time.Second, st.Elapsed, "done: the clock stopped at the last reduce")
+	assert.Equal(t, 7*time.Second, st.Progress.Elapsed)
+}

@@ -41,6 +41,8 @@ func TestStatusPageShowsTasksWorkersAndCounters(t *testing.T) {
 			"worker-0", "worker-1", CounterMapOutputRecords, "succeeded"} {
 			assert.Contains(t, html, want)
 		}
+		assert.NotRegexp(t, `done\s+map`, html, "the phase is said once, in the heading")
+		assert.Contains(t, html, "map 2/2 &middot; reduce 2/2")
 
 		js := httptest.NewRecorder()
 		h.ServeHTTP(js, httptest.NewRequest(http.MethodGet, "/?format=json", nil))

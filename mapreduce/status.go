@@ -50,7 +50,7 @@ type Status struct {
 	Phase    Phase          // where the job is
 	Err      string         // why the job failed, if it did
 	Start    time.Time      // when the coordinator was created
-	Elapsed  time.Duration  // since Start
+	Elapsed  time.Duration  // since Start, until the job ended
 	Progress Progress       // the summary WithProgress gets
 	Maps     []TaskStatus   // by task number
 	Reduces  []TaskStatus   // by task number
@@ -138,8 +138,12 @@ func (s *scheduler) progress(elapsed time.Duration) Progress {
 	}
 }
 
-// status takes a snapshot of the job.
+// status takes a snapshot of the job. The clock stops when the job ends:
+// a job that is over shows how long it took.
 func (s *scheduler) status(start, now time.Time) Status {
+	if !s.ended.IsZero() {
+		now = s.ended
+	}
 	st := Status{
 		Phase:    s.phase(),
 		Start:    start,
