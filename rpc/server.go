@@ -50,7 +50,7 @@ type Server struct {
 	bufs    bufPool
 	workers *workers // run the calls
 
-	mu        sync.Mutex // protects the fields below
+	mu sync.Mutex // protects the fields below
 	// listeners holds a pointer to each Serve's listener: a Listener
 	// need not be comparable (a struct value with a slice in it is not).
 	listeners map[*transport.Listener]struct{}
