@@ -177,7 +177,9 @@ func (c *Client) encode(b []byte, h *requestHeader, method string, args any) ([]
 }
 
 // send sends msg on cc. A failure other than ctx's or the message's size
-// means the conn is broken: it is closed, and its pending calls told.
+// means the conn is broken: it is closed, and its pending calls told. The
+// error returned is the conn's first: if the server's goodbye (busy, say)
+// arrived just before the send failed, that is why.
 func (c *Client) send(ctx context.Context, cc *clientConn, msg []byte) error {
 	err := cc.conn.Send(ctx, msg)
 	switch {
@@ -187,9 +189,10 @@ func (c *Client) send(ctx context.Context, cc *clientConn, msg []byte) error {
 	case ctx.Err() != nil, errors.Is(err, transport.ErrMessageTooLarge):
 		return err
 	}
-	err = fmt.Errorf("%w: %w", ErrConnLost, err)
-	c.lose(cc, err)
-	return err
+	c.lose(cc, fmt.Errorf("%w: %w", ErrConnLost, err))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return cc.err
 }
 
 // whyFailed says why a call could not be sent: its ctx ended, the client
