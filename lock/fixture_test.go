@@ -2,8 +2,6 @@ package lock_test
 
 import (
 	"context"
-	"errors"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -13,11 +11,12 @@ import (
 	"github.com/distsys-kit/distsys/internal/vfs"
 	"github.com/distsys-kit/distsys/lock"
 	"github.com/distsys-kit/distsys/rpc"
-	"github.com/distsys-kit/distsys/transport"
+	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
-// fixture runs a lock server on an in-memory listener (net.Pipe
-// connections), and can crash it and restart it on the same directory.
+// fixture runs a lock server on node "lock" of a simulated network
+// (netsim, no faults), and can crash it and restart it on the same
+// directory.
 // Clients dial it through rpc.Dial, so they reconnect after a restart. It
 // works inside a synctest bubble, and everything it makes is closed by the
 // test's cleanup, newest first: the clients, then the server.
@@ -32,9 +31,10 @@ type fixture struct {
 	fsys vfs.FS         // where the server keeps its state
 	wg   sync.WaitGroup // Serve goroutines
 
-	mu  sync.Mutex // protects srv, l
+	net *netsim.Network
+
+	mu  sync.Mutex // protects srv
 	srv *lock.Server
-	l   *memListener
 }
 
 func newFixture(tb testing.TB, cfg lock.Config) *fixture {
@@ -42,7 +42,7 @@ func newFixture(tb testing.TB, cfg lock.Config) *fixture {
 	if cfg.Dir == "" {
 		cfg.Dir = tb.TempDir()
 	}
-	f := &fixture{tb: tb, cfg: cfg, fsys: vfs.OS{}}
+	f := &fixture{tb: tb, cfg: cfg, fsys: vfs.OS{}, net: newNetwork(tb)}
 	require.NoError(tb, f.start())
 	tb.Cleanup(f.close)
 	return f
@@ -54,10 +54,18 @@ func newMemFixture(tb testing.TB, cfg lock.Config) (*fixture, *vfs.Mem) {
 	tb.Helper()
 	m := vfs.NewMem()
 	cfg.Dir = "/var/lib/lock"
-	f := &fixture{tb: tb, cfg: cfg, fsys: m}
+	f := &fixture{tb: tb, cfg: cfg, fsys: m, net: newNetwork(tb)}
 	require.NoError(tb, f.start())
 	tb.Cleanup(f.close)
 	return f, m
+}
+
+// newNetwork returns a network without faults, closed at cleanup (after
+// the fixture, whose cleanup is registered later and so runs first).
+func newNetwork(tb testing.TB) *netsim.Network {
+	n := netsim.NewNetwork(1)
+	tb.Cleanup(func() { _ = n.Close() })
+	return n
 }
 
 // start starts a server on the fixture's directory.
@@ -66,9 +74,13 @@ func (f *fixture) start() error {
 	if err != nil {
 		return err
 	}
-	l := newMemListener()
+	l, err := f.net.Listen("lock")
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
 	f.mu.Lock()
-	f.srv, f.l = srv, l
+	f.srv = srv
 	f.mu.Unlock()
 	f.wg.Add(1)
 	go func() { // exits when srv is closed
@@ -82,7 +94,7 @@ func (f *fixture) start() error {
 func (f *fixture) crash() {
 	f.mu.Lock()
 	srv := f.srv
-	f.srv, f.l = nil, nil
+	f.srv = nil
 	f.mu.Unlock()
 	if srv != nil {
 		_ = srv.Close()
@@ -99,24 +111,11 @@ func (f *fixture) server() *lock.Server {
 // close crashes the server: the lock server's Close is a crash.
 func (f *fixture) close() { f.crash() }
 
-var errRefused = errors.New("connection refused: no server")
-
-// dial connects to the current server.
-func (f *fixture) dial(ctx context.Context, _ string) (transport.Conn, error) {
-	f.mu.Lock()
-	l := f.l
-	f.mu.Unlock()
-	if l == nil {
-		return nil, errRefused
-	}
-	return l.dial(ctx)
-}
-
 // rpcClient returns a redialing rpc client of the fixture's server,
 // closed at cleanup.
 func (f *fixture) rpcClient(ctx context.Context) *rpc.Client {
 	f.tb.Helper()
-	rc, err := rpc.Dial(ctx, "lock", rpc.WithDialer(transport.DialerFunc(f.dial)))
+	rc, err := rpc.Dial(ctx, "lock", rpc.WithDialer(f.net.Dialer("client")))
 	require.NoError(f.tb, err)
 	f.tb.Cleanup(func() { _ = rc.Close() })
 	return rc
@@ -143,53 +142,6 @@ func (f *fixture) cutOffClient(ctx context.Context, opts ...lock.ClientOption) (
 	})
 	return c, cut
 }
-
-// memListener is a transport.Listener of net.Pipe connections.
-type memListener struct {
-	conns chan transport.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newMemListener() *memListener {
-	return &memListener{conns: make(chan transport.Conn), done: make(chan struct{})}
-}
-
-func (l *memListener) Accept(ctx context.Context) (transport.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, transport.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (l *memListener) dial(ctx context.Context) (transport.Conn, error) {
-	a, b := net.Pipe()
-	select {
-	case l.conns <- transport.NewConn(b):
-		return transport.NewConn(a), nil
-	case <-l.done:
-	case <-ctx.Done():
-	}
-	_ = a.Close()
-	_ = b.Close()
-	return nil, errRefused
-}
-
-func (l *memListener) Addr() net.Addr { return memAddr{} }
-
-func (l *memListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-type memAddr struct{}
-
-func (memAddr) Network() string { return "mem" }
-func (memAddr) String() string  { return "lock" }
 
 // cutCaller wraps a Caller with a switch that cuts the client off the
 // network: while cut, every call is lost, and returns when its ctx ends.
