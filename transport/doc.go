@@ -29,7 +29,11 @@
 // may never arrive, and the sender learns it only from a later error, if at
 // all. Messages larger than the connection's maximum are refused on both
 // sides (WithMaxMessageSize), so a hostile peer cannot make us allocate
-// gigabytes by announcing them.
+// gigabytes by announcing them; memory for a message is allocated as its
+// bytes arrive, not when its length is announced; and a peer that stops in
+// the middle of a message (or of a TLS handshake) is cut off after the
+// read-progress timeout (WithReadProgressTimeout), so it cannot hold a
+// conn's memory and goroutines for ever.
 //
 // # What UDP promises, and what it does not
 //

@@ -30,7 +30,9 @@ import (
 //
 // Recv reads frames directly from nc. Its ctx is honoured by interrupting
 // the read with a deadline; bytes already read are kept, so a cancelled Recv
-// loses no message. Concurrent Recv calls are serialized, and one waiting
+// loses no message. A peer that begins a message and then sends nothing
+// more of it for the read-progress timeout (WithReadProgressTimeout) is cut
+// off: nc is closed and Recv returns an error matching ErrPeerStalled. Concurrent Recv calls are serialized, and one waiting
 // for another to finish does not see its ctx until its turn comes.
 func NewConn(nc net.Conn, opts ...Option) Conn {
 	o := newOptions(opts)
@@ -39,7 +41,9 @@ func NewConn(nc net.Conn, opts ...Option) Conn {
 		linger:     o.linger,
 		max:        o.maxMessage,
 		sendBuffer: o.sendBuffer,
+		progress:   o.progress,
 		fr:         newFrameReader(nc, o.maxMessage),
+		rd:         readDeadline{nc: nc},
 		kick:       make(chan struct{}, 1),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -54,15 +58,18 @@ type streamConn struct {
 	nc         net.Conn
 	linger     time.Duration
 	max        int
-	sendBuffer int // Send blocks while more than this is queued; see WithSendBuffer
+	sendBuffer int           // Send blocks while more than this is queued; see WithSendBuffer
+	progress   time.Duration // the read-progress timeout; < 0: none
+	rd         readDeadline  // nc's read deadline
 
 	// rmu is held by the Recv in progress. Recv is meant for one receiver
 	// at a time; a second, concurrent Recv waits its turn here without
 	// watching its ctx. (A ctx-aware lock cost a third of the throughput
 	// of small messages, for a case that is a misuse.)
-	rmu  sync.Mutex
-	fr   *frameReader // guarded by rmu
-	rerr error        // guarded by rmu: the first fatal receive error
+	rmu      sync.Mutex
+	fr       *frameReader // guarded by rmu
+	rerr     error        // guarded by rmu: the first fatal receive error
+	watching bool         // guarded by rmu: the read-progress deadline is set
 
 	mu      sync.Mutex    // protects the fields below
 	pending []byte        // framed messages queued for the writer
@@ -138,9 +145,11 @@ func (c *streamConn) writeLoop() {
 		// Run the TLS handshake now, so that a server conn nobody has
 		// read from yet still answers a client waiting in its Dial. (Close
 		// interrupts it with deadlines, like any read or write.)
-		if err := tc.Handshake(); err != nil {
+		if err := c.handshake(tc); err != nil {
 			c.mu.Lock()
-			c.werr = fmt.Errorf("transport: tls handshake: %w", err)
+			if c.werr == nil {
+				c.werr = fmt.Errorf("transport: tls handshake: %w", err)
+			}
 			c.mu.Unlock()
 		}
 	}
@@ -224,6 +233,7 @@ func (c *streamConn) recv(ctx context.Context) ([]byte, error) {
 		}
 		if err != nil {
 			c.rerr = err
+			c.fr.release()
 			_ = c.nc.Close() // cut the peer off: the stream is out of sync
 			return nil, err
 		}
@@ -232,8 +242,9 @@ func (c *streamConn) recv(ctx context.Context) ([]byte, error) {
 		}
 		if !armed && ctx.Done() != nil {
 			armed = true
-			defer interruptOn(ctx, c.nc.SetReadDeadline)()
+			defer interruptOn(ctx, c.rd.interrupt)()
 		}
+		c.watchProgress()
 		if err := c.fr.fill(); err != nil {
 			return nil, c.recvErr(ctx, err)
 		}
@@ -251,6 +262,9 @@ func (c *streamConn) recvErr(ctx context.Context, err error) error {
 		return ErrClosed
 	case os.IsTimeout(err) && ctx.Err() != nil:
 		return ctx.Err()
+	case os.IsTimeout(err) && c.watching:
+		err = fmt.Errorf("%w: no byte for %v: %w", ErrPeerStalled, c.progress, os.ErrDeadlineExceeded)
+		_ = c.nc.Close() // cut the peer off
 	case errors.Is(err, net.ErrClosed):
 		// nc was closed under us (a write failed, or Recv cut the
 		// peer off); report why.
@@ -262,6 +276,7 @@ func (c *streamConn) recvErr(ctx context.Context, err error) error {
 		}
 	}
 	c.rerr = err
+	c.fr.release()
 	return err
 }
 
@@ -275,7 +290,7 @@ func (c *streamConn) Close() error {
 		} else {
 			_ = c.nc.SetWriteDeadline(aLongTimeAgo)
 		}
-		_ = c.nc.SetReadDeadline(aLongTimeAgo) // unblock Recv now
+		c.rd.close() // unblock Recv now
 		close(c.closing)
 	})
 	<-c.writerDone
