@@ -36,7 +36,9 @@
 // connection ID, so the listener tells its connections apart, and a packet
 // from an earlier connection (a delayed copy, or a peer that crashed and
 // restarted on the same address) never reaches a newer one. A restarted
-// peer dials again, with a new nonce, and gets a new connection.
+// peer dials again, with a new nonce, and gets a new connection. The
+// dialer acknowledges the ACCEPT at once, which completes the handshake
+// (until then the listener counts the connection as half-open).
 //
 // Messages are cut into segments of at most SegmentSize bytes, each with a
 // sequence number, and a packet carries as many segments as fit in it, so
@@ -80,6 +82,7 @@
 //	              sequence number, FIN flag, fragments left, length, bytes
 //	ACK           ack, window, SACK ranges (no segments); also the heartbeat
 //	RESET         nothing more: "I have no connection with this ID"
+//	REFUSE        the nonce of a CONNECT the listener will not take
 //
 // How the faults of the network are handled:
 //
@@ -122,6 +125,20 @@
 // sender facing a closed window sends one segment beyond it after a
 // retransmission timeout (a window probe, as TCP does), so a lost window
 // update costs a timeout, not an epoch.
+//
+// Limits. A listener faces dialers it does not know, and bounds what they
+// can make it hold. A connection holds at most WindowSize × SegmentSize
+// bytes of segments that arrived early and messages not yet read (a
+// segment carries at most SegmentSize bytes; a datagram claiming more is
+// dropped as malformed), plus the message being reassembled, which grows
+// as its fragments arrive (a first fragment announcing 16 MiB costs a few
+// KiB) up to MaxMessageSize. A listener keeps at most
+// Config.MaxConnections connections, and refuses a CONNECT beyond that with
+// REFUSE, so the dialer fails at once with ErrRefused; and at most
+// MaxHalfOpen half-open ones, whose dialer has not answered the ACCEPT
+// (more CONNECTs are ignored until one completes or, after two silent
+// epochs, is dropped), so a flood of CONNECTs from forged addresses holds
+// a bounded number of sessions, briefly.
 //
 // Closing. Close sends a FIN segment after the last message. The peer reads
 // io.EOF after the messages before it, and Close returns when the FIN is

@@ -151,9 +151,12 @@ func (r *receiver) deliver(fin bool, left uint32, data []byte, owned bool) {
 		}
 		r.complete(data, 1)
 	case !r.inMessage: // the first fragment of a longer message
+		if len(data) > r.maxMessage {
+			r.fail(fmt.Errorf("%w: peer sent more than %d bytes in one message", transport.ErrMessageTooLarge, r.maxMessage))
+			return
+		}
 		r.inMessage, r.wantLeft, r.partialSegs = true, left-1, 1
-		guess := min(int64(left+1)*int64(len(data)), int64(r.maxMessage))
-		r.partial = append(make([]byte, 0, guess), data...)
+		r.appendPartial(data, left)
 	default: // a following fragment
 		if left != r.wantLeft {
 			r.fail(fmt.Errorf("%w: fragment out of sequence", ErrProtocol))
@@ -163,7 +166,7 @@ func (r *receiver) deliver(fin bool, left uint32, data []byte, owned bool) {
 			r.fail(fmt.Errorf("%w: peer sent more than %d bytes in one message", transport.ErrMessageTooLarge, r.maxMessage))
 			return
 		}
-		r.partial = append(r.partial, data...)
+		r.appendPartial(data, left)
 		r.partialSegs++
 		r.wantLeft--
 		if left == 0 {
@@ -173,6 +176,26 @@ func (r *receiver) deliver(fin bool, left uint32, data []byte, owned bool) {
 		}
 	}
 }
+
+// appendPartial appends a fragment to the message being reassembled;
+// left fragments are still to come. Memory follows the fragments that
+// arrived: partial doubles as it fills, and never beyond what the
+// fragments still to come can add (left × SegmentSize), so a first
+// fragment announcing a 16 MiB message costs a few KiB, not 16 MiB.
+func (r *receiver) appendPartial(data []byte, left uint32) {
+	need := len(r.partial) + len(data)
+	if need > cap(r.partial) {
+		most := int64(need) + int64(left)*SegmentSize // the message cannot be longer
+		size := int(min(int64(max(2*cap(r.partial), minPartial)), most, int64(r.maxMessage)))
+		grown := make([]byte, len(r.partial), max(size, need))
+		copy(grown, r.partial)
+		r.partial = grown
+	}
+	r.partial = append(r.partial, data...)
+}
+
+// minPartial is the room a message being reassembled starts with.
+const minPartial = 4 << 10
 
 func (r *receiver) complete(msg []byte, segs int) {
 	if msg == nil {
