@@ -19,6 +19,10 @@ import (
 //	go test -run='^$' -bench=TCP -benchmem ./transport/
 //
 // framed:     transport.DialTCP conns, one receiver, 1 or 64 senders.
+// framedRecvInto: the same, the receiver reusing one buffer
+//
+//	(transport.RecvInto): no allocation per message.
+//
 // raw:        a net.Conn writing 4 KiB chunks, one write each, read in large
 //
 //	reads: the plain byte stream, with no framing at all.
@@ -30,8 +34,10 @@ import (
 func BenchmarkTCP(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		name := sizeName(size)
-		b.Run("framed/"+name+"/1sender", func(b *testing.B) { benchFramed(b, size, 1) })
-		b.Run("framed/"+name+"/64senders", func(b *testing.B) { benchFramed(b, size, 64) })
+		b.Run("framed/"+name+"/1sender", func(b *testing.B) { benchFramed(b, size, 1, false) })
+		b.Run("framed/"+name+"/64senders", func(b *testing.B) { benchFramed(b, size, 64, false) })
+		b.Run("framedRecvInto/"+name+"/1sender", func(b *testing.B) { benchFramed(b, size, 1, true) })
+		b.Run("framedRecvInto/"+name+"/64senders", func(b *testing.B) { benchFramed(b, size, 64, true) })
 		b.Run("rawBatched/"+name, func(b *testing.B) { benchRawBatched(b, size) })
 	}
 	b.Run("raw/4KiB", benchRaw)
@@ -66,7 +72,7 @@ func tcpPair(b *testing.B) (client, server net.Conn) {
 	return client, server
 }
 
-func benchFramed(b *testing.B, size, senders int) {
+func benchFramed(b *testing.B, size, senders int, into bool) {
 	x, y := tcpPair(b)
 	a, r := transport.NewConn(x), transport.NewConn(y)
 	defer a.Close()
@@ -79,8 +85,15 @@ func benchFramed(b *testing.B, size, senders int) {
 
 	done := make(chan error, 1)
 	go func() {
+		var buf []byte
 		for range b.N {
-			if _, err := r.Recv(ctx); err != nil {
+			var err error
+			if into {
+				buf, err = transport.RecvInto(ctx, r, buf)
+			} else {
+				_, err = r.Recv(ctx)
+			}
+			if err != nil {
 				done <- err
 				return
 			}

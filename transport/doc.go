@@ -12,6 +12,9 @@
 //	Recv(ctx) ([]byte, error)     // the next whole message; one receiver at a time
 //	Close() error                 // idempotent; unblocks Send and Recv
 //
+// A receiver that wants no allocation per message passes a buffer of its
+// own to RecvInto, which stream conns fill instead of allocating.
+//
 // Every call that can block takes a context and returns ctx.Err() when it
 // ends. Close unblocks everything blocked on the conn, with an error matching
 // ErrClosed (and net.ErrClosed, so standard accept loops work).

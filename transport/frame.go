@@ -69,7 +69,7 @@ func newFrameReader(r io.Reader, max int) *frameReader {
 // ErrMessageTooLarge; the stream cannot be resynchronised after it.
 func (fr *frameReader) next() ([]byte, error) {
 	for {
-		msg, err := fr.parse()
+		msg, err := fr.parse(nil)
 		if msg != nil || err != nil {
 			return msg, err
 		}
@@ -86,13 +86,14 @@ func (fr *frameReader) midFrame() bool {
 }
 
 // parse returns a complete message if the bytes read so far hold one, or
-// (nil, nil) if more bytes are needed.
-func (fr *frameReader) parse() ([]byte, error) {
+// (nil, nil) if more bytes are needed. The message is stored in dst's
+// memory if it fits in cap(dst) (dst may be nil), else in new memory.
+func (fr *frameReader) parse(dst []byte) ([]byte, error) {
 	if fr.chunks != nil {
 		if fr.have < fr.want {
 			return nil, nil
 		}
-		return fr.assemble(), nil
+		return fr.assemble(dst), nil
 	}
 	avail := fr.end - fr.start
 	if avail < headerLen {
@@ -106,12 +107,12 @@ func (fr *frameReader) parse() ([]byte, error) {
 	if avail-headerLen >= size {
 		body := fr.buf[fr.start+headerLen : fr.start+headerLen+size]
 		fr.start += headerLen + size
-		if size == 0 {
+		if size == 0 && dst == nil {
 			return []byte{}, nil // an empty message, not "no message"
 		}
 		// append, unlike make+copy, does not clear memory it is about
 		// to overwrite: it matters for large messages.
-		return append([]byte(nil), body...), nil
+		return append(dst[:0], body...), nil
 	}
 	if size > readBufSize-headerLen {
 		// Too big for buf: assemble it in chunks, starting from the
@@ -124,11 +125,15 @@ func (fr *frameReader) parse() ([]byte, error) {
 	return nil, nil
 }
 
-// assemble returns the complete large message and forgets its chunks.
-func (fr *frameReader) assemble() []byte {
+// assemble returns the complete large message, in dst's memory if it fits,
+// and forgets its chunks.
+func (fr *frameReader) assemble(dst []byte) []byte {
 	msg := fr.chunks[0]
-	if len(fr.chunks) > 1 {
-		msg = make([]byte, 0, fr.want)
+	if len(fr.chunks) > 1 || cap(dst) >= fr.want {
+		msg = dst[:0]
+		if cap(dst) < fr.want {
+			msg = make([]byte, 0, fr.want)
+		}
 		for _, c := range fr.chunks {
 			msg = append(msg, c...)
 		}

@@ -62,6 +62,7 @@ func TestConn(t *testing.T, cfg ConnConfig) {
 	}{
 		{"MessagesArriveWholeAndInOrder", testWholeAndInOrder},
 		{"MessagesAtSizeBoundariesArriveWhole", testBoundarySizes},
+		{"RecvIntoKeepsEveryMessageWhole", testRecvInto},
 		{"BothDirectionsAtOnce", testBothDirections},
 		{"ConcurrentSendersKeepMessagesWhole", testConcurrentSenders},
 		{"RecvCancelledByContextLosesNothing", testRecvCancel},
@@ -182,6 +183,51 @@ func testBoundarySizes(t *testing.T, cfg ConnConfig) {
 		}
 	}
 	require.NoError(t, <-errc)
+}
+
+// testRecvInto receives with transport.RecvInto, into no buffer, a buffer
+// too small and one large enough, reused: every message arrives whole, and
+// one received into a buffer is not touched by a later RecvInto into
+// another.
+func testRecvInto(t *testing.T, cfg ConnConfig) {
+	ctx := testContext(t)
+	a, b := cfg.MakePipe(t)
+	var sizes []int
+	for _, n := range []int{100, 0, 1, 5000, 70_000, 10, 0, 3} {
+		if n <= cfg.MaxMessageSize {
+			sizes = append(sizes, n)
+		}
+	}
+	go func() {
+		for i, n := range sizes {
+			if err := a.Send(ctx, message(uint64(i), n)); err != nil {
+				t.Errorf("send: %v", err)
+				return
+			}
+		}
+	}()
+	kept, err := transport.RecvInto(ctx, b, make([]byte, 0, 1<<20))
+	require.NoError(t, err)
+	require.NotNil(t, kept, "an empty message is not nil")
+	require.Equal(t, message(0, sizes[0]), kept)
+	small, large := make([]byte, 0, 10), make([]byte, 0, 100_000)
+	for i := 1; i < len(sizes); i++ {
+		buf := large
+		switch i % 3 {
+		case 1:
+			buf = nil
+		case 2:
+			buf = small
+		}
+		got, err := transport.RecvInto(ctx, b, buf)
+		require.NoError(t, err)
+		require.NotNil(t, got, "message %d", i)
+		require.True(t, bytes.Equal(message(uint64(i), sizes[i]), got), "message %d: got %d bytes, want %d", i, len(got), sizes[i])
+		if i%3 == 0 {
+			large = got[:0] // reuse what came back, as the documentation shows
+		}
+	}
+	require.Equal(t, message(0, sizes[0]), kept, "the first message, in a buffer of its own, is untouched")
 }
 
 func testBothDirections(t *testing.T, cfg ConnConfig) {
