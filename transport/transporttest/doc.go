@@ -16,7 +16,6 @@
 // cancellation and Close unblock every call and lose nothing; that Close is
 // idempotent and its errors match transport.ErrClosed and net.ErrClosed;
 // that a peer's Close reads as io.EOF after its last message; and that
-// oversized messages are refused. It is for reliable,
-// ordered conns (TCP, reliable UDP, a fault-free simulated link), not for
-// lossy ones.
+// oversized messages are refused. It is for reliable, ordered conns (TCP,
+// reliable UDP, a fault-free simulated link), not for lossy ones.
 package transporttest
