@@ -16,7 +16,8 @@ import (
 //	go test -run='^$' -bench=Throughput -benchmem -benchtime=2s ./transport/reliable/
 //
 // MB/s is message bytes per second. "packet=1400" uses Ethernet-sized
-// datagrams instead of the large ones loopback allows by default. Extra
+// datagrams instead of the large ones loopback allows by default;
+// "fixedWindow" turns congestion control off (Config.FixedWindow). Extra
 // columns, per message: pkts (datagrams the sender sent), acks (datagrams
 // the receiver sent back), retx (segments sent again) and rto (retransmission
 // timeouts).
@@ -31,6 +32,9 @@ func BenchmarkThroughput(b *testing.B) {
 			})
 			b.Run(fmt.Sprintf("Reliable/loss=%g%%/packet=1400/%s", loss*100, name), func(b *testing.B) {
 				benchStream(b, reliablePair(b, reliable.Config{PacketSize: 1400}, faults), size)
+			})
+			b.Run(fmt.Sprintf("Reliable/loss=%g%%/fixedWindow/%s", loss*100, name), func(b *testing.B) {
+				benchStream(b, reliablePair(b, reliable.Config{FixedWindow: true}, faults), size)
 			})
 		}
 	}
@@ -73,7 +77,7 @@ func benchStream(b *testing.B, pair [2]transport.Conn, size int) {
 	}
 }
 
-func tcpPair(b *testing.B) [2]transport.Conn {
+func tcpPair(b testing.TB) [2]transport.Conn {
 	ctx := context.Background()
 	l, err := transport.ListenTCP("127.0.0.1:0")
 	if err != nil {
@@ -94,7 +98,7 @@ func tcpPair(b *testing.B) [2]transport.Conn {
 	return [2]transport.Conn{a, r}
 }
 
-func reliablePair(b *testing.B, cfg reliable.Config, faults transport.Faults) [2]transport.Conn {
+func reliablePair(b testing.TB, cfg reliable.Config, faults transport.Faults) [2]transport.Conn {
 	ctx := context.Background()
 	l, err := reliable.ListenPacket(faultyUDP(b, faults, 1), cfg)
 	if err != nil {

@@ -133,6 +133,15 @@ type Config struct {
 	// DefaultMaxConnections.
 	MaxConnections int
 
+	// FixedWindow turns congestion control off: the sender keeps up to
+	// WindowSize segments in flight whatever the network does, as LSP and
+	// KCP's fast mode do. That is fastest on a loopback interface or a
+	// LAN of one's own; on a shared link, it floods queues and makes the
+	// losses it then repairs (see the package documentation). By default
+	// (false) a congestion window, grown and cut as TCP's is, bounds the
+	// segments in flight too.
+	FixedWindow bool
+
 	// Seed seeds the random numbers of the protocol: connection IDs,
 	// handshake nonces and initial sequence numbers. Zero means an
 	// unpredictable seed. Two programs with the same non-zero Seed choose
@@ -151,6 +160,7 @@ type settings struct {
 	packetSize    int
 	linger        time.Duration // < 0: do not wait
 	maxConns      int
+	fixedWindow   bool
 	seed          uint64
 	loopbackPeers bool // PacketSize was zero: pick by the peer's address
 }
@@ -187,6 +197,7 @@ func (c Config) settings() (settings, error) {
 		packetSize:  orDefault(c.PacketSize, DefaultPacketSize),
 		linger:      orDefault(c.Linger, DefaultLinger),
 		maxConns:    orDefault(c.MaxConnections, DefaultMaxConnections),
+		fixedWindow: c.FixedWindow,
 		seed:        c.Seed,
 	}
 	s.maxUnacked = orDefault(c.MaxUnackedMessages, s.window)

@@ -70,6 +70,7 @@ func TestConnConformance(t *testing.T) {
 	}{
 		{"UDP", reliable.Config{}, transport.Faults{}},
 		{"UDPSmallPackets", reliable.Config{PacketSize: 1400, MaxMessageSize: 1 << 20}, transport.Faults{}},
+		{"UDPFixedWindow", reliable.Config{FixedWindow: true, MaxMessageSize: 1 << 20}, transport.Faults{}},
 		{"UDPWithFaults", reliable.Config{MaxMessageSize: 1 << 20}, transport.Faults{
 			Drop: 0.05, Duplicate: 0.05, Reorder: 0.05, Corrupt: 0.02, Truncate: 0.02, Seed: 7,
 		}},

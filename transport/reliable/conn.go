@@ -296,5 +296,7 @@ func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
 func (c *Conn) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sess.stats
+	st := c.sess.stats
+	st.CongestionWindow = c.sess.snd.cc.window()
+	return st
 }

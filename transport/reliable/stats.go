@@ -16,5 +16,6 @@ type Stats struct {
 	Timeouts         int64 // segments found lost because their timeout expired
 	Duplicates       int64 // segments received that had arrived already
 
-	SmoothedRTT time.Duration // the round-trip time estimate
+	SmoothedRTT      time.Duration // the round-trip time estimate
+	CongestionWindow int           // bytes congestion control allows in flight now; 0 with FixedWindow
 }

@@ -1,0 +1,199 @@
+package reliable
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ccHarness is a harness whose client sends 1400-byte packets, each
+// carrying one segment of a 1366-byte message: cwnd counts them.
+func ccHarness(t *testing.T, client Config) *harness {
+	client.PacketSize = DefaultPacketSize
+	client.EpochLength = time.Hour
+	h := newHarnessWith(t, client, Config{PacketSize: DefaultPacketSize, EpochLength: time.Hour})
+	h.client.snd.sampleRTT(10 * time.Millisecond)
+	return h
+}
+
+// queueMessages queues n messages of one full segment each.
+func queueMessages(h *harness, n int) {
+	for range n {
+		h.client.write(make([]byte, SegmentSize))
+	}
+}
+
+// flushAll is flush, called again as long as s has more to send now (one
+// flush builds at most maxBurst packets).
+func (h *harness) flushAll(s *session) []*packet {
+	var all []*packet
+	for {
+		all = append(all, h.flush(s)...)
+		if !s.pending() {
+			return all
+		}
+	}
+}
+
+// roundTrip delivers what the client sends now, and the server's answer,
+// 10 ms later; it returns how many segments went.
+func roundTrip(h *harness) int {
+	ps := h.flushAll(h.client)
+	h.deliver(h.server, ps...)
+	readAll(h.server)
+	h.now = h.now.Add(10 * time.Millisecond)
+	h.deliver(h.client, h.flush(h.server)...)
+	return len(segmentsOf(ps))
+}
+
+func TestSlowStartDoublesTheWindowEachRoundTrip(t *testing.T) {
+	h := ccHarness(t, Config{})
+	h.flush(h.client) // the answer to ACCEPT
+	queueMessages(h, 1000)
+	var sent []int
+	for range 4 {
+		sent = append(sent, roundTrip(h))
+	}
+	assert.Equal(t, []int{initialCwnd, 2 * initialCwnd, 4 * initialCwnd, 8 * initialCwnd}, sent)
+}
+
+func TestFixedWindowSendsTheWholeWindowAtOnce(t *testing.T) {
+	h := ccHarness(t, Config{FixedWindow: true, WindowSize: 100})
+	h.flush(h.client)
+	queueMessages(h, 1000)
+	assert.Equal(t, 100, roundTrip(h))
+}
+
+// After a loss, the window is halved once for the round trip, and then
+// grows by one packet per round trip (the measured BDP is below half the
+// window here: the round trips carried what cwnd allowed, no more).
+func TestLossHalvesTheWindowThenItGrowsByOnePacketPerRoundTrip(t *testing.T) {
+	h := ccHarness(t, Config{})
+	h.flush(h.client)
+	queueMessages(h, 2000)
+	for range 3 {
+		roundTrip(h) // 10, 20, 40 in flight
+	}
+	ps := h.flushAll(h.client)
+	require.Equal(t, 8*initialCwnd, len(ps))
+	h.deliver(h.server, ps[1:40]...) // the first and the forty-first are lost
+	h.deliver(h.server, ps[41:]...)
+	readAll(h.server)
+	h.now = h.now.Add(10 * time.Millisecond)
+	h.deliver(h.client, h.flush(h.server)...) // slow start goes on: 78 more
+	mss := h.client.snd.cc.mss
+	require.Equal(t, (8*initialCwnd+78)*mss, h.client.snd.cc.cwnd)
+
+	h.now = h.now.Add(3 * time.Millisecond) // past the reordering window: a round trip and a quarter
+	h.client.tick(h.now)
+	halved := (8*initialCwnd + 78) * mss / 2
+	assert.Equal(t, halved, h.client.snd.cc.cwnd, "halved once, for two losses")
+	assert.Equal(t, halved, h.client.snd.cc.ssthresh, "and slow start is over")
+
+	// The two lost segments go again, first; once they are acknowledged
+	// the recovery is over, and each round trip adds one packet.
+	ps = h.flushAll(h.client)
+	assert.Equal(t, []uint32{clientISN + 70, clientISN + 110}, segmentsOf(ps)[:2])
+	h.deliver(h.server, ps...)
+	readAll(h.server)
+	h.now = h.now.Add(10 * time.Millisecond)
+	h.deliver(h.client, h.flush(h.server)...)
+	require.False(t, h.client.snd.cc.recovering)
+	for range 2 {
+		roundTrip(h)
+	}
+	assert.Equal(t, halved+3*mss, h.client.snd.cc.cwnd)
+}
+
+// A loss cuts the window to half, but not below the path's measured
+// bandwidth-delay product: the loss of a link that drops packets at
+// random, with no queue filling up, leaves the window as it was.
+func TestLossCutsToTheMeasuredBDPNotBelow(t *testing.T) {
+	const mss = 1000
+	start := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := newCongestion(false, 4096, mss)
+	c.onRTT(10*time.Millisecond, start)
+	c.measure(0, start, 10*time.Millisecond)
+	c.measure(100_000, start.Add(10*time.Millisecond), 10*time.Millisecond) // 10 MB/s
+	require.Equal(t, 100_000, c.bdp(), "10 MB/s × 10 ms")
+
+	c.cwnd = 150_000
+	c.onLoss(0)
+	assert.Equal(t, 100_000, c.cwnd, "the BDP, more than half")
+
+	c.cwnd, c.recovering = 300_000, false
+	c.onLoss(0)
+	assert.Equal(t, 150_000, c.cwnd, "half, more than the BDP")
+}
+
+func TestSpuriousTimeoutUndone(t *testing.T) {
+	c := newCongestion(false, 4096, 1000)
+	c.cwnd, c.ssthresh = 50_000, 60_000
+	c.onTimeout(100)
+	require.Equal(t, 1000, c.cwnd, "one packet after a timeout")
+	c.onAck(1000, 0, true, time.Now(), time.Millisecond)
+	assert.Equal(t, 50_000, c.cwnd, "restored: the timeout was spurious")
+	assert.Equal(t, 60_000, c.ssthresh)
+}
+
+func TestRealTimeoutKeepsItsCut(t *testing.T) {
+	c := newCongestion(false, 4096, 1000)
+	c.cwnd, c.ssthresh = 50_000, 60_000
+	c.onTimeout(100)
+	c.limited = true
+	c.onAck(1000, 0, false, time.Now(), time.Millisecond)
+	assert.Equal(t, 2000, c.cwnd, "slow start from one packet")
+	assert.Equal(t, 25_000, c.ssthresh)
+}
+
+// lostFlight sends n one-segment packets from the client, all lost, and
+// lets the retransmission timer expire; it returns the probe.
+func lostFlight(t *testing.T, h *harness, n int) []*packet {
+	t.Helper()
+	for i := range n {
+		h.client.write(msg(string(rune('a' + i))))
+	}
+	require.Len(t, h.flushAll(h.client), n)
+	h.advance(h.client.snd.timeout())
+	probe := h.flush(h.client)
+	require.Equal(t, []uint32{clientISN}, segmentsOf(probe), "the timeout sends the oldest segment again, alone")
+	return probe
+}
+
+// When the probe sent after a timeout is acknowledged, every segment sent
+// before it and not acknowledged is lost: they go again at once, not one
+// per timeout.
+func TestTimeoutProbeAcknowledgedFindsTheRestLost(t *testing.T) {
+	h := newHarnessWith(t, Config{PacketSize: MinPacketSize, FixedWindow: true, EpochLength: time.Hour}, smallPackets)
+	h.flush(h.client)
+	probe := lostFlight(t, h, 5)
+	h.deliver(h.server, probe...)
+	h.deliver(h.client, h.flush(h.server)...)
+	h.advance(time.Millisecond) // the reordering window (srtt is 0 here)
+	assert.Equal(t, []uint32{clientISN + 1, clientISN + 2, clientISN + 3, clientISN + 4}, segmentsOf(h.flushAll(h.client)))
+}
+
+// A timeout whose flight was not lost, only its acknowledgements late,
+// costs the probe and nothing more: when the originals' acknowledgement
+// comes, nothing is sent again, and the window is as before.
+func TestSpuriousTimeoutSendsOnlyTheProbeAgain(t *testing.T) {
+	h := newHarnessWith(t, Config{PacketSize: MinPacketSize, EpochLength: time.Hour}, smallPackets)
+	h.flush(h.client)
+	cwnd := h.client.snd.cc.cwnd
+	for i := range 5 {
+		h.client.write(msg(string(rune('a' + i))))
+	}
+	flight := h.flushAll(h.client)
+	h.deliver(h.server, flight[:2]...) // the first two arrive; the answer is late
+	late := h.flush(h.server)
+	h.advance(h.client.snd.timeout())
+	require.Equal(t, []uint32{clientISN}, segmentsOf(h.flush(h.client)), "the probe")
+
+	h.deliver(h.client, late...)
+	h.advance(time.Millisecond)
+	assert.Empty(t, segmentsOf(h.flushAll(h.client)), "segments 2 to 4 may still arrive: not sent again")
+	assert.Equal(t, cwnd, h.client.snd.cc.cwnd, "the window restored")
+	assert.Equal(t, int64(1), h.client.stats.Retransmissions)
+}

@@ -1,0 +1,103 @@
+package reliable
+
+import "time"
+
+// The sender's clocks: the round-trip estimate, the retransmission timer
+// with its back-off, and the probe of a closed window.
+
+// sampleRTT updates the round-trip estimate with one measurement, as RFC
+// 6298 says: srtt moves an eighth of the way to the sample, rttvar a
+// quarter of the way to the sample's distance from srtt.
+func (s *sender) sampleRTT(rtt time.Duration) {
+	if s.srtt == 0 {
+		s.srtt, s.rttvar = rtt, rtt/2
+	} else {
+		diff := s.srtt - rtt
+		if diff < 0 {
+			diff = -diff
+		}
+		s.rttvar += (diff - s.rttvar) / 4
+		s.srtt += (rtt - s.srtt) / 8
+	}
+	s.rto = min(max(s.srtt+4*s.rttvar, minRTO), s.maxRTO)
+	s.stats.SmoothedRTT = s.srtt
+}
+
+// timeout is the retransmission timeout with back-off: rto doubled for each
+// timeout in a row, at most maxRTO.
+func (s *sender) timeout() time.Duration {
+	d := s.rto
+	for range s.backoff {
+		if d >= s.maxRTO {
+			break
+		}
+		d *= 2
+	}
+	return min(d, s.maxRTO)
+}
+
+// onTick handles the retransmission timer. When it expires, the oldest
+// segment in flight is sent again, whatever the congestion window says,
+// and the timer starts again with twice the timeout. One segment, not the
+// whole flight: it works as a probe. If the path is down, sending more
+// would be wasted; if it works, the acknowledgement of the probe tells
+// which of the others arrived, and the rule of "lost if sent before one
+// that arrived" finds the rest at once. (A timeout on a busy machine is
+// often spurious too: an acknowledgement merely late. Then the probe costs
+// one segment, not a window, and congestion control undoes its cut.)
+func (s *sender) onTick(now time.Time) {
+	if !s.rackAt.IsZero() && !now.Before(s.rackAt) {
+		s.detectLoss(now)
+	}
+	s.checkWindowProbe(now)
+	if s.timerAt.IsZero() || now.Before(s.timerAt) {
+		return
+	}
+	s.stats.Timeouts++
+	s.lastTimeout = now
+	if s.backoff == 0 {
+		s.cc.onTimeout(s.sends)
+	}
+	for i := 0; i < int(s.next-s.una); i++ {
+		if seg := s.segs.at(i); !seg.acked {
+			if !seg.lost {
+				s.markLost(seg, s.una+uint32(i))
+			}
+			break
+		}
+	}
+	s.rtoProbe = true
+	s.backoff++
+	s.timerAt = now.Add(s.timeout())
+}
+
+// checkWindowProbe handles a peer whose window is closed: it has no room
+// for what we have to send, and nothing is in flight. It opens the window
+// again with an ACK when its reader catches up; if that ACK is lost, we
+// would wait for its next heartbeat, an epoch away. So, like TCP's persist
+// timer, after a retransmission timeout we send one segment beyond the
+// window: the peer keeps it if it can, and answers in any case with its
+// window as it is now.
+func (s *sender) checkWindowProbe(now time.Time) {
+	closed := s.unsent() > 0 && s.inFlight == 0 && int(s.next-s.una) >= int(s.peerWindow)
+	switch {
+	case !closed:
+		s.persistAt = time.Time{}
+	case s.persistAt.IsZero():
+		s.persistAt = now.Add(s.timeout())
+	case !now.Before(s.persistAt):
+		s.probe, s.persistAt = true, time.Time{}
+		s.backoff++
+	}
+}
+
+// deadline is when onTick has work to do next; zero if never.
+func (s *sender) deadline() time.Time {
+	d := s.timerAt
+	for _, t := range []time.Time{s.rackAt, s.persistAt} {
+		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
+			d = t
+		}
+	}
+	return d
+}
