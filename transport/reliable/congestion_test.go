@@ -197,3 +197,41 @@ func TestSpuriousTimeoutSendsOnlyTheProbeAgain(t *testing.T) {
 	assert.Equal(t, cwnd, h.client.snd.cc.cwnd, "the window restored")
 	assert.Equal(t, int64(1), h.client.stats.Retransmissions)
 }
+
+// The last segment of a flight has no later one whose acknowledgement
+// would show it lost. Two round trips after the last news, the tail loss
+// probe sends it again, long before the retransmission timeout would.
+func TestTailLossProbeResendsTheNewestSegmentBeforeTheTimeout(t *testing.T) {
+	h := newHarnessWith(t, Config{PacketSize: MinPacketSize, EpochLength: time.Hour}, smallPackets)
+	h.flush(h.client)
+	h.client.snd.sampleRTT(10 * time.Millisecond)
+	for _, m := range []string{"a", "b", "c"} {
+		h.client.write(msg(m))
+	}
+	flight := h.flushAll(h.client)
+	require.Len(t, flight, 3)
+	h.deliver(h.server, flight[:2]...) // c is lost
+	h.now = h.now.Add(10 * time.Millisecond)
+	h.deliver(h.client, h.flush(h.server)...)
+	srtt := h.client.snd.srtt
+	require.Greater(t, h.client.snd.timeout(), 2*srtt)
+
+	h.advance(2*srtt - time.Nanosecond)
+	require.Empty(t, h.flush(h.client), "too early")
+	h.advance(time.Nanosecond)
+	assert.Equal(t, []uint32{clientISN + 2}, segmentsOf(h.flush(h.client)), "the newest segment, again")
+	assert.Equal(t, int64(1), h.client.stats.TailProbes)
+	assert.Zero(t, h.client.stats.Timeouts)
+}
+
+// With new segments waiting (held back by cwnd), the probe is the next
+// new one: its acknowledgement then shows what before it is missing.
+func TestTailLossProbeSendsANewSegmentWhenThereIsOne(t *testing.T) {
+	h := ccHarness(t, Config{})
+	h.flush(h.client)
+	queueMessages(h, initialCwnd+5)
+	flight := h.flushAll(h.client)
+	require.Len(t, flight, initialCwnd, "cwnd holds the rest back")
+	h.advance(2 * h.client.snd.srtt)
+	assert.Equal(t, []uint32{clientISN + initialCwnd}, segmentsOf(h.flush(h.client)))
+}

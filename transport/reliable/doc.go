@@ -90,7 +90,11 @@
 //     the other is lost, and sent again at once (the idea of RACK, RFC 8985);
 //     that repairs nearly every loss within a round trip. "After" is by
 //     time of sending: a segment sent again and acknowledged shows every
-//     segment sent before it, and not acknowledged, lost. If nothing at all
+//     segment sent before it, and not acknowledged, lost. The last segments
+//     of a flight have nothing after them: when nothing is acknowledged for
+//     two round trips, one more segment goes as a probe (a tail loss probe,
+//     as in TCP), and its acknowledgement shows what before it is missing.
+//     If nothing at all
 //     is acknowledged for a retransmission timeout (the measured round-trip
 //     time plus four deviations, as in TCP), the oldest segment is sent
 //     again as a probe, and the timeout doubles each time it expires in a

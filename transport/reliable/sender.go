@@ -37,7 +37,7 @@ type sender struct {
 	flightBytes, lostBytes int
 
 	cc       congestion // how much the network is trusted with (congestion.go)
-	rtoProbe bool       // a timeout expired: send one lost segment whatever cwnd says
+	oneMore  bool       // a timer expired: send one segment whatever cwnd says
 	oldAcked bool       // onAck: a segment sent before the last timeout was acknowledged
 	oldSends uint64     // onAck: the latest send among those segments
 
@@ -53,6 +53,7 @@ type sender struct {
 	timerAt      time.Time     // when the retransmission timer expires; zero when stopped
 	lastTimeout  time.Time     // when it last expired: what was sent before gives no RTT sample
 	persistAt    time.Time     // when to probe a peer whose window is closed; zero if not waiting
+	probeAt      time.Time     // when to send a tail loss probe; zero if none is due
 	probe        bool          // send one segment beyond the peer's window
 
 	sends     uint64    // transmissions so far, to tell which was sent first
@@ -128,7 +129,7 @@ func (s *sender) peek() (*outSegment, uint32) {
 	for s.lost.len() > 0 {
 		seq := *s.lost.at(0)
 		if seg := s.inFlightSegment(seq); seg != nil && seg.lost {
-			if !s.rtoProbe && !s.cc.allows(s.pipe()) {
+			if !s.oneMore && !s.cc.allows(s.pipe()) {
 				return nil, 0
 			}
 			return seg, seq
@@ -142,7 +143,7 @@ func (s *sender) peek() (*outSegment, uint32) {
 		return nil, 0
 	case s.probe: // one segment beyond the peer's closed window
 	case int(s.next-s.una) >= int(s.peerWindow), // the peer has no room
-		!s.cc.allows(s.pipe()): // the network has none
+		!s.oneMore && !s.cc.allows(s.pipe()): // the network has none
 		return nil, 0
 	}
 	return s.segs.at(int(s.next - s.una)), s.next
@@ -150,6 +151,7 @@ func (s *sender) peek() (*outSegment, uint32) {
 
 // markSent records that the segment peek returned has been put in a packet.
 func (s *sender) markSent(seg *outSegment, seq uint32, now time.Time) {
+	probing := s.oneMore
 	if seq == s.next {
 		s.next++
 		s.inFlight++
@@ -160,7 +162,6 @@ func (s *sender) markSent(seg *outSegment, seq uint32, now time.Time) {
 		seg.lost = false
 		s.nlost--
 		s.lostBytes -= wireSize(seg)
-		s.rtoProbe = false
 		s.stats.Retransmissions++
 	}
 	s.sends++
@@ -170,6 +171,10 @@ func (s *sender) markSent(seg *outSegment, seq uint32, now time.Time) {
 	if s.timerAt.IsZero() {
 		s.timerAt = now.Add(s.timeout())
 	}
+	if !probing {
+		s.armTailProbe(now)
+	}
+	s.oneMore = false
 	s.stats.SegmentsSent++
 }
 
@@ -235,6 +240,7 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 		if s.inFlight > 0 {
 			s.timerAt = now.Add(s.timeout())
 		}
+		s.armTailProbe(now)
 	}
 	s.detectLoss(now)
 }

@@ -50,6 +50,7 @@ func (s *sender) onTick(now time.Time) {
 		s.detectLoss(now)
 	}
 	s.checkWindowProbe(now)
+	s.checkTailProbe(now)
 	if s.timerAt.IsZero() || now.Before(s.timerAt) {
 		return
 	}
@@ -66,9 +67,56 @@ func (s *sender) onTick(now time.Time) {
 			break
 		}
 	}
-	s.rtoProbe = true
+	s.oneMore = true
 	s.backoff++
 	s.timerAt = now.Add(s.timeout())
+}
+
+// armTailProbe sets the tail loss probe (TLP, RFC 8985) two round trips
+// from now, if segments are in flight and that is before the
+// retransmission timeout; else it clears it.
+//
+// Losses are found by later segments' acknowledgements; the last
+// segments of a flight have none after them, and their loss would wait
+// for the retransmission timeout, which is at least minRTO and often many
+// round trips. Congestion control makes flights short, so this happens
+// often. When nothing is acknowledged for two round trips, the probe sends
+// one segment, whatever cwnd says: a new one if there is one (its
+// acknowledgement then shows which segments before it are missing), or
+// else the newest in flight again.
+func (s *sender) armTailProbe(now time.Time) {
+	s.probeAt = time.Time{}
+	if s.srtt == 0 || s.inFlight == 0 {
+		return
+	}
+	if at := now.Add(max(2*s.srtt, minPTO)); at.Before(s.timerAt) {
+		s.probeAt = at
+	}
+}
+
+// minPTO is the shortest wait for a tail loss probe.
+const minPTO = 100 * time.Microsecond
+
+// checkTailProbe sends the tail loss probe when it is due.
+func (s *sender) checkTailProbe(now time.Time) {
+	if s.probeAt.IsZero() || now.Before(s.probeAt) {
+		return
+	}
+	s.probeAt = time.Time{}
+	s.stats.TailProbes++
+	s.oneMore = true
+	if s.unsent() > 0 && int(s.next-s.una) < s.window && int(s.next-s.una) < int(s.peerWindow) {
+		return // peek gives the next new segment
+	}
+	for i := int(s.next-s.una) - 1; i >= 0; i-- {
+		if seg := s.segs.at(i); !seg.acked {
+			if !seg.lost {
+				s.markLost(seg, s.una+uint32(i))
+			}
+			return
+		}
+	}
+	s.oneMore = false
 }
 
 // checkWindowProbe handles a peer whose window is closed: it has no room
@@ -94,7 +142,7 @@ func (s *sender) checkWindowProbe(now time.Time) {
 // deadline is when onTick has work to do next; zero if never.
 func (s *sender) deadline() time.Time {
 	d := s.timerAt
-	for _, t := range []time.Time{s.rackAt, s.persistAt} {
+	for _, t := range []time.Time{s.rackAt, s.persistAt, s.probeAt} {
 		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
 			d = t
 		}
