@@ -235,3 +235,28 @@ func TestTailLossProbeSendsANewSegmentWhenThereIsOne(t *testing.T) {
 	h.advance(2 * h.client.snd.srtt)
 	assert.Equal(t, []uint32{clientISN + initialCwnd}, segmentsOf(h.flush(h.client)))
 }
+
+// The tail loss probe sends the newest segment again; an acknowledgement
+// of that segment may be of the original. When the same ACK acknowledges
+// originals sent before the probe, the flight was arriving, only late: the
+// probe's copy does not convict the segments sent between.
+func TestLateFlightAfterATailProbeIsNotSentAgain(t *testing.T) {
+	h := newHarnessWith(t, Config{PacketSize: MinPacketSize, FixedWindow: true, EpochLength: time.Hour}, smallPackets)
+	h.flush(h.client)
+	h.client.snd.sampleRTT(10 * time.Millisecond)
+	for _, m := range []string{"a", "b", "c", "d", "e"} {
+		h.client.write(msg(m))
+	}
+	flight := h.flushAll(h.client)
+	require.Len(t, flight, 5)
+	h.advance(2 * h.client.snd.srtt)
+	probe := h.flush(h.client)
+	require.Equal(t, []uint32{clientISN + 4}, segmentsOf(probe), "the tail loss probe")
+
+	// a, b and c arrive, late, then the probe; d is later still.
+	h.deliver(h.server, flight[0], flight[1], flight[2], probe[0])
+	h.deliver(h.client, h.flush(h.server)...)
+	h.advance(time.Millisecond) // d was sent two round trips ago: old enough to be judged
+	assert.NotContains(t, segmentsOf(h.flush(h.client)), uint32(clientISN+3), "d is not convicted by the probe")
+	assert.Equal(t, int64(1), h.client.stats.Retransmissions)
+}

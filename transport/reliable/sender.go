@@ -36,10 +36,17 @@ type sender struct {
 	// flight and of those marked lost: what congestion control counts.
 	flightBytes, lostBytes int
 
-	cc       congestion // how much the network is trusted with (congestion.go)
-	oneMore  bool       // a timer expired: send one segment whatever cwnd says
-	oldAcked bool       // onAck: a segment sent before the last timeout was acknowledged
-	oldSends uint64     // onAck: the latest send among those segments
+	cc      congestion // how much the network is trusted with (congestion.go)
+	oneMore bool       // a timer expired: send one segment whatever cwnd says
+	// A probe (after a timeout, or a tail loss probe) that sends a
+	// segment again makes its acknowledgement ambiguous: the original may
+	// be what arrived. Until an ACK brings news, probeSends is the count
+	// of sends before the probe; an ACK for a copy sent before then shows
+	// the flight was arriving, only late.
+	probeSends uint64
+	oldAcked   bool   // onAck: a copy sent before the last probe was acknowledged
+	oldSends   uint64 // onAck: the latest send among those copies
+	spurious   bool   // onAck: a copy sent before the last timeout was acknowledged
 
 	window     int    // our WindowSize: next - una stays below it
 	maxUnacked int    // our MaxUnackedMessages: inFlight stays below it
@@ -202,7 +209,7 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 		return // acknowledges what was never sent: not for this connection
 	}
 	before, bytesBefore, rackBefore := s.inFlight, s.flightBytes, s.rackSends
-	s.oldAcked, s.oldSends = false, 0
+	s.oldAcked, s.oldSends, s.spurious = false, 0, false
 	var newest time.Time // the latest send among the clean samples this ACK gives
 	if seqLessEq(s.una, ack) {
 		for s.una != ack {
@@ -221,18 +228,19 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 		}
 	}
 	if s.oldAcked {
-		// The last timeout was spurious: copies sent before it arrived.
-		// The probe's acknowledgement then says nothing of what was lost
-		// (it may be the original's), so the segments sent between the
-		// originals and the probe are not judged by it.
+		// The last probe was not needed: copies sent before it arrived.
+		// Its acknowledgement then says nothing of what was lost (it may
+		// be the original's), so the segments sent between the originals
+		// and the probe are not judged by it.
 		s.rackSends = max(rackBefore, s.oldSends)
 	}
 	if !newest.IsZero() {
 		s.sampleRTT(now.Sub(newest))
 		s.cc.onRTT(now.Sub(newest), now)
 	}
-	s.cc.onAck(bytesBefore-s.flightBytes, s.una, s.oldAcked, now, s.srtt)
+	s.cc.onAck(bytesBefore-s.flightBytes, s.una, s.spurious, now, s.srtt)
 	if news := s.inFlight < before; news {
+		s.probeSends = 0 // judged
 		// The peer is alive and the path works: restart the timer from
 		// now, with no back-off.
 		s.backoff = 0
@@ -270,9 +278,12 @@ func (s *sender) acknowledge(seg *outSegment, seq uint32) time.Time {
 	seg.acked, seg.lost = true, false
 	s.inFlight--
 	s.flightBytes -= size
-	if t := s.cc.timeoutSends; t != 0 && seg.sendNum <= t {
-		s.oldAcked = true // this copy left before the timeout: it was not lost
+	if t := s.probeSends; t != 0 && seg.sendNum <= t {
+		s.oldAcked = true // this copy left before the probe: it was not lost
 		s.oldSends = max(s.oldSends, seg.sendNum)
+	}
+	if t := s.cc.timeoutSends; t != 0 && seg.sendNum <= t {
+		s.spurious = true // nor before the timeout: the timeout was spurious
 	}
 	var sent time.Time
 	if seg.xmits == 1 && !seg.sentAt.Before(s.lastTimeout) {

@@ -59,6 +59,7 @@ func (s *sender) onTick(now time.Time) {
 	if s.backoff == 0 {
 		s.cc.onTimeout(s.sends)
 	}
+	s.probeSends = s.sends
 	for i := 0; i < int(s.next-s.una); i++ {
 		if seg := s.segs.at(i); !seg.acked {
 			if !seg.lost {
@@ -113,6 +114,7 @@ func (s *sender) checkTailProbe(now time.Time) {
 			if !seg.lost {
 				s.markLost(seg, s.una+uint32(i))
 			}
+			s.probeSends = s.sends
 			return
 		}
 	}
