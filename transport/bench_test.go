@@ -17,8 +17,6 @@ import (
 // The benchmarks put framed message conns beside the raw TCP baselines they
 // are built on, in the same run:
 //
-//	go test -run='^$' -bench=TCP -benchmem ./transport/
-//
 //   - framed: transport.NewConn over TCP, one receiver calling Recv (a new
 //     slice per message), 1 or 64 senders.
 //   - framedRecvInto: the same, the receiver reusing one buffer
@@ -30,7 +28,9 @@ import (
 //     reads: the plain byte stream, with no framing at all.
 //
 // The framed benchmarks also report how many messages a write and a read
-// system call carried (msgs/write, msgs/read).
+// system call carried (msgs/write, msgs/read). Run them with
+//
+//	go test -run='^$' -bench=TCP -benchmem ./transport/
 func BenchmarkTCP(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		name := sizeName(size)
