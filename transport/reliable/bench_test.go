@@ -20,7 +20,8 @@ import (
 // "fixedWindow" turns congestion control off (Config.FixedWindow). Extra
 // columns, per message: pkts (datagrams the sender sent), acks (datagrams
 // the receiver sent back), retx (segments sent again), rto (retransmission
-// timeouts) and tlp (tail loss probes).
+// timeouts), spurious (timeouts whose flight was arriving, only late: see
+// Stats.SpuriousTimeouts) and tlp (tail loss probes).
 func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []int{1 << 10, 16 << 10} {
 		name := fmt.Sprintf("%dKiB", size>>10)
@@ -70,6 +71,7 @@ func benchStream(b *testing.B, pair [2]transport.Conn, size int) {
 		st := c.Stats()
 		b.ReportMetric(float64(st.Retransmissions)/float64(b.N), "retx/op")
 		b.ReportMetric(float64(st.Timeouts)/float64(b.N), "rto/op")
+		b.ReportMetric(float64(st.SpuriousTimeouts)/float64(b.N), "spurious/op")
 		b.ReportMetric(float64(st.TailProbes)/float64(b.N), "tlp/op")
 		b.ReportMetric(float64(st.PacketsSent)/float64(b.N), "pkts/op")
 		if r, ok := pair[1].(*reliable.Conn); ok {

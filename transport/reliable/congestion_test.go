@@ -173,6 +173,7 @@ func TestTimeoutProbeAcknowledgedFindsTheRestLost(t *testing.T) {
 	h.deliver(h.client, h.flush(h.server)...)
 	h.advance(time.Millisecond) // the reordering window (srtt is 0 here)
 	assert.Equal(t, []uint32{clientISN + 1, clientISN + 2, clientISN + 3, clientISN + 4}, segmentsOf(h.flushAll(h.client)))
+	assert.Zero(t, h.client.stats.SpuriousTimeouts, "the flight was lost: the timeout was needed")
 }
 
 // A timeout whose flight was not lost, only its acknowledgements late,
@@ -196,6 +197,7 @@ func TestSpuriousTimeoutSendsOnlyTheProbeAgain(t *testing.T) {
 	assert.Empty(t, segmentsOf(h.flushAll(h.client)), "segments 2 to 4 may still arrive: not sent again")
 	assert.Equal(t, cwnd, h.client.snd.cc.cwnd, "the window restored")
 	assert.Equal(t, int64(1), h.client.stats.Retransmissions)
+	assert.Equal(t, int64(1), h.client.stats.SpuriousTimeouts)
 }
 
 // The last segment of a flight has no later one whose acknowledgement

@@ -47,6 +47,9 @@ type sender struct {
 	oldAcked   bool   // onAck: a copy sent before the last probe was acknowledged
 	oldSends   uint64 // onAck: the latest send among those copies
 	spurious   bool   // onAck: a copy sent before the last timeout was acknowledged
+	// timeoutSends is the count of sends at the first of the last
+	// timeouts in a row, until an ACK brings news; 0 if none.
+	timeoutSends uint64
 
 	window     int    // our WindowSize: next - una stays below it
 	maxUnacked int    // our MaxUnackedMessages: inFlight stays below it
@@ -240,7 +243,10 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 	}
 	s.cc.onAck(bytesBefore-s.flightBytes, s.una, s.spurious, now, s.srtt)
 	if news := s.inFlight < before; news {
-		s.probeSends = 0 // judged
+		if s.spurious {
+			s.stats.SpuriousTimeouts++
+		}
+		s.probeSends, s.timeoutSends = 0, 0 // judged
 		// The peer is alive and the path works: restart the timer from
 		// now, with no back-off.
 		s.backoff = 0
@@ -282,7 +288,7 @@ func (s *sender) acknowledge(seg *outSegment, seq uint32) time.Time {
 		s.oldAcked = true // this copy left before the probe: it was not lost
 		s.oldSends = max(s.oldSends, seg.sendNum)
 	}
-	if t := s.cc.timeoutSends; t != 0 && seg.sendNum <= t {
+	if t := s.timeoutSends; t != 0 && seg.sendNum <= t {
 		s.spurious = true // nor before the timeout: the timeout was spurious
 	}
 	var sent time.Time

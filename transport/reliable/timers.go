@@ -58,6 +58,7 @@ func (s *sender) onTick(now time.Time) {
 	s.lastTimeout = now
 	if s.backoff == 0 {
 		s.cc.onTimeout(s.sends)
+		s.timeoutSends = s.sends
 	}
 	s.probeSends = s.sends
 	for i := 0; i < int(s.next-s.una); i++ {
