@@ -27,8 +27,6 @@ func TestMain(m *testing.M) {
 // 0% and 5% loss each way (the same transport.FaultyPacketConn and seeds
 // for both):
 //
-//	cd bench/kcp && go test -run='^$' -bench=. -benchmem -benchtime=2s
-//
 //   - Reliable: reliable.Config{} (congestion control on, datagrams up to
 //     64 KB, as loopback allows).
 //   - Reliable/packet=1400: datagrams of KCP's size.
@@ -41,6 +39,9 @@ func TestMain(m *testing.M) {
 //
 // MB/s is message bytes per second; retx/op is segments sent again per
 // message (reliable.Stats.Retransmissions, kcp.DefaultSnmp.RetransSegs).
+// Run it with
+//
+//	cd bench/kcp && go test -run='^$' -bench=. -benchmem -benchtime=2s
 func BenchmarkStream(b *testing.B) {
 	for _, size := range []int{1 << 10, 16 << 10} {
 		name := fmt.Sprintf("%dKiB", size>>10)
