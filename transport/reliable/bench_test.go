@@ -19,8 +19,8 @@ import (
 // datagrams instead of the large ones loopback allows by default;
 // "fixedWindow" turns congestion control off (Config.FixedWindow). Extra
 // columns, per message: pkts (datagrams the sender sent), acks (datagrams
-// the receiver sent back), retx (segments sent again), rto (retransmission
-// timeouts), spurious (timeouts whose flight was arriving, only late: see
+// the receiver sent back), retx (segments sent again), fast (segments found
+// lost by a later one's acknowledgement), rto (retransmission timeouts), spurious (timeouts whose flight was arriving, only late: see
 // Stats.SpuriousTimeouts) and tlp (tail loss probes).
 func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []int{1 << 10, 16 << 10} {
@@ -73,6 +73,7 @@ func benchStream(b *testing.B, pair [2]transport.Conn, size int) {
 		b.ReportMetric(float64(st.Timeouts)/float64(b.N), "rto/op")
 		b.ReportMetric(float64(st.SpuriousTimeouts)/float64(b.N), "spurious/op")
 		b.ReportMetric(float64(st.TailProbes)/float64(b.N), "tlp/op")
+		b.ReportMetric(float64(st.FastRetransmits)/float64(b.N), "fast/op")
 		b.ReportMetric(float64(st.PacketsSent)/float64(b.N), "pkts/op")
 		if r, ok := pair[1].(*reliable.Conn); ok {
 			b.ReportMetric(float64(r.Stats().PacketsSent)/float64(b.N), "acks/op")

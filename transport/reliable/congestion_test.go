@@ -262,3 +262,25 @@ func TestLateFlightAfterATailProbeIsNotSentAgain(t *testing.T) {
 	assert.NotContains(t, segmentsOf(h.flush(h.client)), uint32(clientISN+3), "d is not convicted by the probe")
 	assert.Equal(t, int64(1), h.client.stats.Retransmissions)
 }
+
+// The probe's acknowledgement may come in a later ACK than the one showing
+// the flight late: it is still the original's, and convicts nothing.
+func TestProbeAcknowledgedAfterTheFlightShowedLateConvictsNothing(t *testing.T) {
+	h := newHarnessWith(t, Config{PacketSize: MinPacketSize, FixedWindow: true, EpochLength: time.Hour}, smallPackets)
+	h.flush(h.client) // no RTT sample: no tail loss probe before the timeout
+	for _, m := range []string{"a", "b", "c", "d", "e"} {
+		h.client.write(msg(m))
+	}
+	flight := h.flushAll(h.client)
+	require.Len(t, flight, 5)
+	h.advance(h.client.snd.timeout())
+	require.Equal(t, []uint32{clientISN}, segmentsOf(h.flush(h.client)), "the timeout's probe")
+
+	h.deliver(h.server, flight[1]) // b arrives, late: the flight was not lost
+	h.deliver(h.client, h.flush(h.server)...)
+	h.deliver(h.server, flight[0]) // then a, the original: its ACK is not the probe's
+	h.deliver(h.client, h.flush(h.server)...)
+	h.advance(time.Millisecond) // the reordering window (srtt is 0 here)
+	assert.Empty(t, segmentsOf(h.flushAll(h.client)), "c, d and e may still arrive: not sent again")
+	assert.Equal(t, int64(1), h.client.stats.Retransmissions)
+}

@@ -40,10 +40,15 @@ type sender struct {
 	oneMore bool       // a timer expired: send one segment whatever cwnd says
 	// A probe (after a timeout, or a tail loss probe) that sends a
 	// segment again makes its acknowledgement ambiguous: the original may
-	// be what arrived. Until an ACK brings news, probeSends is the count
-	// of sends before the probe; an ACK for a copy sent before then shows
-	// the flight was arriving, only late.
+	// be what arrived. Until that segment is acknowledged, probeSends is
+	// the count of sends before the probe and probeSeq the segment; an
+	// ACK for a copy sent before the probe shows the flight was arriving,
+	// only late (probeLate), and then the probe's acknowledgement is the
+	// original's, which judges nothing sent after it.
 	probeSends uint64
+	probeSeq   uint32
+	probeLate  bool
+	probeAcked bool   // onAck: segment probeSeq was acknowledged
 	oldAcked   bool   // onAck: a copy sent before the last probe was acknowledged
 	oldSends   uint64 // onAck: the latest send among those copies
 	spurious   bool   // onAck: a copy sent before the last timeout was acknowledged
@@ -212,7 +217,7 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 		return // acknowledges what was never sent: not for this connection
 	}
 	before, bytesBefore, rackBefore := s.inFlight, s.flightBytes, s.rackSends
-	s.oldAcked, s.oldSends, s.spurious = false, 0, false
+	s.oldAcked, s.oldSends, s.spurious, s.probeAcked = false, 0, false, false
 	var newest time.Time // the latest send among the clean samples this ACK gives
 	if seqLessEq(s.una, ack) {
 		for s.una != ack {
@@ -237,6 +242,9 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 		// and the probe are not judged by it.
 		s.rackSends = max(rackBefore, s.oldSends)
 	}
+	if s.probeAcked {
+		s.probeSends, s.probeLate = 0, false // the probe is judged
+	}
 	if !newest.IsZero() {
 		s.sampleRTT(now.Sub(newest))
 		s.cc.onRTT(now.Sub(newest), now)
@@ -246,7 +254,7 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 		if s.spurious {
 			s.stats.SpuriousTimeouts++
 		}
-		s.probeSends, s.timeoutSends = 0, 0 // judged
+		s.timeoutSends = 0 // judged
 		// The peer is alive and the path works: restart the timer from
 		// now, with no back-off.
 		s.backoff = 0
@@ -284,9 +292,15 @@ func (s *sender) acknowledge(seg *outSegment, seq uint32) time.Time {
 	seg.acked, seg.lost = true, false
 	s.inFlight--
 	s.flightBytes -= size
+	rack := true // whether seg tells which segments sent before it are lost
 	if t := s.probeSends; t != 0 && seg.sendNum <= t {
 		s.oldAcked = true // this copy left before the probe: it was not lost
 		s.oldSends = max(s.oldSends, seg.sendNum)
+		s.probeLate = true
+	}
+	if s.probeSends != 0 && seq == s.probeSeq {
+		rack = !s.probeLate // the probe was needless: this is the original's ACK
+		s.probeAcked = true
 	}
 	if t := s.timeoutSends; t != 0 && seg.sendNum <= t {
 		s.spurious = true // nor before the timeout: the timeout was spurious
@@ -295,7 +309,9 @@ func (s *sender) acknowledge(seg *outSegment, seq uint32) time.Time {
 	if seg.xmits == 1 && !seg.sentAt.Before(s.lastTimeout) {
 		sent = seg.sentAt
 	}
-	s.rackSends = max(s.rackSends, seg.sendNum)
+	if rack {
+		s.rackSends = max(s.rackSends, seg.sendNum)
+	}
 	if !seqLess(seq, s.highAcked) {
 		s.highAcked = seq + 1
 	}

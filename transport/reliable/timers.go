@@ -60,12 +60,12 @@ func (s *sender) onTick(now time.Time) {
 		s.cc.onTimeout(s.sends)
 		s.timeoutSends = s.sends
 	}
-	s.probeSends = s.sends
 	for i := 0; i < int(s.next-s.una); i++ {
 		if seg := s.segs.at(i); !seg.acked {
 			if !seg.lost {
 				s.markLost(seg, s.una+uint32(i))
 			}
+			s.setProbe(s.una + uint32(i))
 			break
 		}
 	}
@@ -115,11 +115,17 @@ func (s *sender) checkTailProbe(now time.Time) {
 			if !seg.lost {
 				s.markLost(seg, s.una+uint32(i))
 			}
-			s.probeSends = s.sends
+			s.setProbe(s.una + uint32(i))
 			return
 		}
 	}
 	s.oneMore = false
+}
+
+// setProbe records that segment seq goes again as a probe, after every
+// send so far: its acknowledgement may be the original's (see probeSends).
+func (s *sender) setProbe(seq uint32) {
+	s.probeSends, s.probeSeq, s.probeLate = s.sends, seq, false
 }
 
 // checkWindowProbe handles a peer whose window is closed: it has no room
