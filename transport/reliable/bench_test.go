@@ -20,7 +20,8 @@ import (
 // "fixedWindow" turns congestion control off (Config.FixedWindow). Extra
 // columns, per message: pkts (datagrams the sender sent), acks (datagrams
 // the receiver sent back), retx (segments sent again), fast (segments found
-// lost by a later one's acknowledgement), rto (retransmission timeouts), spurious (timeouts whose flight was arriving, only late: see
+// lost by a later one's acknowledgement), rto (retransmission timeouts),
+// spurious (timeouts whose flight was arriving, only late: see
 // Stats.SpuriousTimeouts) and tlp (tail loss probes).
 func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []int{1 << 10, 16 << 10} {
