@@ -101,7 +101,10 @@
 //     row, up to Config.MaxBackOffInterval. The probe's acknowledgement
 //     then finds the rest of a lost flight at once; and if it shows the
 //     flight had arrived (only the acknowledgements were late), nothing more
-//     is sent again.
+//     is sent again. Such a spurious timeout is counted in
+//     Stats.SpuriousTimeouts: on a loopback interface, where nothing is
+//     lost, a busy machine that keeps the receiver from running for longer
+//     than the timeout (a few milliseconds) causes all of them.
 //   - Duplication. A segment whose sequence number was seen already is
 //     dropped, and counted in Stats.Duplicates. Its arrival is still
 //     acknowledged: it usually means our acknowledgement was lost.
