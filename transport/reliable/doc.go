@@ -127,10 +127,15 @@
 // the oldest unacknowledged one and the newest sent, and at most
 // Config.MaxUnackedMessages unacknowledged, as LSP does. The receiver holds
 // at most WindowSize segments, counting those that arrived early and the
-// messages nobody has read yet, and advertises the room left in every
-// acknowledgement: a Recv that falls behind slows the sender down instead
-// of being flooded, and Send blocks once WindowSize more segments wait. A
-// sender facing a closed window sends one segment beyond it after a
+// messages nobody has read yet (and the fragments of one message beyond
+// that, see below), and advertises the room left in every acknowledgement:
+// a Recv that falls behind slows the sender down instead of being flooded,
+// and Send blocks once WindowSize more segments wait. The window's far edge
+// never moves back: a message's segments count against the window when it
+// is complete, but its first fragments had already moved the edge on, and
+// the sender may have filled it; a window that shrank would drop what was
+// sent within it in good faith (TCP forbids it for that reason). A sender
+// facing a closed window sends one segment beyond it after a
 // retransmission timeout (a window probe, as TCP does), so a lost window
 // update costs a timeout, not an epoch.
 //
