@@ -284,3 +284,62 @@ func TestProbeAcknowledgedAfterTheFlightShowedLateConvictsNothing(t *testing.T) 
 	assert.Empty(t, segmentsOf(h.flushAll(h.client)), "c, d and e may still arrive: not sent again")
 	assert.Equal(t, int64(1), h.client.stats.Retransmissions)
 }
+
+// steadyRTT gives the client a round trip of rtt that barely varies, so
+// its timeout comes before a tail loss probe would.
+func steadyRTT(h *harness, rtt time.Duration) {
+	for range 10 {
+		h.client.snd.sampleRTT(rtt)
+	}
+}
+
+// timeoutProbe sends five one-segment messages from the client and lets
+// the retransmission timer expire; it returns the flight and the probe.
+func timeoutProbe(t *testing.T, h *harness) (flight, probe []*packet) {
+	t.Helper()
+	for _, m := range []string{"a", "b", "c", "d", "e"} {
+		h.client.write(msg(m))
+	}
+	flight = h.flushAll(h.client)
+	require.Len(t, flight, 5)
+	h.advance(h.client.snd.timeout())
+	probe = h.flush(h.client)
+	require.Equal(t, []uint32{clientISN}, segmentsOf(probe), "the timeout's probe")
+	return flight, probe
+}
+
+// The receiver, late, may acknowledge the first segment alone, the
+// probe's: that ACK may be the original's. Its verdict on the segments
+// sent before the probe waits a round trip and a quarter, in which the
+// rest of a late flight shows up.
+func TestProbeAcknowledgedAloneWaitsForTheRestOfALateFlight(t *testing.T) {
+	h := newHarnessWith(t, Config{PacketSize: MinPacketSize, FixedWindow: true, EpochLength: time.Hour}, smallPackets)
+	h.flush(h.client)
+	steadyRTT(h, 10*time.Millisecond)
+	flight, _ := timeoutProbe(t, h)
+	h.advance(h.client.snd.srtt / 2) // the flight is old enough to be judged
+
+	h.deliver(h.server, flight[0]) // a, the original, and the receiver answers at once
+	h.deliver(h.client, h.flush(h.server)...)
+	assert.Empty(t, segmentsOf(h.flush(h.client)), "the verdict waits")
+	h.deliver(h.server, flight[1:]...) // then the rest of the flight
+	h.deliver(h.client, h.flush(h.server)...)
+	h.advance(2 * h.client.snd.srtt)
+	assert.Empty(t, segmentsOf(h.flushAll(h.client)), "b to e arrived: nothing is sent again")
+	assert.Equal(t, int64(1), h.client.stats.Retransmissions)
+}
+
+// If nothing else comes, the verdict stands: the flight was lost.
+func TestProbeAcknowledgedAloneFindsALostFlightARoundTripLater(t *testing.T) {
+	h := newHarnessWith(t, Config{PacketSize: MinPacketSize, FixedWindow: true, EpochLength: time.Hour}, smallPackets)
+	h.flush(h.client)
+	steadyRTT(h, 10*time.Millisecond)
+	_, probe := timeoutProbe(t, h)
+	h.advance(h.client.snd.srtt / 2) // the flight is old enough to be judged
+
+	h.deliver(h.server, probe...) // only the probe arrives
+	h.deliver(h.client, h.flush(h.server)...)
+	assert.Empty(t, segmentsOf(h.flush(h.client)), "the verdict waits")
+	h.advance(h.client.snd.srtt + h.client.snd.srtt/4)
+	assert.Equal(t, []uint32{clientISN + 1, clientISN + 2, clientISN + 3, clientISN + 4}, segmentsOf(h.flushAll(h.client)))
+}

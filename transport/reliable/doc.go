@@ -94,17 +94,19 @@
 //     of a flight have nothing after them: when nothing is acknowledged for
 //     two round trips, one more segment goes as a probe (a tail loss probe,
 //     as in TCP), and its acknowledgement shows what before it is missing.
-//     If nothing at all
-//     is acknowledged for a retransmission timeout (the measured round-trip
-//     time plus four deviations, as in TCP), the oldest segment is sent
-//     again as a probe, and the timeout doubles each time it expires in a
-//     row, up to Config.MaxBackOffInterval. The probe's acknowledgement
-//     then finds the rest of a lost flight at once; and if it shows the
-//     flight had arrived (only the acknowledgements were late), nothing more
-//     is sent again. Such a spurious timeout is counted in
-//     Stats.SpuriousTimeouts: on a loopback interface, where nothing is
-//     lost, a busy machine that keeps the receiver from running for longer
-//     than the timeout (a few milliseconds) causes all of them.
+//     If nothing at all is acknowledged for a retransmission timeout (the
+//     measured round-trip time plus four deviations, as in TCP), the
+//     oldest segment is sent again as a probe, and the timeout doubles
+//     each time it expires in a row, up to Config.MaxBackOffInterval. The
+//     probe's acknowledgement then finds the rest of a lost flight, a round
+//     trip and a quarter later (its acknowledgement may be the original's,
+//     from a receiver only late: the rest of the flight would show up
+//     meanwhile); and if the flight had arrived (only the
+//     acknowledgements were late), nothing more is sent again. Such a
+//     spurious timeout is counted in Stats.SpuriousTimeouts: on a loopback
+//     interface, where nothing is lost, a busy machine that keeps the
+//     receiver from running for longer than the timeout (a few
+//     milliseconds) causes all of them.
 //   - Duplication. A segment whose sequence number was seen already is
 //     dropped, and counted in Stats.Duplicates. Its arrival is still
 //     acknowledged: it usually means our acknowledgement was lost.

@@ -40,18 +40,27 @@ type sender struct {
 	oneMore bool       // a timer expired: send one segment whatever cwnd says
 	// A probe (after a timeout, or a tail loss probe) that sends a
 	// segment again makes its acknowledgement ambiguous: the original may
-	// be what arrived. Until that segment is acknowledged, probeSends is
-	// the count of sends before the probe and probeSeq the segment; an
-	// ACK for a copy sent before the probe shows the flight was arriving,
-	// only late (probeLate), and then the probe's acknowledgement is the
-	// original's, which judges nothing sent after it.
+	// be what arrived. probeSends is the count of sends before the probe
+	// and probeSeq the segment. An ACK for a copy sent before the probe
+	// shows the flight was arriving, only late (probeLate), and then the
+	// probe's acknowledgement is the original's, which judges nothing
+	// sent after it. If the timeout's probe is acknowledged first, its
+	// verdict (heldSends) waits a round trip and a quarter (until heldAt)
+	// for the rest of a late flight to show up; a flight really lost
+	// sends nothing in that time, and the verdict stands. (Not for a tail
+	// loss probe: it comes often under loss, and there its verdict finds
+	// real losses; waiting cost 5-10% of the throughput at 5% loss.)
 	probeSends uint64
 	probeSeq   uint32
 	probeLate  bool
-	probeAcked bool   // onAck: segment probeSeq was acknowledged
-	oldAcked   bool   // onAck: a copy sent before the last probe was acknowledged
-	oldSends   uint64 // onAck: the latest send among those copies
-	spurious   bool   // onAck: a copy sent before the last timeout was acknowledged
+	probeHolds bool      // the probe is a timeout's: hold its verdict
+	probeDone  bool      // segment probeSeq has been acknowledged
+	heldSends  uint64    // the probe's send, whose verdict waits; 0 if none
+	heldAt     time.Time // when heldSends judges
+	probeAcked bool      // onAck: segment probeSeq was acknowledged
+	oldAcked   bool      // onAck: a copy sent before the last probe was acknowledged
+	oldSends   uint64    // onAck: the latest send among those copies
+	spurious   bool      // onAck: a copy sent before the last timeout was acknowledged
 	// timeoutSends is the count of sends at the first of the last
 	// timeouts in a row, until an ACK brings news; 0 if none.
 	timeoutSends uint64
@@ -243,7 +252,13 @@ func (s *sender) onAck(ack, window uint32, ranges []seqRange, now time.Time) {
 		s.rackSends = max(rackBefore, s.oldSends)
 	}
 	if s.probeAcked {
-		s.probeSends, s.probeLate = 0, false // the probe is judged
+		s.probeDone = true
+		if s.heldSends != 0 {
+			s.heldAt = now.Add(s.srtt + s.srtt/4)
+		}
+	}
+	if s.probeDone && s.heldSends == 0 {
+		s.clearProbe() // the probe is judged
 	}
 	if !newest.IsZero() {
 		s.sampleRTT(now.Sub(newest))
@@ -297,9 +312,13 @@ func (s *sender) acknowledge(seg *outSegment, seq uint32) time.Time {
 		s.oldAcked = true // this copy left before the probe: it was not lost
 		s.oldSends = max(s.oldSends, seg.sendNum)
 		s.probeLate = true
+		s.heldSends = 0 // so the probe's acknowledgement was the original's
 	}
 	if s.probeSends != 0 && seq == s.probeSeq {
-		rack = !s.probeLate // the probe was needless: this is the original's ACK
+		rack = !s.probeLate // if late, this is the original's ACK
+		if rack && s.probeHolds {
+			rack, s.heldSends = false, seg.sendNum // judge later (onAck)
+		}
 		s.probeAcked = true
 	}
 	if t := s.timeoutSends; t != 0 && seg.sendNum <= t {
@@ -342,7 +361,14 @@ func later(a, b time.Time) time.Time {
 // except for retransmissions, which were found lost already and are
 // checked again by the timer if their new copy is lost too.
 func (s *sender) detectLoss(now time.Time) {
+	if s.heldSends != 0 && !now.Before(s.heldAt) {
+		s.rackSends = max(s.rackSends, s.heldSends) // no late flight showed up
+		s.clearProbe()
+	}
 	s.rackAt = time.Time{}
+	if s.heldSends != 0 {
+		s.rackAt = s.heldAt
+	}
 	found := false
 	wait := s.srtt + s.srtt/4
 	for seq := s.una; seqLess(seq, s.next); seq++ {

@@ -42,9 +42,10 @@ func (s *sender) timeout() time.Duration {
 // whole flight: it works as a probe. If the path is down, sending more
 // would be wasted; if it works, the acknowledgement of the probe tells
 // which of the others arrived, and the rule of "lost if sent before one
-// that arrived" finds the rest at once. (A timeout on a busy machine is
-// often spurious too: an acknowledgement merely late. Then the probe costs
-// one segment, not a window, and congestion control undoes its cut.)
+// that arrived" finds the rest, a round trip and a quarter later (see
+// sender.probeSends). (A timeout on a busy machine is often spurious too:
+// an acknowledgement merely late. Then the probe costs one segment, not a
+// window, and congestion control undoes its cut.)
 func (s *sender) onTick(now time.Time) {
 	if !s.rackAt.IsZero() && !now.Before(s.rackAt) {
 		s.detectLoss(now)
@@ -65,7 +66,7 @@ func (s *sender) onTick(now time.Time) {
 			if !seg.lost {
 				s.markLost(seg, s.una+uint32(i))
 			}
-			s.setProbe(s.una + uint32(i))
+			s.setProbe(s.una+uint32(i), true)
 			break
 		}
 	}
@@ -115,7 +116,7 @@ func (s *sender) checkTailProbe(now time.Time) {
 			if !seg.lost {
 				s.markLost(seg, s.una+uint32(i))
 			}
-			s.setProbe(s.una + uint32(i))
+			s.setProbe(s.una+uint32(i), false)
 			return
 		}
 	}
@@ -124,8 +125,17 @@ func (s *sender) checkTailProbe(now time.Time) {
 
 // setProbe records that segment seq goes again as a probe, after every
 // send so far: its acknowledgement may be the original's (see probeSends).
-func (s *sender) setProbe(seq uint32) {
-	s.probeSends, s.probeSeq, s.probeLate = s.sends, seq, false
+// holds says whether that acknowledgement's verdict waits (a timeout's
+// probe). A verdict still held from an earlier probe is dropped: this one
+// asks the question again.
+func (s *sender) setProbe(seq uint32, holds bool) {
+	s.clearProbe()
+	s.probeSends, s.probeSeq, s.probeHolds = s.sends, seq, holds
+}
+
+// clearProbe forgets the last probe: it has been judged.
+func (s *sender) clearProbe() {
+	s.probeSends, s.probeLate, s.probeDone, s.heldSends = 0, false, false, 0
 }
 
 // checkWindowProbe handles a peer whose window is closed: it has no room
