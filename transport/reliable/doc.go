@@ -254,9 +254,10 @@
 //
 // The protocol is a state machine with no goroutine, no socket and no
 // clock, in the style of etcd's raft: session (session.go, flush.go) is one
-// end of a connection, made of a sender (sender.go, with its timers in
-// timers.go and its congestion control in congestion.go) and a receiver
-// (receiver.go); it is fed packets and the time, and says what to send.
+// end of a connection, made of a sender (sender.go, with its loss
+// detection in loss.go, its timers in timers.go and its congestion control
+// in congestion.go) and a receiver (receiver.go); it is fed packets and
+// the time, and says what to send.
 // Tests drive it packet by packet. The driver around it is thin: a socket
 // (socket.go) owns the UDP socket and one goroutine reading it, and routes
 // each packet to its Conn (conn.go), whose one goroutine ticks the timers
