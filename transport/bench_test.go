@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/distsys-kit/distsys/transport"
@@ -16,22 +17,27 @@ import (
 // The benchmarks put framed message conns beside the raw TCP baselines they
 // are built on, in the same run:
 //
+//   - framed: transport.NewConn over TCP, one receiver calling Recv (a new
+//     slice per message), 1 or 64 senders.
+//   - framedRecvInto: the same, the receiver reusing one buffer
+//     (transport.RecvInto): no allocation per message.
+//   - rawBatched: one goroutine writing length-prefixed frames through a
+//     bufio.Writer and one parsing them through a bufio.Reader: the best a
+//     hand-written framing loop does.
+//   - raw: a net.Conn writing 4 KiB chunks, one write each, read in large
+//     reads: the plain byte stream, with no framing at all.
+//
+// The framed benchmarks also report how many messages a write and a read
+// system call carried (msgs/write, msgs/read). Run them with
+//
 //	go test -run='^$' -bench=TCP -benchmem ./transport/
-//
-// framed:     transport.DialTCP conns, one receiver, 1 or 64 senders.
-// raw:        a net.Conn writing 4 KiB chunks, one write each, read in large
-//
-//	reads: the plain byte stream, with no framing at all.
-//
-// rawBatched: one goroutine writing length-prefixed frames through a
-//
-//	bufio.Writer and one parsing them through a bufio.Reader: the
-//	best a hand-written framing loop does.
 func BenchmarkTCP(b *testing.B) {
 	for _, size := range []int{64, 4096} {
 		name := sizeName(size)
-		b.Run("framed/"+name+"/1sender", func(b *testing.B) { benchFramed(b, size, 1) })
-		b.Run("framed/"+name+"/64senders", func(b *testing.B) { benchFramed(b, size, 64) })
+		b.Run("framed/"+name+"/1sender", func(b *testing.B) { benchFramed(b, size, 1, false) })
+		b.Run("framed/"+name+"/64senders", func(b *testing.B) { benchFramed(b, size, 64, false) })
+		b.Run("framedRecvInto/"+name+"/1sender", func(b *testing.B) { benchFramed(b, size, 1, true) })
+		b.Run("framedRecvInto/"+name+"/64senders", func(b *testing.B) { benchFramed(b, size, 64, true) })
 		b.Run("rawBatched/"+name, func(b *testing.B) { benchRawBatched(b, size) })
 	}
 	b.Run("raw/4KiB", benchRaw)
@@ -66,9 +72,10 @@ func tcpPair(b *testing.B) (client, server net.Conn) {
 	return client, server
 }
 
-func benchFramed(b *testing.B, size, senders int) {
+func benchFramed(b *testing.B, size, senders int, into bool) {
 	x, y := tcpPair(b)
-	a, r := transport.NewConn(x), transport.NewConn(y)
+	cx, cy := &syscallCounter{Conn: x}, &syscallCounter{Conn: y}
+	a, r := transport.NewConn(cx), transport.NewConn(cy)
 	defer a.Close()
 	defer r.Close()
 	ctx := context.Background()
@@ -79,8 +86,15 @@ func benchFramed(b *testing.B, size, senders int) {
 
 	done := make(chan error, 1)
 	go func() {
+		var buf []byte
 		for range b.N {
-			if _, err := r.Recv(ctx); err != nil {
+			var err error
+			if into {
+				buf, err = transport.RecvInto(ctx, r, buf)
+			} else {
+				_, err = r.Recv(ctx)
+			}
+			if err != nil {
 				done <- err
 				return
 			}
@@ -108,6 +122,25 @@ func benchFramed(b *testing.B, size, senders int) {
 	if err := <-done; err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(float64(b.N)/float64(cx.writes.Load()), "msgs/write")
+	b.ReportMetric(float64(b.N)/float64(cy.reads.Load()), "msgs/read")
+}
+
+// syscallCounter counts the writes and reads of the conn it wraps: how many
+// messages a system call carries.
+type syscallCounter struct {
+	net.Conn
+	writes, reads atomic.Int64
+}
+
+func (c *syscallCounter) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+func (c *syscallCounter) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return c.Conn.Read(p)
 }
 
 func benchRawBatched(b *testing.B, size int) {

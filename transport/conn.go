@@ -57,6 +57,39 @@ type Listener interface {
 	Close() error
 }
 
+// RecvInto receives the next message from c, as c.Recv does, into the
+// caller's memory when it can: a Conn with a method
+//
+//	RecvInto(ctx context.Context, buf []byte) ([]byte, error)
+//
+// (the stream conns of NewConn, DialTCP and ListenTCP have one) stores the
+// message in buf's memory when it fits in cap(buf), and returns buf[:n]. So
+// a receiver that passes the same buffer again and again receives without
+// allocating:
+//
+//	var buf []byte
+//	for {
+//		msg, err := transport.RecvInto(ctx, c, buf)
+//		if err != nil {
+//			return err
+//		}
+//		handle(msg) // must be done with msg before the next RecvInto
+//		buf = msg   // reuse its memory (it grows to the largest message)
+//	}
+//
+// A message that does not fit, and every message of a Conn without the
+// method, comes in new memory, as Recv returns it. Either way the result
+// belongs to the caller, and is valid until the caller passes its memory to
+// RecvInto again. RecvInto blocks and fails as Recv does.
+func RecvInto(ctx context.Context, c Conn, buf []byte) ([]byte, error) {
+	if r, ok := c.(interface {
+		RecvInto(ctx context.Context, buf []byte) ([]byte, error)
+	}); ok {
+		return r.RecvInto(ctx, buf)
+	}
+	return c.Recv(ctx)
+}
+
 // Dialer opens message connections to an address. Each transport provides
 // one; code that must connect to peers (a MapReduce reducer fetching map
 // output, say) takes a Dialer so that it runs unchanged over TCP, reliable

@@ -12,6 +12,9 @@
 //	Recv(ctx) ([]byte, error)     // the next whole message; one receiver at a time
 //	Close() error                 // idempotent; unblocks Send and Recv
 //
+// A receiver that wants no allocation per message passes a buffer of its
+// own to RecvInto, which stream conns fill instead of allocating.
+//
 // Every call that can block takes a context and returns ctx.Err() when it
 // ends. Close unblocks everything blocked on the conn, with an error matching
 // ErrClosed (and net.ErrClosed, so standard accept loops work).
@@ -29,7 +32,11 @@
 // may never arrive, and the sender learns it only from a later error, if at
 // all. Messages larger than the connection's maximum are refused on both
 // sides (WithMaxMessageSize), so a hostile peer cannot make us allocate
-// gigabytes by announcing them.
+// gigabytes by announcing them; memory for a message is allocated as its
+// bytes arrive, not when its length is announced; and a peer that stops in
+// the middle of a message (or of a TLS handshake) is cut off after the
+// read-progress timeout (WithReadProgressTimeout), so it cannot hold a
+// conn's memory and goroutines for ever.
 //
 // # What UDP promises, and what it does not
 //

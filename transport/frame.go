@@ -32,18 +32,32 @@ func appendFrame(buf, msg []byte) []byte {
 // a deadline (how Recv honours its ctx) loses nothing: the next call resumes
 // where the last one stopped.
 //
-// A frame that fits in buf is copied out of it. A larger one is read into a
-// slice of its own that grows as its bytes arrive, so a peer that announces
-// a big message and sends nothing makes us allocate little.
+// A frame that fits in buf is copied out of it. A larger one is assembled
+// in chunks, allocated as its bytes arrive: the first holds the bytes
+// already read (at least minChunk), each next one is twice the last, up to
+// maxChunk, and none goes beyond the announced length. So a peer that announces 16 MiB and sends 4 MiB holds 4 MiB of
+// ours and at most a chunk more, not 16 MiB (nor the 8 MiB a slice grown
+// by doubling would hold). The chunks are glued into one slice when the
+// last byte arrives; a message that fits in one chunk is not copied again.
 type frameReader struct {
 	r          io.Reader
 	max        int
 	buf        []byte
-	start, end int    // buf[start:end] holds bytes read but not yet returned
-	big        []byte // a large message being assembled, or nil
-	bigLen     int    // the length big will have when complete
-	err        error  // a read error held back until buffered bytes are used
+	start, end int // buf[start:end] holds bytes read but not yet returned
+
+	chunks [][]byte // a large message being assembled; nil if none
+	have   int      // bytes of it in chunks
+	want   int      // its length
+
+	err error // a read error held back until buffered bytes are used
 }
+
+// minChunk and maxChunk bound the chunks of a large message. maxChunk is
+// the most a peer can make us allocate beyond what it has sent.
+const (
+	minChunk = 4 << 10
+	maxChunk = 256 << 10
+)
 
 func newFrameReader(r io.Reader, max int) *frameReader {
 	return &frameReader{r: r, max: max}
@@ -55,7 +69,7 @@ func newFrameReader(r io.Reader, max int) *frameReader {
 // ErrMessageTooLarge; the stream cannot be resynchronised after it.
 func (fr *frameReader) next() ([]byte, error) {
 	for {
-		msg, err := fr.parse()
+		msg, err := fr.parse(nil)
 		if msg != nil || err != nil {
 			return msg, err
 		}
@@ -65,16 +79,21 @@ func (fr *frameReader) next() ([]byte, error) {
 	}
 }
 
+// midFrame reports whether part of a frame has been read: the peer owes us
+// the rest.
+func (fr *frameReader) midFrame() bool {
+	return fr.start < fr.end || fr.chunks != nil
+}
+
 // parse returns a complete message if the bytes read so far hold one, or
-// (nil, nil) if more bytes are needed.
-func (fr *frameReader) parse() ([]byte, error) {
-	if fr.big != nil {
-		if len(fr.big) < fr.bigLen {
+// (nil, nil) if more bytes are needed. The message is stored in dst's
+// memory if it fits in cap(dst) (dst may be nil), else in new memory.
+func (fr *frameReader) parse(dst []byte) ([]byte, error) {
+	if fr.chunks != nil {
+		if fr.have < fr.want {
 			return nil, nil
 		}
-		msg := fr.big
-		fr.big = nil
-		return msg, nil
+		return fr.assemble(dst), nil
 	}
 	avail := fr.end - fr.start
 	if avail < headerLen {
@@ -88,38 +107,69 @@ func (fr *frameReader) parse() ([]byte, error) {
 	if avail-headerLen >= size {
 		body := fr.buf[fr.start+headerLen : fr.start+headerLen+size]
 		fr.start += headerLen + size
-		if size == 0 {
+		if size == 0 && dst == nil {
 			return []byte{}, nil // an empty message, not "no message"
 		}
 		// append, unlike make+copy, does not clear memory it is about
 		// to overwrite: it matters for large messages.
-		return append([]byte(nil), body...), nil
+		return append(dst[:0], body...), nil
 	}
 	if size > readBufSize-headerLen {
-		// Too big for buf: assemble it in a slice of its own, starting
-		// from the bytes already buffered.
+		// Too big for buf: assemble it in chunks, starting from the
+		// bytes already buffered.
 		body := fr.buf[fr.start+headerLen : fr.end]
-		fr.big = append(make([]byte, 0, max(len(body), min(size, 2*readBufSize))), body...)
-		fr.bigLen = size
+		first := append(make([]byte, 0, min(size, max(len(body), minChunk))), body...)
+		fr.chunks, fr.have, fr.want = [][]byte{first}, len(body), size
 		fr.start, fr.end = 0, 0
 	}
 	return nil, nil
 }
 
-// fill reads once from the stream into buf, or into big if a large message
-// is being assembled.
+// assemble returns the complete large message, in dst's memory if it fits,
+// and forgets its chunks.
+func (fr *frameReader) assemble(dst []byte) []byte {
+	msg := fr.chunks[0]
+	if len(fr.chunks) > 1 || cap(dst) >= fr.want {
+		msg = dst[:0]
+		if cap(dst) < fr.want {
+			msg = make([]byte, 0, fr.want)
+		}
+		for _, c := range fr.chunks {
+			msg = append(msg, c...)
+		}
+	}
+	fr.chunks, fr.have, fr.want = nil, 0, 0
+	return msg
+}
+
+// room returns the free part of the last chunk of the large message being
+// assembled, allocating the next chunk if the last one is full.
+func (fr *frameReader) room() []byte {
+	last := fr.chunks[len(fr.chunks)-1]
+	if len(last) == cap(last) {
+		last = make([]byte, 0, min(fr.want-fr.have, min(2*cap(last), maxChunk)))
+		fr.chunks = append(fr.chunks, last)
+	}
+	return last[len(last):cap(last)]
+}
+
+// release lets the buffers go: the stream will not be read again.
+func (fr *frameReader) release() {
+	fr.buf, fr.start, fr.end = nil, 0, 0
+	fr.chunks, fr.have, fr.want = nil, 0, 0
+}
+
+// fill reads once from the stream into buf, or into the last chunk if a
+// large message is being assembled.
 func (fr *frameReader) fill() error {
 	if fr.err != nil {
 		return fr.eofErr(fr.err)
 	}
-	if fr.big != nil {
-		if len(fr.big) == cap(fr.big) {
-			grown := make([]byte, len(fr.big), min(fr.bigLen, 2*cap(fr.big)))
-			copy(grown, fr.big)
-			fr.big = grown
-		}
-		n, err := fr.r.Read(fr.big[len(fr.big):min(cap(fr.big), fr.bigLen)])
-		fr.big = fr.big[:len(fr.big)+n]
+	if fr.chunks != nil {
+		n, err := fr.r.Read(fr.room())
+		last := &fr.chunks[len(fr.chunks)-1]
+		*last = (*last)[:len(*last)+n]
+		fr.have += n
 		return fr.readErr(n, err)
 	}
 	if fr.buf == nil {
@@ -157,7 +207,7 @@ func (fr *frameReader) readErr(n int, err error) error {
 
 // eofErr reports io.EOF in the middle of a frame as io.ErrUnexpectedEOF.
 func (fr *frameReader) eofErr(err error) error {
-	if err == io.EOF && (fr.start < fr.end || fr.big != nil) {
+	if err == io.EOF && fr.midFrame() {
 		return io.ErrUnexpectedEOF
 	}
 	return err

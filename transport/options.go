@@ -17,6 +17,11 @@ const DefaultSendBuffer = 1 << 20
 // be written before it closes the underlying connection: 1 s.
 const DefaultLinger = time.Second
 
+// DefaultReadProgressTimeout is how long, by default, a peer that has begun
+// a message may go without sending any more of it (see
+// WithReadProgressTimeout): 30 s.
+const DefaultReadProgressTimeout = 30 * time.Second
+
 // An Option configures NewConn, DialTCP or ListenTCP.
 type Option interface {
 	apply(*options)
@@ -30,11 +35,12 @@ type options struct {
 	maxMessage int
 	sendBuffer int
 	linger     time.Duration
+	progress   time.Duration // < 0: no read-progress timeout
 	tls        *tls.Config
 }
 
 func newOptions(opts []Option) options {
-	o := options{maxMessage: DefaultMaxMessageSize, sendBuffer: DefaultSendBuffer, linger: DefaultLinger}
+	o := options{maxMessage: DefaultMaxMessageSize, sendBuffer: DefaultSendBuffer, linger: DefaultLinger, progress: DefaultReadProgressTimeout}
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
@@ -83,6 +89,24 @@ func WithLinger(d time.Duration) Option {
 			d = DefaultLinger
 		}
 		o.linger = d
+	})
+}
+
+// WithReadProgressTimeout sets how long a peer that has begun to send a
+// message (or a TLS handshake) may go without sending another byte of it.
+// When that time passes with a Recv waiting for the rest, the connection is
+// closed and Recv returns an error matching ErrPeerStalled. So a peer that
+// announces a frame and stops (a slowloris attack, or a hung program) holds
+// our memory and goroutines for d at most, not for ever. It bounds only
+// silence in the middle of a message: between messages a conn may stay idle
+// as long as its user likes (an idle timeout is the user's ctx on Recv). Zero
+// means DefaultReadProgressTimeout; a negative d means no limit.
+func WithReadProgressTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d == 0 {
+			d = DefaultReadProgressTimeout
+		}
+		o.progress = d
 	})
 }
 

@@ -16,10 +16,13 @@ import (
 //	go test -run='^$' -bench=Throughput -benchmem -benchtime=2s ./transport/reliable/
 //
 // MB/s is message bytes per second. "packet=1400" uses Ethernet-sized
-// datagrams instead of the large ones loopback allows by default. Extra
+// datagrams instead of the large ones loopback allows by default;
+// "fixedWindow" turns congestion control off (Config.FixedWindow). Extra
 // columns, per message: pkts (datagrams the sender sent), acks (datagrams
-// the receiver sent back), retx (segments sent again) and rto (retransmission
-// timeouts).
+// the receiver sent back), retx (segments sent again), fast (segments found
+// lost by a later one's acknowledgement), rto (retransmission timeouts),
+// spurious (timeouts whose flight was arriving, only late: see
+// Stats.SpuriousTimeouts) and tlp (tail loss probes).
 func BenchmarkThroughput(b *testing.B) {
 	for _, size := range []int{1 << 10, 16 << 10} {
 		name := fmt.Sprintf("%dKiB", size>>10)
@@ -31,6 +34,9 @@ func BenchmarkThroughput(b *testing.B) {
 			})
 			b.Run(fmt.Sprintf("Reliable/loss=%g%%/packet=1400/%s", loss*100, name), func(b *testing.B) {
 				benchStream(b, reliablePair(b, reliable.Config{PacketSize: 1400}, faults), size)
+			})
+			b.Run(fmt.Sprintf("Reliable/loss=%g%%/fixedWindow/%s", loss*100, name), func(b *testing.B) {
+				benchStream(b, reliablePair(b, reliable.Config{FixedWindow: true}, faults), size)
 			})
 		}
 	}
@@ -66,6 +72,9 @@ func benchStream(b *testing.B, pair [2]transport.Conn, size int) {
 		st := c.Stats()
 		b.ReportMetric(float64(st.Retransmissions)/float64(b.N), "retx/op")
 		b.ReportMetric(float64(st.Timeouts)/float64(b.N), "rto/op")
+		b.ReportMetric(float64(st.SpuriousTimeouts)/float64(b.N), "spurious/op")
+		b.ReportMetric(float64(st.TailProbes)/float64(b.N), "tlp/op")
+		b.ReportMetric(float64(st.FastRetransmits)/float64(b.N), "fast/op")
 		b.ReportMetric(float64(st.PacketsSent)/float64(b.N), "pkts/op")
 		if r, ok := pair[1].(*reliable.Conn); ok {
 			b.ReportMetric(float64(r.Stats().PacketsSent)/float64(b.N), "acks/op")
@@ -73,7 +82,7 @@ func benchStream(b *testing.B, pair [2]transport.Conn, size int) {
 	}
 }
 
-func tcpPair(b *testing.B) [2]transport.Conn {
+func tcpPair(b testing.TB) [2]transport.Conn {
 	ctx := context.Background()
 	l, err := transport.ListenTCP("127.0.0.1:0")
 	if err != nil {
@@ -94,7 +103,7 @@ func tcpPair(b *testing.B) [2]transport.Conn {
 	return [2]transport.Conn{a, r}
 }
 
-func reliablePair(b *testing.B, cfg reliable.Config, faults transport.Faults) [2]transport.Conn {
+func reliablePair(b testing.TB, cfg reliable.Config, faults transport.Faults) [2]transport.Conn {
 	ctx := context.Background()
 	l, err := reliable.ListenPacket(faultyUDP(b, faults, 1), cfg)
 	if err != nil {

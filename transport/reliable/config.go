@@ -45,6 +45,10 @@ const (
 	// DefaultLinger is how long Close waits, at most, for the peer to
 	// acknowledge what was sent: 2 s.
 	DefaultLinger = 2 * time.Second
+
+	// DefaultMaxConnections is how many connections a Listener keeps open
+	// at once, by default: 1024.
+	DefaultMaxConnections = 1024
 )
 
 // MinPacketSize is the smallest PacketSize: a segment header, a full
@@ -120,6 +124,24 @@ type Config struct {
 	// return at once.
 	Linger time.Duration
 
+	// MaxConnections bounds the connections a Listener keeps open at once,
+	// accepted or waiting for Accept; closing ones count until they are
+	// done. A CONNECT beyond it is refused, and the dialer's Dial fails at
+	// once with an error matching ErrRefused. With a memory bound per
+	// connection (see WindowSize and MaxMessageSize), it bounds what a
+	// listener holds whatever its dialers do. Dialers ignore it. Zero means
+	// DefaultMaxConnections.
+	MaxConnections int
+
+	// FixedWindow turns congestion control off: the sender keeps up to
+	// WindowSize segments in flight whatever the network does, as LSP and
+	// KCP's fast mode do. That is fastest on a loopback interface or a
+	// LAN of one's own; on a shared link, it floods queues and makes the
+	// losses it then repairs (see the package documentation). By default
+	// (false) a congestion window, grown and cut as TCP's is, bounds the
+	// segments in flight too.
+	FixedWindow bool
+
 	// Seed seeds the random numbers of the protocol: connection IDs,
 	// handshake nonces and initial sequence numbers. Zero means an
 	// unpredictable seed. Two programs with the same non-zero Seed choose
@@ -137,6 +159,8 @@ type settings struct {
 	maxMessage    int
 	packetSize    int
 	linger        time.Duration // < 0: do not wait
+	maxConns      int
+	fixedWindow   bool
 	seed          uint64
 	loopbackPeers bool // PacketSize was zero: pick by the peer's address
 }
@@ -159,6 +183,8 @@ func (c Config) settings() (settings, error) {
 		return bad("MaxBackOffInterval", c.MaxBackOffInterval)
 	case c.MaxMessageSize < 0 || c.MaxMessageSize > math.MaxInt32:
 		return bad("MaxMessageSize", c.MaxMessageSize)
+	case c.MaxConnections < 0:
+		return bad("MaxConnections", c.MaxConnections)
 	case c.PacketSize != 0 && (c.PacketSize < MinPacketSize || c.PacketSize > transport.MaxDatagramSize):
 		return bad("PacketSize", c.PacketSize)
 	}
@@ -170,6 +196,8 @@ func (c Config) settings() (settings, error) {
 		maxMessage:  orDefault(c.MaxMessageSize, DefaultMaxMessageSize),
 		packetSize:  orDefault(c.PacketSize, DefaultPacketSize),
 		linger:      orDefault(c.Linger, DefaultLinger),
+		maxConns:    orDefault(c.MaxConnections, DefaultMaxConnections),
+		fixedWindow: c.FixedWindow,
 		seed:        c.Seed,
 	}
 	s.maxUnacked = orDefault(c.MaxUnackedMessages, s.window)

@@ -54,6 +54,14 @@ func faultyUDP(t testing.TB, faults transport.Faults, salt int64) net.PacketConn
 	return fp
 }
 
+// segmentBoundaries are the message sizes where a message needs one more
+// segment: around one, two and three segments.
+var segmentBoundaries = []int{
+	reliable.SegmentSize - 1, reliable.SegmentSize, reliable.SegmentSize + 1,
+	2*reliable.SegmentSize - 1, 2 * reliable.SegmentSize, 2*reliable.SegmentSize + 1,
+	3 * reliable.SegmentSize,
+}
+
 func TestConnConformance(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -62,6 +70,7 @@ func TestConnConformance(t *testing.T) {
 	}{
 		{"UDP", reliable.Config{}, transport.Faults{}},
 		{"UDPSmallPackets", reliable.Config{PacketSize: 1400, MaxMessageSize: 1 << 20}, transport.Faults{}},
+		{"UDPFixedWindow", reliable.Config{FixedWindow: true, MaxMessageSize: 1 << 20}, transport.Faults{}},
 		{"UDPWithFaults", reliable.Config{MaxMessageSize: 1 << 20}, transport.Faults{
 			Drop: 0.05, Duplicate: 0.05, Reorder: 0.05, Corrupt: 0.02, Truncate: 0.02, Seed: 7,
 		}},
@@ -76,6 +85,7 @@ func TestConnConformance(t *testing.T) {
 			transporttest.TestConn(t, transporttest.ConnConfig{
 				MakePipe:       func(t *testing.T) (a, b transport.Conn) { return udpPipe(t, tt.cfg, tt.faults) },
 				MaxMessageSize: max,
+				BoundarySizes:  segmentBoundaries,
 			})
 		})
 	}

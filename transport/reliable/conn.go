@@ -26,6 +26,8 @@ type Conn struct {
 	nonce uint64  // the handshake nonce, to find c in sock.dialing
 	key   peerKey // listener side: c's key in sock.peers
 
+	halfOpen bool // guarded by sock.mu: listener side, nothing heard since the CONNECT
+
 	// mu protects sess, space, closed and shook. The loop goroutine, the
 	// socket's reader, Send and Recv all reach the session through it;
 	// none holds it while writing to the socket or waiting.
@@ -294,5 +296,7 @@ func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
 func (c *Conn) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sess.stats
+	st := c.sess.stats
+	st.CongestionWindow = c.sess.snd.cc.window()
+	return st
 }

@@ -20,6 +20,10 @@ var (
 	// messages sent.
 	ErrPeerReset = errors.New("reliable: connection reset by peer")
 
+	// ErrRefused is returned by Dial when the listener refused the
+	// connection: it has as many as Config.MaxConnections allows.
+	ErrRefused = errors.New("reliable: connection refused: the listener is full")
+
 	// ErrPeerClosed is returned by Send once the peer has closed the
 	// connection: nobody is left to read the message. (Recv returns
 	// io.EOF instead, after the peer's last message.)

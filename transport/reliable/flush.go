@@ -86,7 +86,17 @@ func (s *session) handshake(typ packetType) *packet {
 func (s *session) emit(p *packet) {
 	i := len(s.out)
 	if i == len(s.bufs) {
-		s.bufs = append(s.bufs, make([]byte, 0, max(s.packetSize, handshakeLen)))
+		s.bufs = append(s.bufs, nil)
+	}
+	if n := p.encodedLen(); cap(s.bufs[i]) < n {
+		// A buffer is as large as its first packet needs, and packetSize
+		// once one needs more: a session that only ever sends ACKs (or a
+		// half-open one, its ACCEPT) does not hold a datagram's worth.
+		size := n
+		if cap(s.bufs[i]) > 0 {
+			size = max(n, s.packetSize)
+		}
+		s.bufs[i] = make([]byte, 0, size)
 	}
 	b := appendPacket(s.bufs[i][:0], p)
 	s.bufs[i] = b

@@ -26,15 +26,21 @@ const (
 )
 
 // newHarness runs the handshake between a dialer and a listener session,
-// losing nothing.
+// both configured by cfg, losing nothing.
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	s, err := cfg.settings()
-	require.NoError(t, err)
+	return newHarnessWith(t, cfg, cfg)
+}
+
+// newHarnessWith is newHarness with a configuration for each end, for the
+// properties that only show when the ends differ (a sender must keep its
+// own window, not only its peer's).
+func newHarnessWith(t *testing.T, client, server Config) *harness {
+	t.Helper()
 	h := &harness{t: t, now: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
-	h.client = newDialSession(s, testNonce, clientISN, h.now)
+	h.client = newDialSession(settingsOf(t, client), testNonce, clientISN, h.now)
 	connect := h.one(h.client, typeConnect)
-	h.server = newAcceptSession(s, testID, serverISN, connect, h.now)
+	h.server = newAcceptSession(settingsOf(t, server), testID, serverISN, connect, h.now)
 	h.client.step(h.one(h.server, typeAccept), h.now)
 	require.Equal(t, stateOpen, h.client.state)
 	return h

@@ -190,6 +190,33 @@ func TestListenerCloseResetsUnacceptedAndKeepsAccepted(t *testing.T) {
 	})
 }
 
+func TestDialToAFullListenerRefusedAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		n := newMemNet()
+		l, err := reliable.ListenPacket(n.faulty(t, "server", slowLink), reliable.Config{MaxConnections: 1, Seed: 1})
+		require.NoError(t, err)
+		defer l.Close()
+		first, err := reliable.DialPacket(ctx, n.faulty(t, "a", slowLink), memAddr("server"), reliable.Config{Seed: 2})
+		require.NoError(t, err)
+		defer first.Close()
+
+		start := time.Now()
+		_, err = reliable.DialPacket(ctx, n.faulty(t, "b", slowLink), memAddr("server"), reliable.Config{Seed: 3})
+		require.ErrorIs(t, err, reliable.ErrRefused)
+		assert.Equal(t, 2*time.Millisecond, time.Since(start), "one round trip, not the epochs of a silent listener")
+
+		// The connection that fits is not disturbed.
+		sa, err := l.Accept(ctx)
+		require.NoError(t, err)
+		defer sa.Close()
+		require.NoError(t, first.Send(ctx, []byte("still here")))
+		got, err := sa.Recv(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "still here", string(got))
+	})
+}
+
 func TestInvalidConfigRefused(t *testing.T) {
 	tests := []struct {
 		name string
@@ -203,6 +230,7 @@ func TestInvalidConfigRefused(t *testing.T) {
 		{"NegativeMaxMessage", reliable.Config{MaxMessageSize: -1}},
 		{"TinyPacket", reliable.Config{PacketSize: reliable.MinPacketSize - 1}},
 		{"HugePacket", reliable.Config{PacketSize: transport.MaxDatagramSize + 1}},
+		{"NegativeMaxConnections", reliable.Config{MaxConnections: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

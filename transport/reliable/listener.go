@@ -14,6 +14,16 @@ import (
 // arriving while the backlog is full is ignored; the dialer sends it again.
 const Backlog = 128
 
+// MaxHalfOpen is how many half-open connections a Listener keeps: made for
+// a CONNECT, but not yet heard from again (a dialer acknowledges the ACCEPT
+// at once, so it is half-open for a round trip). A CONNECT arriving while
+// MaxHalfOpen are half-open is ignored, as one arriving while the backlog
+// is full; the dialer sends it again. A half-open connection that hears
+// nothing for two epochs is dropped. So a flood of CONNECTs from addresses
+// that never answer (forged ones, say) holds at most MaxHalfOpen sessions,
+// for a second or so each, not one per datagram.
+const MaxHalfOpen = 128
+
 // Listener accepts reliable connections on one packet socket, which serves
 // all of them: packets are told apart by connection ID.
 //
@@ -77,22 +87,29 @@ func listen(pc net.PacketConn, s settings) *Listener {
 }
 
 // accept makes the connection a new dialer's CONNECT asks for, and queues
-// it for Accept; if the backlog is full, it does nothing. The caller, the
-// socket's reader, holds sock.mu.
-func (l *Listener) accept(p *packet, from address, key peerKey, now time.Time) {
-	if len(l.accepted) == cap(l.accepted) {
-		return
-	}
+// it for Accept. If the backlog is full or MaxHalfOpen connections are
+// half-open, it does nothing (the dialer will ask again); if the listener
+// has MaxConnections, it reports that the dialer must be refused. The
+// caller, the socket's reader, holds sock.mu.
+func (l *Listener) accept(p *packet, from address, key peerKey, now time.Time) (refuse bool) {
 	m := l.sock
+	switch {
+	case len(l.accepted) == cap(l.accepted) || m.halfOpen >= MaxHalfOpen:
+		return false
+	case len(m.conns) >= m.cfg.maxConns:
+		return true
+	}
 	id := m.newConnID()
 	sess := newAcceptSession(m.cfg, id, uint32(m.rng.Uint64()), p, now)
 	c := newConn(m, sess, from.netAddr(), from)
-	c.key = key
+	c.key, c.halfOpen = key, true
 	m.conns[id] = c
 	m.peers[key] = c
+	m.halfOpen++
 	m.refs++
 	go c.run()      // exits when the session is over
 	l.accepted <- c // never blocks: only this goroutine sends, and there is room
+	return false
 }
 
 // Accept blocks until a dialer has connected, ctx ends (ctx.Err()) or the

@@ -17,10 +17,18 @@ import (
 // network, over its packet sockets. Call it inside a synctest bubble.
 func netsimPipe(t *testing.T, n *netsim.Network) (client, server *reliable.Conn) {
 	t.Helper()
+	return netsimPipeWith(t, n, reliable.Config{})
+}
+
+// netsimPipeWith is netsimPipe with cfg for both ends (seeded 1 and 2).
+func netsimPipeWith(t *testing.T, n *netsim.Network, cfg reliable.Config) (client, server *reliable.Conn) {
+	t.Helper()
 	ctx := t.Context()
 	spc, err := n.ListenPacket("server")
 	require.NoError(t, err)
-	l, err := reliable.ListenPacket(spc, reliable.Config{Seed: 1})
+	scfg, ccfg := cfg, cfg
+	scfg.Seed, ccfg.Seed = 1, 2
+	l, err := reliable.ListenPacket(spc, scfg)
 	require.NoError(t, err)
 	defer l.Close()
 	cpc, err := n.ListenPacket("client")
@@ -33,7 +41,7 @@ func netsimPipe(t *testing.T, n *netsim.Network) (client, server *reliable.Conn)
 		}
 		accepted <- c
 	}()
-	client, err = reliable.DialPacket(ctx, cpc, netsim.Addr("server"), reliable.Config{Seed: 2})
+	client, err = reliable.DialPacket(ctx, cpc, netsim.Addr("server"), ccfg)
 	require.NoError(t, err)
 	s := <-accepted
 	require.NotNil(t, s)

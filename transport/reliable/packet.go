@@ -15,7 +15,7 @@ import (
 //
 //	 0  checksum  4  CRC-32C of everything after it (bytes 4 to the end)
 //	 4  version   1  protocolVersion
-//	 5  type      1  CONNECT, ACCEPT, DATA, ACK or RESET
+//	 5  type      1  CONNECT, ACCEPT, DATA, ACK, RESET or REFUSE
 //	 6  connID    8  the connection (0 in CONNECT: none is assigned yet)
 //
 // CONNECT and ACCEPT (the handshake) go on with:
@@ -37,11 +37,18 @@ import (
 //	    segments   until the end of the packet, each:
 //	               seq 4 | flags 1 | left 4 | length 2 | length bytes of data
 //
+// A segment carries at most SegmentSize bytes of data.
+//
 // A segment's left counts the segments of the same message still to come,
 // so a message of n segments is sent as left = n-1, n-2, ..., 0. Flag finFlag
 // marks the end of the stream; that segment carries no data.
 //
 // RESET is the common header alone: "I have no connection connID".
+//
+// REFUSE answers a CONNECT that the listener will not take (it has as many
+// connections as it may): the common header, connID 0, then
+//
+//	14  nonce  8  the nonce of the CONNECT refused
 
 const protocolVersion = 1
 
@@ -54,6 +61,7 @@ const (
 	typeData                          // segments, with an acknowledgement
 	typeAck                           // an acknowledgement alone (also the heartbeat)
 	typeReset                         // "no such connection": the peer must give up
+	typeRefuse                        // listener → dialer: no connection for you
 )
 
 func (t packetType) String() string {
@@ -68,6 +76,8 @@ func (t packetType) String() string {
 		return "ACK"
 	case typeReset:
 		return "RESET"
+	case typeRefuse:
+		return "REFUSE"
 	}
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
@@ -76,6 +86,7 @@ func (t packetType) String() string {
 const (
 	headerLen        = 14
 	handshakeLen     = headerLen + 8 + 4 + 2 + 4 + 4
+	refuseLen        = headerLen + 8
 	ackBlockLen      = headerLen + 4 + 4 + 1 // a DATA or ACK packet with no ranges and no segments
 	rangeLen         = 8
 	segmentHeaderLen = 4 + 1 + 4 + 2
@@ -96,7 +107,7 @@ type packet struct {
 	typ    packetType
 	connID uint64
 
-	// CONNECT and ACCEPT.
+	// CONNECT and ACCEPT; nonce also in REFUSE.
 	nonce      uint64
 	isn        uint32
 	packetSize int
@@ -167,6 +178,12 @@ func decodePacket(b []byte, p *packet) error {
 			return errMalformed
 		}
 		return nil
+	case typeRefuse:
+		if len(b) != refuseLen {
+			return errMalformed
+		}
+		p.nonce = binary.BigEndian.Uint64(b[14:])
+		return nil
 	case typeData, typeAck:
 		return decodeAckAndSegments(b, p)
 	}
@@ -203,7 +220,10 @@ func decodeAckAndSegments(b []byte, p *packet) error {
 		flags := rest[4]
 		size := int(binary.BigEndian.Uint16(rest[9:]))
 		rest = rest[segmentHeaderLen:]
-		if flags&^finFlag != 0 || len(rest) < size {
+		if flags&^finFlag != 0 || len(rest) < size || size > SegmentSize {
+			// (A segment over SegmentSize is never sent. Refusing it
+			// bounds what a window of early segments holds: WindowSize
+			// × SegmentSize bytes, not WindowSize datagrams.)
 			return errMalformed
 		}
 		s.fin = flags&finFlag != 0
@@ -227,6 +247,8 @@ func (p *packet) encodedLen() int {
 		return handshakeLen
 	case typeReset:
 		return headerLen
+	case typeRefuse:
+		return refuseLen
 	}
 	n := ackBlockLen + len(p.ranges)*rangeLen
 	for _, s := range p.segs {
@@ -249,6 +271,8 @@ func appendPacket(b []byte, p *packet) []byte {
 		b = binary.BigEndian.AppendUint16(b, uint16(p.packetSize))
 		b = binary.BigEndian.AppendUint32(b, p.window)
 		b = binary.BigEndian.AppendUint32(b, uint32(p.maxMessage))
+	case typeRefuse:
+		b = binary.BigEndian.AppendUint64(b, p.nonce)
 	case typeData, typeAck:
 		if len(p.ranges) > maxRanges {
 			panic("reliable: too many ranges in a packet")

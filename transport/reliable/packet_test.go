@@ -14,6 +14,7 @@ func samplePackets() []*packet {
 		{typ: typeConnect, nonce: 42, isn: 7, packetSize: 1400, window: 4096, maxMessage: 1 << 20},
 		{typ: typeAccept, connID: 99, nonce: 42, isn: 123456, packetSize: 65507, window: 64, maxMessage: 1000},
 		{typ: typeReset, connID: 99},
+		{typ: typeRefuse, nonce: 42},
 		{typ: typeAck, connID: 99, ack: 10, window: 5, ranges: []seqRange{{12, 14}, {20, 21}}},
 		{typ: typeData, connID: 99, ack: 1, window: 8, segs: []segment{
 			{seq: 5, left: 1, data: []byte("hello, ")},
@@ -81,6 +82,8 @@ func TestMalformedPacketsRejected(t *testing.T) {
 		{"DataWithoutSegment", &packet{typ: typeData}, errMalformed},
 		{"EmptyRange", &packet{typ: typeAck, ranges: []seqRange{{5, 5}}}, errMalformed},
 		{"FinWithData", &packet{typ: typeData, segs: []segment{{seq: 1, fin: true, data: []byte("x")}}}, errMalformed},
+		// A window of segments as large as datagrams would hold 256 MiB.
+		{"SegmentOverSegmentSize", &packet{typ: typeData, segs: []segment{{seq: 1, data: make([]byte, SegmentSize+1)}}}, errMalformed},
 		{"UnknownType", &packet{typ: 77}, errPacketType},
 	}
 	for _, tt := range tests {

@@ -65,7 +65,7 @@ func newReceiver(isn uint32, s settings, stats *Stats) receiver {
 func (r *receiver) onSegment(seg segment) {
 	r.ackPending = true // even for a duplicate: our last ACK may have been lost
 	off := seg.seq - r.next
-	if off >= r.advertised() {
+	if off >= r.room() {
 		// Before next: it arrived already (a duplicate, or a copy sent
 		// again because our ACK was lost). Beyond the window: no room for
 		// it (the sender probes a closed window so, or went by an older
@@ -151,9 +151,12 @@ func (r *receiver) deliver(fin bool, left uint32, data []byte, owned bool) {
 		}
 		r.complete(data, 1)
 	case !r.inMessage: // the first fragment of a longer message
+		if len(data) > r.maxMessage {
+			r.fail(fmt.Errorf("%w: peer sent more than %d bytes in one message", transport.ErrMessageTooLarge, r.maxMessage))
+			return
+		}
 		r.inMessage, r.wantLeft, r.partialSegs = true, left-1, 1
-		guess := min(int64(left+1)*int64(len(data)), int64(r.maxMessage))
-		r.partial = append(make([]byte, 0, guess), data...)
+		r.appendPartial(data, left)
 	default: // a following fragment
 		if left != r.wantLeft {
 			r.fail(fmt.Errorf("%w: fragment out of sequence", ErrProtocol))
@@ -163,7 +166,7 @@ func (r *receiver) deliver(fin bool, left uint32, data []byte, owned bool) {
 			r.fail(fmt.Errorf("%w: peer sent more than %d bytes in one message", transport.ErrMessageTooLarge, r.maxMessage))
 			return
 		}
-		r.partial = append(r.partial, data...)
+		r.appendPartial(data, left)
 		r.partialSegs++
 		r.wantLeft--
 		if left == 0 {
@@ -173,6 +176,26 @@ func (r *receiver) deliver(fin bool, left uint32, data []byte, owned bool) {
 		}
 	}
 }
+
+// appendPartial appends a fragment to the message being reassembled;
+// left fragments are still to come. Memory follows the fragments that
+// arrived: partial doubles as it fills, and never beyond what the
+// fragments still to come can add (left × SegmentSize), so a first
+// fragment announcing a 16 MiB message costs a few KiB, not 16 MiB.
+func (r *receiver) appendPartial(data []byte, left uint32) {
+	need := len(r.partial) + len(data)
+	if need > cap(r.partial) {
+		most := int64(need) + int64(left)*SegmentSize // the message cannot be longer
+		size := int(min(int64(max(2*cap(r.partial), minPartial)), most, int64(r.maxMessage)))
+		grown := make([]byte, len(r.partial), max(size, need))
+		copy(grown, r.partial)
+		r.partial = grown
+	}
+	r.partial = append(r.partial, data...)
+}
+
+// minPartial is the room a message being reassembled starts with.
+const minPartial = 4 << 10
 
 func (r *receiver) complete(msg []byte, segs int) {
 	if msg == nil {
@@ -200,7 +223,7 @@ func (r *receiver) pop() ([]byte, bool) {
 	}
 	m := r.ready.pop()
 	r.readySegs -= m.segs
-	if edge := r.next + r.advertised(); r.edge == r.next || int(edge-r.edge) >= r.window/4 {
+	if edge := r.next + r.room(); r.edge == r.next || int(edge-r.edge) >= r.window/4 {
 		r.ackPending = true
 	}
 	return m.msg, true
@@ -217,9 +240,25 @@ func (r *receiver) dropReady() {
 	r.readySegs = 0
 }
 
-// advertised is the window to advertise: the room left, counted from next.
+// advertised is the room left, counted from next: the window less the
+// segments of the messages not read yet.
 func (r *receiver) advertised() uint32 {
 	return uint32(max(0, r.window-r.readySegs))
+}
+
+// room is how many segments from next on we accept, and advertise: the
+// room left, or more if we promised more. A message's segments join
+// readySegs when it completes, all at once, while its earlier fragments
+// had moved next, and with it the edge we advertised, which the sender
+// may have filled; taking the promise back would drop what it sent in
+// good faith (TCP forbids shrinking the window for the same reason). The
+// overshoot is at most one message's fragments.
+func (r *receiver) room() uint32 {
+	room := r.advertised()
+	if seqLess(r.next, r.edge) {
+		room = max(room, r.edge-r.next)
+	}
+	return room
 }
 
 // ackBlock fills in an acknowledgement: the cumulative ack, the window, and
@@ -227,7 +266,7 @@ func (r *receiver) advertised() uint32 {
 // holes nearest to next matter most).
 func (r *receiver) ackBlock(p *packet, maxRanges int) {
 	p.ack = r.next
-	p.window = r.advertised()
+	p.window = r.room()
 	r.edge = r.next + p.window
 	p.ranges = p.ranges[:0]
 	for seq, i := r.next+1, 1; seqLess(seq, r.high) && len(p.ranges) < maxRanges; seq, i = seq+1, i+1 {

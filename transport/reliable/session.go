@@ -57,6 +57,7 @@ type session struct {
 	resetDue    bool          // send RESET: we gave the connection up
 	lingerEnd   time.Time     // closing: stop waiting for acknowledgements
 	peerClosed  bool          // the peer's FIN has arrived
+	confirmed   bool          // listener side: the dialer has answered our ACCEPT
 
 	out     [][]byte // the packets flush built
 	bufs    [][]byte // memory for out, reused from flush to flush
@@ -135,6 +136,15 @@ func (s *session) step(p *packet, now time.Time) {
 		if s.connects == 1 {
 			s.snd.sampleRTT(now.Sub(s.firstSent))
 		}
+		// Answer at once, so that the listener counts the connection as
+		// established, not half-open (see MaxHalfOpen).
+		s.rcv.ackPending = true
+	case typeRefuse:
+		if s.state != stateConnecting || p.nonce != s.nonce {
+			return
+		}
+		s.fail(ErrRefused)
+		return
 	case typeReset:
 		if s.state == stateConnecting || p.connID != s.connID {
 			return
@@ -145,6 +155,7 @@ func (s *session) step(p *packet, now time.Time) {
 		if s.state == stateConnecting || p.connID != s.connID {
 			return
 		}
+		s.confirmed = true
 		s.snd.onAck(p.ack, p.window, p.ranges, now)
 		for _, seg := range p.segs {
 			s.rcv.onSegment(seg)
@@ -191,7 +202,7 @@ func (s *session) endEpoch(now time.Time) {
 	} else {
 		s.silent++
 	}
-	if s.silent >= s.cfg.epochLimit {
+	if s.silent >= s.cfg.epochLimit || s.halfOpen() && s.silent >= halfOpenEpochs {
 		s.fail(ErrPeerLost)
 		return
 	}
@@ -204,6 +215,16 @@ func (s *session) endEpoch(now time.Time) {
 		s.epochEnd = now.Add(s.cfg.epochLength)
 	}
 }
+
+// halfOpenEpochs is how many silent epochs in a row a half-open connection
+// lasts (see MaxHalfOpen): fewer than EpochLimit, since its dialer, if it
+// exists, acknowledges the ACCEPT at once and resends CONNECT until it is
+// answered.
+const halfOpenEpochs = 2
+
+// halfOpen reports whether this is the listener's end of a connection
+// whose dialer has not been heard from since its CONNECT.
+func (s *session) halfOpen() bool { return !s.dialer && !s.confirmed }
 
 // deadline is when tick should next be called; zero if never.
 func (s *session) deadline() time.Time {

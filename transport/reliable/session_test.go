@@ -138,18 +138,23 @@ func TestLostSegmentResentWhenALaterOneIsAcknowledged(t *testing.T) {
 }
 
 func TestRetransmissionTimeoutBacksOffExponentiallyUpToCap(t *testing.T) {
-	h := newHarness(t, Config{MaxBackOffInterval: 500 * time.Millisecond, EpochLength: time.Hour})
+	const maxBackOff = 500 * time.Millisecond
+	h := newHarness(t, Config{MaxBackOffInterval: maxBackOff, EpochLength: time.Hour})
 	h.client.write([]byte("into the void"))
 	h.one(h.client, typeData) // lost, and every copy after it
 	rto := h.client.snd.rto
 
+	// Enough timeouts to double past the cap, and stay there a while.
 	var waits []time.Duration
 	last := h.now
-	for len(waits) < 8 {
+	for capped := 0; capped < 4; {
 		h.advance(time.Millisecond)
 		if ps := h.flush(h.client); len(ps) > 0 {
 			require.Equal(t, []uint32{clientISN}, segmentsOf(ps))
 			waits = append(waits, h.now.Sub(last))
+			if h.now.Sub(last) >= maxBackOff {
+				capped++
+			}
 			last = h.now
 		}
 	}
@@ -169,17 +174,22 @@ func TestRetransmissionTimeoutBacksOffExponentiallyUpToCap(t *testing.T) {
 	assert.Zero(t, h.client.snd.backoff)
 }
 
+// The sender keeps its own window whatever the peer's: here the peer
+// accepts the default 4096 segments, and the sender's settings allow four.
+// Each limit is tested with the other out of the way (MaxUnackedMessages
+// defaults to WindowSize, so it would hide a sender that ignored its
+// window).
 func TestWindowBoundsSegmentsInFlight(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  Config
 	}{
-		{"WindowSize", Config{PacketSize: MinPacketSize, WindowSize: 4}},
+		{"WindowSize", Config{PacketSize: MinPacketSize, WindowSize: 4, MaxUnackedMessages: 100}},
 		{"MaxUnackedMessages", Config{PacketSize: MinPacketSize, MaxUnackedMessages: 4}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, tt.cfg)
+			h := newHarnessWith(t, tt.cfg, Config{PacketSize: MinPacketSize})
 			for i := range 10 {
 				h.client.write(msg(string(rune('a' + i))))
 			}
@@ -262,7 +272,7 @@ func TestAnyPacketKeepsPeerAlive(t *testing.T) {
 }
 
 func TestLongMessageFragmentedAndReassembled(t *testing.T) {
-	h := newHarness(t, Config{})
+	h := newHarness(t, Config{FixedWindow: true}) // all eleven segments at once
 	long := make([]byte, 10*SegmentSize+7)
 	for i := range long {
 		long[i] = byte(i * 7)

@@ -33,6 +33,7 @@ type socket struct {
 	closed      map[uint64]*timeWait // connections closed after the peer's FIN, by ID (timewait.go)
 	closedOrder ring[*timeWait]      // the same, oldest first
 	listener    *Listener            // where new connections go; nil if none
+	halfOpen    int                  // conns with halfOpen set
 	refs        int                  // the open listener and every Conn not yet closed
 	rng         *rand.Rand           // connection IDs, nonces, initial sequence numbers
 
@@ -174,10 +175,11 @@ func (m *socket) route(p *packet, from address, now time.Time) {
 	case typeConnect:
 		key := peerKey{from.String(), p.nonce}
 		if c = m.peers[key]; c == nil {
-			if m.listener != nil {
-				m.listener.accept(p, from, key, now) // under m.mu
-			}
+			refuse := m.listener != nil && m.listener.accept(p, from, key, now) // under m.mu
 			m.mu.Unlock()
+			if refuse {
+				m.write(appendPacket(nil, &packet{typ: typeRefuse, nonce: p.nonce}), from)
+			}
 			return
 		}
 	case typeAccept:
@@ -185,8 +187,13 @@ func (m *socket) route(p *packet, from address, now time.Time) {
 			delete(m.dialing, p.nonce)
 			m.conns[p.connID] = c
 		}
+	case typeRefuse:
+		c = m.dialing[p.nonce] // the session checks the nonce again
 	default:
-		if c = m.conns[p.connID]; c == nil && (p.typ == typeData || p.typ == typeAck) {
+		if c = m.conns[p.connID]; c != nil && c.halfOpen && (p.typ == typeData || p.typ == typeAck) {
+			m.confirm(c) // the dialer answered: not half-open any more
+		}
+		if c == nil && (p.typ == typeData || p.typ == typeAck) {
 			if tw = m.closedRecord(p.connID, now); tw != nil && !sameAddress(tw.peer, from) {
 				tw = nil // not from the peer: a stranger
 			}
@@ -205,8 +212,8 @@ func (m *socket) route(p *packet, from address, now time.Time) {
 	case c == nil && (p.typ == typeData || p.typ == typeAck) && mayReset:
 		m.write(appendPacket(nil, &packet{typ: typeReset, connID: p.connID}), from)
 	case c == nil:
-	case p.typ == typeReset && from.String() != c.dest.String():
-		// Only the peer itself may reset the connection.
+	case (p.typ == typeReset || p.typ == typeRefuse) && from.String() != c.dest.String():
+		// Only the peer itself may reset or refuse the connection.
 	default:
 		c.receive(p, now)
 	}
@@ -240,6 +247,16 @@ func (m *socket) forget(c *Conn, id uint64, finalAck []byte, now time.Time) {
 	if m.peers[c.key] == c {
 		delete(m.peers, c.key)
 	}
+	if c.halfOpen {
+		m.confirm(c)
+	}
+}
+
+// confirm takes c off the count of half-open connections. The caller holds
+// m.mu.
+func (m *socket) confirm(c *Conn) {
+	c.halfOpen = false
+	m.halfOpen--
 }
 
 // failAll fails every connection: the socket cannot be read any more.

@@ -14,7 +14,10 @@ type Stats struct {
 	Retransmissions  int64 // segments sent again
 	FastRetransmits  int64 // segments found lost because a later one was acknowledged
 	Timeouts         int64 // segments found lost because their timeout expired
+	SpuriousTimeouts int64 // timeouts found needless: a segment sent before one was acknowledged after it
+	TailProbes       int64 // segments sent because nothing was acknowledged for two round trips
 	Duplicates       int64 // segments received that had arrived already
 
-	SmoothedRTT time.Duration // the round-trip time estimate
+	SmoothedRTT      time.Duration // the round-trip time estimate
+	CongestionWindow int           // bytes congestion control allows in flight now; 0 with FixedWindow
 }

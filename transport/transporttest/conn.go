@@ -31,7 +31,27 @@ type ConnConfig struct {
 	// MaxMessageSize is the largest message the conns accept. The suite
 	// sends one of this size and checks that one byte more is refused.
 	MaxMessageSize int
+	// BoundarySizes are message sizes at which the implementation changes
+	// how it works (a segment size, a buffer size), beyond the ones the
+	// suite always tries (see BufferBoundarySizes). Optional.
+	BoundarySizes []int
 }
+
+// BufferBoundarySizes are the message sizes on either side of a 64 KiB
+// read buffer holding a 4-byte length prefix: from 64 KiB - 4 - 1, the
+// last size whose frame fits in the buffer with a byte to spare, to 64 KiB
+// + 1. A reader that assembles messages larger than its buffer separately
+// switches paths in this range, and an off-by-a-few error there makes some
+// of these sizes hang or come out mangled while every other size works.
+// The suite sends every one of them over every implementation.
+var BufferBoundarySizes = func() []int {
+	const buffer, header = 64 << 10, 4
+	var sizes []int
+	for n := buffer - header - 1; n <= buffer+1; n++ {
+		sizes = append(sizes, n)
+	}
+	return sizes
+}()
 
 // TestConn runs the conformance suite for message conns.
 func TestConn(t *testing.T, cfg ConnConfig) {
@@ -41,6 +61,8 @@ func TestConn(t *testing.T, cfg ConnConfig) {
 		run  func(*testing.T, ConnConfig)
 	}{
 		{"MessagesArriveWholeAndInOrder", testWholeAndInOrder},
+		{"MessagesAtSizeBoundariesArriveWhole", testBoundarySizes},
+		{"RecvIntoKeepsEveryMessageWhole", testRecvInto},
 		{"BothDirectionsAtOnce", testBothDirections},
 		{"ConcurrentSendersKeepMessagesWhole", testConcurrentSenders},
 		{"RecvCancelledByContextLosesNothing", testRecvCancel},
@@ -117,6 +139,95 @@ func testWholeAndInOrder(t *testing.T, cfg ConnConfig) {
 		}
 	}
 	require.NoError(t, <-errc)
+}
+
+// testBoundarySizes sends a message of every boundary size, each after a
+// short message of 0 to 3 bytes, so that the big one starts at a different
+// offset of the stream each time, and checks that all arrive whole.
+func testBoundarySizes(t *testing.T, cfg ConnConfig) {
+	ctx := testContext(t)
+	a, b := cfg.MakePipe(t)
+	var sizes []int
+	for _, n := range append(append([]int(nil), BufferBoundarySizes...), cfg.BoundarySizes...) {
+		if n >= 0 && n <= cfg.MaxMessageSize {
+			sizes = append(sizes, n)
+		}
+	}
+	const shifts = 4
+	errc := make(chan error, 1)
+	go func() {
+		for shift := range shifts {
+			for i, size := range sizes {
+				id := uint64(shift*len(sizes) + i)
+				if err := a.Send(ctx, message(id, shift)); err != nil {
+					errc <- fmt.Errorf("send: %w", err)
+					return
+				}
+				if err := a.Send(ctx, message(id, size)); err != nil {
+					errc <- fmt.Errorf("send %d bytes: %w", size, err)
+					return
+				}
+			}
+		}
+		errc <- nil
+	}()
+	for shift := range shifts {
+		for i, size := range sizes {
+			id := uint64(shift*len(sizes) + i)
+			got, err := b.Recv(ctx)
+			require.NoError(t, err, "the message before one of %d bytes", size)
+			require.Equal(t, message(id, shift), got, "the message before one of %d bytes", size)
+			got, err = b.Recv(ctx)
+			require.NoError(t, err, "a message of %d bytes after %d", size, shift)
+			require.True(t, bytes.Equal(got, message(id, size)), "a message of %d bytes after %d: got %d bytes", size, shift, len(got))
+		}
+	}
+	require.NoError(t, <-errc)
+}
+
+// testRecvInto receives with transport.RecvInto, into no buffer, a buffer
+// too small and one large enough, reused: every message arrives whole, and
+// one received into a buffer is not touched by a later RecvInto into
+// another.
+func testRecvInto(t *testing.T, cfg ConnConfig) {
+	ctx := testContext(t)
+	a, b := cfg.MakePipe(t)
+	var sizes []int
+	for _, n := range []int{100, 0, 1, 5000, 70_000, 10, 0, 3} {
+		if n <= cfg.MaxMessageSize {
+			sizes = append(sizes, n)
+		}
+	}
+	go func() {
+		for i, n := range sizes {
+			if err := a.Send(ctx, message(uint64(i), n)); err != nil {
+				t.Errorf("send: %v", err)
+				return
+			}
+		}
+	}()
+	kept, err := transport.RecvInto(ctx, b, make([]byte, 0, 1<<20))
+	require.NoError(t, err)
+	require.NotNil(t, kept, "an empty message is not nil")
+	require.Equal(t, message(0, sizes[0]), kept)
+	small, large := make([]byte, 0, 10), make([]byte, 0, 100_000)
+	for i := 1; i < len(sizes); i++ {
+		buf := large
+		switch i % 3 {
+		case 1:
+			buf = nil
+		case 2:
+			buf = small
+		}
+		got, err := transport.RecvInto(ctx, b, buf)
+		require.NoError(t, err)
+		require.NotNil(t, got, "message %d", i)
+		require.True(t, bytes.Equal(message(uint64(i), sizes[i]), got), "message %d: got %d bytes, want %d", i, len(got), sizes[i])
+		if i%3 == 0 {
+			large = got[:0] // reuse what came back, as the documentation shows
+		}
+	}
+	require.Equal(t, message(0, sizes[0]), kept, "the first message, in a buffer of its own, is untouched")
 }
 
 func testBothDirections(t *testing.T, cfg ConnConfig) {

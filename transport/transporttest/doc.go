@@ -10,10 +10,12 @@
 //	}
 //
 // The suite checks that messages arrive whole and in order, from concurrent
-// senders too; that ctx cancellation and Close unblock every call and lose
-// nothing; that Close is idempotent and its errors match transport.ErrClosed
-// and net.ErrClosed; that a peer's Close reads as io.EOF after its last
-// message; and that oversized messages are refused. It is for reliable,
-// ordered conns (TCP, reliable UDP, a fault-free simulated link), not for
-// lossy ones.
+// senders too, and at every size around a 64 KiB read buffer
+// (BufferBoundarySizes) and the implementation's own boundaries, and when
+// received with transport.RecvInto into buffers of any size; that ctx
+// cancellation and Close unblock every call and lose nothing; that Close is
+// idempotent and its errors match transport.ErrClosed and net.ErrClosed;
+// that a peer's Close reads as io.EOF after its last message; and that
+// oversized messages are refused. It is for reliable, ordered conns (TCP,
+// reliable UDP, a fault-free simulated link), not for lossy ones.
 package transporttest
