@@ -35,7 +35,7 @@ type walCluster struct {
 	wrap  func(id uint64, c transport.Conn) transport.Conn // for the conns a node dials
 
 	readers map[uint64]*sync.WaitGroup // per node, its goroutine reading Apply
-	mu      sync.Mutex     // protects applied
+	mu      sync.Mutex                 // protects applied
 	applied map[uint64][]string
 }
 
