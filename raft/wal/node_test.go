@@ -32,14 +32,14 @@ type walCluster struct {
 	disks map[uint64]*vfs.Mem
 	wals  map[uint64]*wal.Storage
 	nodes map[uint64]*raft.Node
-	wrap  func(id uint64, c transport.Conn) transport.Conn // for the conns a node dials
+	wrap  func(disk *vfs.Mem, c transport.Conn) transport.Conn // for the conns a node dials
 
 	readers map[uint64]*sync.WaitGroup // per node, its goroutine reading Apply
 	mu      sync.Mutex                 // protects applied
 	applied map[uint64][]string
 }
 
-func newWALCluster(t *testing.T, n int, wrap func(uint64, transport.Conn) transport.Conn) *walCluster {
+func newWALCluster(t *testing.T, n int, wrap func(*vfs.Mem, transport.Conn) transport.Conn) *walCluster {
 	c := &walCluster{
 		t: t, net: netsim.NewNetwork(1), wrap: wrap,
 		addrs: map[uint64]string{}, disks: map[uint64]*vfs.Mem{}, wals: map[uint64]*wal.Storage{},
@@ -72,7 +72,7 @@ func (c *walCluster) start(id uint64) {
 	require.NoError(c.t, err)
 	dialer := c.net.Dialer(c.addrs[id])
 	n, err := raft.NewNode(raft.NodeConfig{
-		Config:   raft.Config{ID: id, Storage: s, Seed: 1},
+		Config:   raft.Config{ID: id, Storage: slowDisk{s}, Seed: 1},
 		Addrs:    c.addrs,
 		Listener: l,
 		Dialer: transport.DialerFunc(func(ctx context.Context, addr string) (transport.Conn, error) {
@@ -80,7 +80,7 @@ func (c *walCluster) start(id uint64) {
 			if err != nil || c.wrap == nil {
 				return conn, err
 			}
-			return c.wrap(id, conn), nil
+			return c.wrap(c.disks[id], conn), nil
 		}),
 		TickInterval: tick,
 	})
@@ -97,6 +97,21 @@ func (c *walCluster) start(id uint64) {
 			c.mu.Unlock()
 		}
 	})
+}
+
+// slowDisk is a WAL whose writes take a millisecond of virtual time
+// before they start: a node that sent what it had not saved would have
+// a millisecond for its messages to leave before the fsync.
+type slowDisk struct{ *wal.Storage }
+
+func (s slowDisk) Save(hs raft.HardState, ents []raft.Entry) error {
+	time.Sleep(time.Millisecond)
+	return s.Storage.Save(hs, ents)
+}
+
+func (s slowDisk) SaveSnapshot(snap raft.Snapshot) error {
+	time.Sleep(time.Millisecond)
+	return s.Storage.SaveSnapshot(snap)
 }
 
 // stop closes node id and its WAL, and returns the node's error.
