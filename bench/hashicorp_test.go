@@ -121,6 +121,9 @@ func (c *hashicorpCluster) Close() error {
 		errs = append(errs, r.Shutdown().Error())
 	}
 	for _, t := range c.transports {
+		// CloseStreams closes the pooled connections to the peers, whose
+		// readers would outlive Close otherwise.
+		t.CloseStreams()
 		errs = append(errs, t.Close())
 	}
 	for _, s := range c.closers {
