@@ -24,8 +24,9 @@ type PeerStats struct {
 // server.
 //
 //	loop ──enqueue──► [outbox] ──► goroutine ──Send──► conn ──► peer
-//	        (full: drop)            (dial on demand; after a failure,
-//	                                 drop until retryAt, then dial again)
+//	        (full: drop)            (dial on demand; a failed send is
+//	                                 tried once more on a new conn; after
+//	                                 a failed dial, drop until retryAt)
 type peer struct {
 	id      uint64
 	addr    string
@@ -57,9 +58,10 @@ func (p *peer) stats() PeerStats {
 // run sends the outbox's messages until ctx is cancelled.
 func (p *peer) run(ctx context.Context, d transport.Dialer) {
 	var (
-		conn    transport.Conn
-		buf     []byte
-		retryAt time.Time // no dialing before then
+		conn     transport.Conn
+		buf      []byte
+		retryAt  time.Time // no dialing before then
+		lastSent time.Time // on conn
 	)
 	defer func() {
 		if conn != nil {
@@ -73,33 +75,60 @@ func (p *peer) run(ctx context.Context, d transport.Dialer) {
 		case <-ctx.Done():
 			return
 		}
-		if conn == nil {
-			if time.Now().Before(retryAt) {
-				p.dropped.Add(1)
-				continue
-			}
-			dctx, cancel := context.WithTimeout(ctx, p.timeout)
-			c, err := d.Dial(dctx, p.addr)
-			cancel()
-			if err != nil {
-				p.dialErrors.Add(1)
-				p.dropped.Add(1)
-				retryAt = time.Now().Add(p.timeout)
-				continue
-			}
-			conn = c
-		}
 		buf = AppendMessage(buf[:0], m)
-		sctx, cancel := context.WithTimeout(ctx, p.timeout)
-		err := conn.Send(sctx, buf)
-		cancel()
-		if err != nil {
-			p.sendErrors.Add(1)
-			p.dropped.Add(1)
+		// A connection idle for an election timeout may be stale: if the
+		// peer restarted meanwhile, a send on it would vanish without an
+		// error (as on TCP: the reset comes back only after it), and the
+		// message lost could be the vote that ends an election. Such a
+		// connection is replaced before it is used. Only followers' and
+		// candidates' connections go idle: a leader's carry heartbeats.
+		if conn != nil && time.Since(lastSent) > p.timeout {
 			_ = conn.Close()
 			conn = nil
-			continue
 		}
-		p.sent.Add(1)
+		// A send that fails on a connection that was up (the peer
+		// restarted, and its new self reset the old connection) is tried
+		// once more on a new one at once: waiting would cost a vote reply
+		// or an acknowledgement, and an election timeout. Only a failed
+		// dial makes the peer wait before dialing again.
+		sent := false
+		for attempt := 0; attempt < 2 && !sent; attempt++ {
+			if conn == nil {
+				if time.Now().Before(retryAt) {
+					break
+				}
+				if conn = p.dial(ctx, d); conn == nil {
+					retryAt = time.Now().Add(p.timeout)
+					break
+				}
+			}
+			sctx, cancel := context.WithTimeout(ctx, p.timeout)
+			err := conn.Send(sctx, buf)
+			cancel()
+			if err != nil {
+				p.sendErrors.Add(1)
+				_ = conn.Close()
+				conn = nil
+				continue
+			}
+			sent, lastSent = true, time.Now()
+		}
+		if sent {
+			p.sent.Add(1)
+		} else {
+			p.dropped.Add(1)
+		}
 	}
+}
+
+// dial connects to the peer within the peer's timeout, or returns nil.
+func (p *peer) dial(ctx context.Context, d transport.Dialer) transport.Conn {
+	dctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	c, err := d.Dial(dctx, p.addr)
+	if err != nil {
+		p.dialErrors.Add(1)
+		return nil
+	}
+	return c
 }
