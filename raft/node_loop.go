@@ -44,8 +44,9 @@ const maxDrain = 256
 // cannot be taken back.
 func (n *Node) run() {
 	defer close(n.stopped)
-	ticker := time.NewTicker(n.tick)
+	ticker := time.NewTicker(max(n.phase, 1)) // the first tick; then every n.tick
 	defer ticker.Stop()
+	inStep := false
 	for {
 		if err := n.handleReady(); err != nil {
 			n.err = err
@@ -55,6 +56,10 @@ func (n *Node) run() {
 		n.checkWaiters()
 		select {
 		case <-ticker.C:
+			if !inStep {
+				ticker.Reset(n.tick)
+				inStep = true
+			}
 			n.raft.Tick()
 			n.forgetAbandonedReads()
 		case m := <-n.recvc:
