@@ -31,6 +31,9 @@ type etcdCluster struct {
 	nodes   []*etcdNode
 	leader  atomic.Uint64 // the ID of the last node that said it leads
 	waiters waiters
+	// changed is closed, and replaced, when a node's role or leader
+	// changes: a proposal made before then may have been lost.
+	changed atomic.Pointer[chan struct{}]
 }
 
 var _ raftbench.System = (*etcdCluster)(nil)
@@ -60,6 +63,8 @@ type etcdProposal struct {
 // log in dir/<id> unless dir is "".
 func startEtcdCluster(n int, dir string) (*etcdCluster, error) {
 	c := &etcdCluster{waiters: newWaiters()}
+	ch := make(chan struct{})
+	c.changed.Store(&ch)
 	listeners := map[uint64]transport.Listener{}
 	addrs := map[uint64]string{}
 	closeAll := func() {
@@ -180,8 +185,12 @@ func (n *etcdNode) drain() {
 }
 
 func (n *etcdNode) handleReady(rd etcd.Ready) error {
-	if rd.SoftState != nil && rd.SoftState.RaftState == etcd.StateLeader {
-		n.c.leader.Store(n.id)
+	if rd.SoftState != nil {
+		if rd.SoftState.RaftState == etcd.StateLeader {
+			n.c.leader.Store(n.id)
+		}
+		next := make(chan struct{})
+		close(*n.c.changed.Swap(&next))
 	}
 	if n.log != nil && (!etcd.IsEmptyHardState(rd.HardState) || len(rd.Entries) > 0) {
 		if err := n.log.save(rd.HardState, rd.Entries); err != nil {
@@ -276,11 +285,31 @@ func etcdSend(ctx context.Context, addr string, out <-chan *pb.Message) {
 }
 
 // Commit proposes cmd at the node that last said it leads, and waits
-// until a node applies it.
+// until a node applies it; if a node's role or leader changes meanwhile,
+// the proposal may be lost, and it proposes again (a command may then be
+// applied twice: the first wakes Commit).
 func (c *etcdCluster) Commit(ctx context.Context, cmd []byte) error {
 	applied := c.waiters.add(cmd)
 	defer c.waiters.forget(cmd)
 	data := append([]byte(nil), cmd...)
+	for {
+		changed := *c.changed.Load()
+		if err := c.propose(ctx, data); err != nil {
+			return err
+		}
+		select {
+		case <-applied:
+			return nil
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// propose hands data to the node that last said it leads, trying again
+// while there is no leader.
+func (c *etcdCluster) propose(ctx context.Context, data []byte) error {
 	for {
 		k := max(c.leader.Load(), 1) - 1
 		p := etcdProposal{data: data, errc: make(chan error, 1)}
@@ -289,9 +318,7 @@ func (c *etcdCluster) Commit(ctx context.Context, cmd []byte) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if err := <-p.errc; err == nil {
-			break
-		} else if !errors.Is(err, etcd.ErrProposalDropped) {
+		if err := <-p.errc; !errors.Is(err, etcd.ErrProposalDropped) {
 			return err
 		}
 		select { // no leader yet: wait a tick
@@ -299,12 +326,6 @@ func (c *etcdCluster) Commit(ctx context.Context, cmd []byte) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}
-	select {
-	case <-applied:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -26,7 +26,13 @@ type TCPCluster struct {
 	leader  int                      // index in nodes of the last known leader
 
 	readers sync.WaitGroup // one goroutine per node, reading Apply
+	epochs  *epochs        // when a Commit checks that its proposal is not lost
 }
+
+// checkEvery is how often a Commit waiting for its command checks that
+// the leader it proposed to still leads in the same term: if not, the
+// command may have been replaced in the log, and is proposed again.
+const checkEvery = 100 * time.Millisecond
 
 var _ System = (*TCPCluster)(nil)
 
@@ -37,7 +43,7 @@ func StartTCPCluster(n int, newStorage func(id uint64) (raft.Storage, error)) (*
 	if newStorage == nil {
 		newStorage = func(uint64) (raft.Storage, error) { return raft.NewMemoryStorage(), nil }
 	}
-	c := &TCPCluster{waiters: make(map[uint64]chan struct{})}
+	c := &TCPCluster{waiters: make(map[uint64]chan struct{}), epochs: startEpochs(checkEvery)}
 	addrs := map[uint64]string{}
 	listeners := map[uint64]transport.Listener{}
 	for id := uint64(1); id <= uint64(n); id++ {
@@ -46,7 +52,7 @@ func StartTCPCluster(n int, newStorage func(id uint64) (raft.Storage, error)) (*
 			for _, l := range listeners {
 				_ = l.Close()
 			}
-			return nil, err
+			return nil, errors.Join(err, c.Close())
 		}
 		listeners[id], addrs[id] = l, l.Addr().String()
 	}
@@ -104,7 +110,10 @@ func (c *TCPCluster) read(n *raft.Node) {
 }
 
 // Commit proposes cmd at the leader, following leader hints and retrying
-// when leadership changes, and waits until a node applies it.
+// when leadership changes, and waits until a node applies it. A command
+// proposed to a leader that lost its leadership before committing it
+// may never commit; Commit proposes it again then, so it may be applied
+// twice (the first application wakes Commit).
 func (c *TCPCluster) Commit(ctx context.Context, cmd []byte) error {
 	id := binary.BigEndian.Uint64(cmd)
 	applied := make(chan struct{})
@@ -118,18 +127,16 @@ func (c *TCPCluster) Commit(ctx context.Context, cmd []byte) error {
 		c.mu.Unlock()
 	}()
 	for {
-		_, _, err := c.nodes[k].Propose(ctx, cmd)
+		_, term, err := c.nodes[k].Propose(ctx, cmd)
 		var nle *raft.NotLeaderError
 		switch {
 		case err == nil:
 			c.mu.Lock()
 			c.leader = k
 			c.mu.Unlock()
-			select {
-			case <-applied:
-				return nil
-			case <-ctx.Done():
-				return fmt.Errorf("command %d proposed at node %d, never applied: %w", id, k+1, ctx.Err())
+			err := c.wait(ctx, applied, k, term)
+			if !errors.Is(err, errLost) {
+				return err
 			}
 		case errors.As(err, &nle) && nle.Leader != raft.None:
 			k = int(nle.Leader) - 1
@@ -147,8 +154,29 @@ func (c *TCPCluster) Commit(ctx context.Context, cmd []byte) error {
 	}
 }
 
+// errLost says that a proposal may have been lost.
+var errLost = errors.New("raftbench: the leader changed before the command was applied")
+
+// wait waits until applied is closed, or ctx ends, or node k no longer
+// leads in term (errLost).
+func (c *TCPCluster) wait(ctx context.Context, applied <-chan struct{}, k int, term uint64) error {
+	for {
+		select {
+		case <-applied:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("command proposed at node %d, never applied: %w", k+1, ctx.Err())
+		case <-c.epochs.next():
+			if s := c.nodes[k].Status(); s.Term != term || s.State != raft.Leader {
+				return errLost
+			}
+		}
+	}
+}
+
 // Close stops every node, then closes the storages.
 func (c *TCPCluster) Close() error {
+	c.epochs.close()
 	var errs []error
 	for _, n := range c.nodes {
 		errs = append(errs, n.Close())
