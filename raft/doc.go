@@ -127,7 +127,11 @@
 //     diverges (the term there and its first index, or its length), so the
 //     leader skips a whole term per round trip, not one entry (§5.3).
 //   - Batching and pipelining: the commands proposed between two Readys
-//     go out together, up to Config.MaxMsgBytes per AppendEntries; once a
+//     go out together, up to Config.MaxMsgBytes per AppendEntries, and are
+//     saved together (one Storage.Save: one fsync with raft/wal). A
+//     Node's loop makes the batches big under load: before a Ready it
+//     takes every proposal and message waiting, and a busy leader lets
+//     the clients about to propose run once first (node_loop.go). Once a
 //     follower's log matches, the leader streams to it without waiting
 //     for replies, up to Config.MaxInflight messages ahead; while it does
 //     not know where a follower's log ends, it probes, one message at a

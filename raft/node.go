@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,7 @@ type Node struct {
 	addrs   map[uint64]string
 	storage Storage
 	tick    time.Duration
+	phase   time.Duration // the wait for the first tick, in [0, tick)
 	// electionTimeout is ElectionTick ticks: how long to wait for a
 	// dial, a send, or a new connection's first message.
 	electionTimeout time.Duration
@@ -182,6 +184,12 @@ func newNode(cfg NodeConfig) (*Node, error) {
 		n.applier.push([]ApplyMsg{{Index: snap.Index, Term: snap.Term, Snapshot: snap}})
 	}
 	n.electionTimeout = time.Duration(r.electionTimeout) * n.tick
+	// Servers that start together would tick in step, and two that drew
+	// the same election timeout (ElectionTick offers only so many) would
+	// stand at the very same moment and split the vote. Started at
+	// different times, as on real machines, they tick out of step; the
+	// phase makes that so however they start (seeded, so a run replays).
+	n.phase = time.Duration(rand.New(rand.NewPCG(uint64(cfg.Seed), ^cfg.ID)).Int64N(int64(n.tick)))
 	for _, id := range cfg.Peers {
 		if id != n.id {
 			n.peers[id] = newPeer(id, cfg.Addrs[id], cmp.Or(cfg.OutboxSize, DefaultOutboxSize), n.electionTimeout)

@@ -15,52 +15,67 @@ import (
 // per peer (a peer that reconnects, after a crash say, replaces its old
 // connection, which may linger silently otherwise), and a bounded number
 // not yet identified by a first valid message.
+//
+// Connections are kept by a record of their own (*inboundConn), never as
+// map keys themselves: a transport.Conn is an interface, and one whose
+// dynamic type is not comparable (a struct value holding a slice, say)
+// would make a map operation panic.
 type inbound struct {
 	mu     sync.Mutex // protects the fields below
-	conns  map[transport.Conn]uint64
-	byPeer map[uint64]transport.Conn
+	conns  map[*inboundConn]struct{}
+	byPeer map[uint64]*inboundConn
 	max    int // connections at once
 	closed bool
 
 	bad atomic.Uint64 // messages that did not decode, or not from a peer to us
 }
 
-func newInbound(max int) *inbound {
-	return &inbound{conns: make(map[transport.Conn]uint64), byPeer: make(map[uint64]transport.Conn), max: max}
+// inboundConn is one accepted connection, and the peer it carries
+// messages from once it is identified (None until then). peer is
+// protected by inbound.mu.
+type inboundConn struct {
+	conn transport.Conn
+	peer uint64
 }
 
-// admit registers c, and reports false if there is no room for it.
-func (in *inbound) admit(c transport.Conn) bool {
+func newInbound(max int) *inbound {
+	return &inbound{conns: make(map[*inboundConn]struct{}), byPeer: make(map[uint64]*inboundConn), max: max}
+}
+
+// admit registers c and returns its record, or nil if there is no room
+// for it.
+func (in *inbound) admit(c transport.Conn) *inboundConn {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed || len(in.conns) >= in.max {
-		return false
+		return nil
 	}
-	in.conns[c] = None
-	return true
+	ic := &inboundConn{conn: c, peer: None}
+	in.conns[ic] = struct{}{}
+	return ic
 }
 
-// identify records that c carries peer id's messages, closing the
+// identify records that ic carries peer id's messages, closing the
 // connection it replaces.
-func (in *inbound) identify(c transport.Conn, id uint64) {
+func (in *inbound) identify(ic *inboundConn, id uint64) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.conns[c] == id {
+	if ic.peer == id {
 		return
 	}
-	if old, ok := in.byPeer[id]; ok && old != c {
-		_ = old.Close() // its reader exits and calls remove
+	if old, ok := in.byPeer[id]; ok && old != ic {
+		_ = old.conn.Close() // its reader exits and calls remove
 	}
-	in.conns[c], in.byPeer[id] = id, c
+	ic.peer, in.byPeer[id] = id, ic
 }
 
-func (in *inbound) remove(c transport.Conn) {
+func (in *inbound) remove(ic *inboundConn) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if id := in.conns[c]; id != None && in.byPeer[id] == c {
-		delete(in.byPeer, id)
+	if ic.peer != None && in.byPeer[ic.peer] == ic {
+		delete(in.byPeer, ic.peer)
 	}
-	delete(in.conns, c)
+	delete(in.conns, ic)
 }
 
 // closeAll closes every connection, and admits no more.
@@ -68,8 +83,8 @@ func (in *inbound) closeAll() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.closed = true
-	for c := range in.conns {
-		_ = c.Close()
+	for ic := range in.conns {
+		_ = ic.conn.Close()
 	}
 }
 
@@ -91,11 +106,12 @@ func (n *Node) acceptLoop(ctx context.Context) {
 			}
 			continue
 		}
-		if !n.inbound.admit(c) {
+		ic := n.inbound.admit(c)
+		if ic == nil {
 			_ = c.Close()
 			continue
 		}
-		n.wg.Go(func() { n.readLoop(ctx, c) }) // exits when ctx is cancelled or c fails
+		n.wg.Go(func() { n.readLoop(ctx, ic) }) // exits when ctx is cancelled or c fails
 	}
 }
 
@@ -103,8 +119,9 @@ func (n *Node) acceptLoop(ctx context.Context) {
 // must come within an election timeout and be valid, or c is closed: a
 // stranger cannot hold a connection slot. Later invalid ones are dropped
 // and counted (a corrupted message is just another lost one).
-func (n *Node) readLoop(ctx context.Context, c transport.Conn) {
-	defer n.inbound.remove(c)
+func (n *Node) readLoop(ctx context.Context, ic *inboundConn) {
+	c := ic.conn
+	defer n.inbound.remove(ic)
 	defer c.Close()
 	identified := false
 	for {
@@ -121,7 +138,7 @@ func (n *Node) readLoop(ctx context.Context, c transport.Conn) {
 			continue
 		}
 		if !identified {
-			n.inbound.identify(c, m.From)
+			n.inbound.identify(ic, m.From)
 			identified = true
 		}
 		select {
