@@ -12,10 +12,10 @@ type checker struct {
 	logs        []map[uint64][]byte // per server: the commands its state machine holds, by index
 	lastApplied []uint64            // per server
 	committed   map[uint64]*committedEntry
-	pending     [][]uint64       // per server: committed indexes whose commit term is not bounded yet
-	leaders     map[uint64]int   // term -> the server seen leading it
+	pending     [][]uint64         // per server: committed indexes whose commit term is not bounded yet
+	leaders     map[uint64]int     // term -> the server seen leading it
 	checked     map[[2]uint64]bool // (term, server) pairs checked for Leader Completeness
-	violation   error            // the first one found
+	violation   error              // the first one found
 }
 
 // committedEntry is an entry some server applied, so committed.

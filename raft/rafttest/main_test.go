@@ -30,4 +30,3 @@ func cmd(x int) []byte { return []byte(strconv.Itoa(x)) }
 
 // randCmd returns a random command (MIT's rand.Int()).
 func randCmd(c interface{ Rand(int) int }) []byte { return cmd(c.Rand(1 << 30)) }
-
