@@ -74,18 +74,38 @@ func NewNodeServer(n *raft.Node, storage raft.Storage, apply chan<- ApplyMsg) *N
 // Node returns the raft.Node the server runs.
 func (s *NodeServer) Node() *raft.Node { return s.node }
 
-// forward converts and passes on what the node applies.
+// forward converts and passes on what the node applies. A raft.Node
+// does not deliver its leaders' no-op entries (EntryNoop, one at the
+// start of each term), so its indexes skip them; forward delivers each
+// skipped index as a command with no data, so that the application sees
+// every index in order, as MIT's ApplyMsgs promise.
 func (s *NodeServer) forward() {
-	for m := range s.node.Apply() {
-		am := ApplyMsg{CommandValid: true, Command: m.Command, CommandIndex: m.Index, CommandTerm: m.Term}
-		if !m.Snapshot.IsEmpty() {
-			am = ApplyMsg{SnapshotValid: true, Snapshot: m.Snapshot.Data, SnapshotIndex: m.Index, SnapshotTerm: m.Term}
-		}
+	last := uint64(0)
+	send := func(am ApplyMsg) bool {
 		select {
 		case s.apply <- am:
+			return true
 		case <-s.done:
+			return false
+		}
+	}
+	for m := range s.node.Apply() {
+		if !m.Snapshot.IsEmpty() {
+			if !send(ApplyMsg{SnapshotValid: true, Snapshot: m.Snapshot.Data, SnapshotIndex: m.Index, SnapshotTerm: m.Term}) {
+				return
+			}
+			last = m.Index
+			continue
+		}
+		for i := last + 1; i < m.Index; i++ {
+			if !send(ApplyMsg{CommandValid: true, CommandIndex: i}) {
+				return
+			}
+		}
+		if !send(ApplyMsg{CommandValid: true, Command: m.Command, CommandIndex: m.Index, CommandTerm: m.Term}) {
 			return
 		}
+		last = m.Index
 	}
 }
 
