@@ -333,7 +333,7 @@ func (c *Cluster) SetLongDelays(on bool) {
 
 // The delays of the long network modes.
 const (
-	LongReorderDelay = 600 * time.Millisecond
+	LongReorderDelay = 200 * time.Millisecond
 	LongDelay        = time.Second
 )
 
