@@ -2,6 +2,7 @@ package rafttest_test
 
 import (
 	"flag"
+	"fmt"
 	"strconv"
 	"testing"
 	"testing/synctest"
@@ -30,3 +31,5 @@ func cmd(x int) []byte { return []byte(strconv.Itoa(x)) }
 
 // randCmd returns a random command (MIT's rand.Int()).
 func randCmd(c interface{ Rand(int) int }) []byte { return cmd(c.Rand(1 << 30)) }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
