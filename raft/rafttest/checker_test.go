@@ -13,9 +13,9 @@ import (
 type logServer struct{ terms map[uint64]uint64 }
 
 func (s logServer) Start([]byte) (uint64, uint64, bool) { return 0, 0, false }
-func (s logServer) GetState() (uint64, bool)             { return 2, true }
-func (s logServer) Snapshot(uint64, []byte)              {}
-func (s logServer) Kill()                                {}
+func (s logServer) GetState() (uint64, bool)            { return 2, true }
+func (s logServer) Snapshot(uint64, []byte)             {}
+func (s logServer) Kill()                               {}
 func (s logServer) EntryTerm(i uint64) (uint64, error) {
 	if t, ok := s.terms[i]; ok {
 		return t, nil
