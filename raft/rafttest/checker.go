@@ -16,6 +16,7 @@ type checker struct {
 	leaders     map[uint64]int     // term -> the server seen leading it
 	checked     map[[2]uint64]bool // (term, server) pairs checked for Leader Completeness
 	violation   error              // the first one found
+	installs    int                // snapshots installed
 }
 
 // committedEntry is an entry some server applied, so committed.
@@ -95,6 +96,7 @@ func (ch *checker) installSnapshot(i int, index uint64, data []byte) error {
 		log[idx] = cmd
 	}
 	ch.logs[i], ch.lastApplied[i] = log, last
+	ch.installs++
 	return nil
 }
 

@@ -201,12 +201,16 @@ func (c *Cluster) Start(i int) {
 	cfg.Storage = c.storage[i]
 	inc := &incarnation{apply: make(chan ApplyMsg), stop: make(chan struct{}), done: make(chan struct{})}
 	cfg.Apply = inc.apply
+	var serr error
 	c.mu.Lock()
 	c.check.restart(i)
 	if snap := c.persisters[i].ReadSnapshot(); len(snap) > 0 {
-		c.check.installSnapshot(i, 0, snap) // MIT's start1 reads it for a Raft of one's own
+		serr = c.check.installSnapshot(i, 0, snap) // MIT's start1 reads it for a Raft of one's own
 	}
 	c.mu.Unlock()
+	if serr != nil {
+		c.violate(serr)
+	}
 	srv, err := c.opts.start(cfg)
 	if err != nil {
 		c.Fatalf("server %d: start: %v", i, err)

@@ -75,6 +75,9 @@ func snapCommon(t *testing.T, seed int64, disconnect, reliable, crash bool) {
 			leader1 = c.CheckOneLeader()
 		}
 	}
+	if disconnect || crash {
+		require.Positive(t, c.SnapshotsInstalled(), "seed %d: no server ever needed a snapshot: the test did not test it", seed)
+	}
 }
 
 func TestSnapshotBasic3D(t *testing.T) {

@@ -47,7 +47,8 @@ func (c *Cluster) Report() string {
 	fmt.Fprintf(&b, "rafttest: what hit: %d of %d messages lost (%d to faults, %d to partitions and disconnections, %d to crashes, %d to closed conns), %d duplicated",
 		c.dropped(), f.sent.Load(), f.dropped[netsim.ReasonFault].Load(), f.dropped[netsim.ReasonPartition].Load(),
 		f.dropped[netsim.ReasonCrash].Load(), f.dropped[netsim.ReasonClosed].Load(), f.duplicated.Load())
-	fmt.Fprintf(&b, "; %d crashes, %d restarts, %d disconnections, %d partitions", c.crashes, c.starts-c.n, c.disconnects, c.partitions)
+	fmt.Fprintf(&b, "; %d crashes, %d restarts, %d disconnections, %d partitions; %d snapshots installed",
+		c.crashes, c.starts-c.n, c.disconnects, c.partitions, c.check.installs)
 	mode := "reliable"
 	if !c.reliable {
 		mode = "unreliable"

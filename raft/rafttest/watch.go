@@ -153,3 +153,12 @@ func (c *Cluster) Violation() error {
 	defer c.mu.Unlock()
 	return c.check.violation
 }
+
+// SnapshotsInstalled returns how many snapshots the servers have handed
+// their applications to install in place of their state (after
+// InstallSnapshot, or on a restart).
+func (c *Cluster) SnapshotsInstalled() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.check.installs
+}
