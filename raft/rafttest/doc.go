@@ -90,6 +90,14 @@
 //		})
 //	}
 //
+// The library's leaders begin each term with a no-op entry (raft's §8),
+// which MIT's Rafts do not have, so the library's first command is at
+// index 2, not 1; NodeServer hands each no-op index to the application
+// as a command with no data, so that every index is applied in order.
+// The MIT tests here check indexes relative to the first command, and
+// TestCount3B allows the commit notice the library's leader sends each
+// follower at once; the other thresholds are MIT's.
+//
 // The MIT test list (3A to 3D, with MIT's server counts and thresholds)
 // is in this package's tests; go test -soak N runs each with seeds 1 to N.
 package rafttest
