@@ -40,6 +40,12 @@ func WithAttemptTimeout(d time.Duration) ClerkOption {
 	return clerkOptionFunc(func(c *Clerk) { c.attempt = d })
 }
 
+// WithDialOptions adds rpc options to the clerk's connections (tracing,
+// a codec).
+func WithDialOptions(opts ...rpc.DialOption) ClerkOption {
+	return clerkOptionFunc(func(c *Clerk) { c.dialOpts = append(c.dialOpts, opts...) })
+}
+
 // Clerk is a client of the replicated key-value service. It finds the
 // leader (first the replica that answered last, then the leader a
 // follower names, then each replica in turn, pausing after a full round
@@ -51,10 +57,11 @@ func WithAttemptTimeout(d time.Duration) ClerkOption {
 // (its session allows one outstanding write): use a Clerk per goroutine
 // for concurrency.
 type Clerk struct {
-	dialer  transport.Dialer
-	servers []string
-	id      uint64
-	attempt time.Duration
+	dialer   transport.Dialer
+	servers  []string
+	id       uint64
+	attempt  time.Duration
+	dialOpts []rpc.DialOption
 
 	mu      sync.Mutex // held for a whole operation; protects the fields below
 	seq     uint64
@@ -198,7 +205,7 @@ func (c *Clerk) try(ctx context.Context, srv, method string, a *Args, r *Reply) 
 	rc, ok := c.clients[srv]
 	if !ok {
 		var err error
-		rc, err = rpc.Dial(ctx, srv, rpc.WithDialer(c.dialer))
+		rc, err = rpc.Dial(ctx, srv, append([]rpc.DialOption{rpc.WithDialer(c.dialer)}, c.dialOpts...)...)
 		if err != nil {
 			return fmt.Errorf("%w: %w", errNotSent, err)
 		}

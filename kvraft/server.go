@@ -34,6 +34,8 @@ type Config struct {
 	MaxRaftState int
 	// ReadsThroughLog puts Gets in the log instead of using ReadIndex.
 	ReadsThroughLog bool
+	// RPCOptions configure the clerks' rpc server (tracing, limits).
+	RPCOptions []rpc.ServerOption
 }
 
 // Server is one replica of the key-value service: an rsm.RSM of the
@@ -68,7 +70,7 @@ func NewServer(cfg Config) (*Server, error) {
 		_ = cfg.Listener.Close()
 		return nil, err
 	}
-	s := &Server{rsm: r, rpc: rpc.NewServer(), addrs: maps.Clone(cfg.ClientAddrs)}
+	s := &Server{rsm: r, rpc: rpc.NewServer(cfg.RPCOptions...), addrs: maps.Clone(cfg.ClientAddrs)}
 	if err := s.rpc.RegisterName(ServiceName, &service{s}); err != nil {
 		_ = r.Close()
 		_ = cfg.Listener.Close()
