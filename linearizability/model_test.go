@@ -19,8 +19,10 @@ type fakeTB struct {
 	errors []string
 }
 
-func (f *fakeTB) Errorf(format string, args ...any) { f.errors = append(f.errors, fmt.Sprintf(format, args...)) }
-func (f *fakeTB) Failed() bool                      { return len(f.errors) > 0 }
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.errors = append(f.errors, fmt.Sprintf(format, args...))
+}
+func (f *fakeTB) Failed() bool { return len(f.errors) > 0 }
 
 // op adds an operation from call to ret.
 func op(r *lin.Recorder, client int, in lin.KVInput, call int64, out lin.KVOutput, ret int64) {
