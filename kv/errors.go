@@ -53,17 +53,17 @@ func (e *LimitError) Error() string {
 	var what string
 	switch e.Limit {
 	case "MaxKeyLen":
-		what = "a key of %d bytes"
+		what = "a key of %d bytes is"
 	case "MaxValueLen":
-		what = "a value of %d bytes"
+		what = "a value of %d bytes is"
 	case "MaxKeys":
-		what = "store full: %d keys"
+		what = "store full: %d keys would be"
 	case "MaxBytes":
-		what = "store full: %d bytes of keys and values"
+		what = "store full: %d bytes of keys and values would be"
 	default:
-		what = "%d"
+		what = "%d is"
 	}
-	return fmt.Sprintf("kv: "+what+" is over the server's limit (%s %d)", e.Got, e.Limit, e.Max)
+	return fmt.Sprintf("kv: "+what+" over the server's limit (%s %d)", e.Got, e.Limit, e.Max)
 }
 
 // Is reports whether target is the sentinel the limit matches:

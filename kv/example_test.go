@@ -69,7 +69,7 @@ func ExampleWithLimits() {
 	ver, _ := c.Put(ctx, "a", "changed") // a key the store holds: room enough
 	fmt.Println("a at version", ver)
 	// Output:
-	// true kv: put "c": kv: store full: 3 keys is over the server's limit (MaxKeys 2)
+	// true kv: put "c": kv: store full: 3 keys would be over the server's limit (MaxKeys 2)
 	// true kv: append "a": kv: a value of 17 bytes is over the server's limit (MaxValueLen 16)
 	// a at version 2
 }
