@@ -173,7 +173,11 @@ type storeStatus struct {
 
 func storeStatusOf(s *kv.Store) storeStatus {
 	u, st := s.Usage(), s.Stats()
-	return storeStatus{u.Keys, u.Bytes, st.Gets, st.Puts, st.Appends, st.PutIfs, st.Conflicts, st.Refused}
+	return storeStatus{
+		Keys: u.Keys, Bytes: u.Bytes,
+		Gets: st.Gets, Puts: st.Puts, Appends: st.Appends, PutIfs: st.PutIfs,
+		Conflicts: st.Conflicts, Refused: st.Refused,
+	}
 }
 
 // rpcStatus is the server's rpc.Stats.

@@ -66,14 +66,22 @@ func TestServesTheStoreAndStatus(t *testing.T) {
 	ctx := context.Background()
 	_, err := c.Put(ctx, "greeting", "hello")
 	require.NoError(t, err)
-	_, err = c.Append(ctx, "greeting", ", world")
+	for _, more := range []string{",", " world"} {
+		_, err = c.Append(ctx, "greeting", more)
+		require.NoError(t, err)
+	}
+	for range 2 {
+		_, err = c.PutIf(ctx, "greeting", "hi", 1)
+		require.ErrorIs(t, err, kv.ErrConflict, "the conflict crosses the wire as itself")
+	}
+	_, err = c.PutIf(ctx, "new", "1", 0)
 	require.NoError(t, err)
-	_, err = c.PutIf(ctx, "greeting", "hi", 1)
-	require.ErrorIs(t, err, kv.ErrConflict, "the conflict crosses the wire as itself")
-	v, ver, err := c.Get(ctx, "greeting")
-	require.NoError(t, err)
-	assert.Equal(t, "hello, world", v)
-	assert.Equal(t, uint64(2), ver)
+	for range 3 {
+		v, ver, err := c.Get(ctx, "greeting")
+		require.NoError(t, err)
+		assert.Equal(t, "hello, world", v)
+		assert.Equal(t, uint64(3), ver)
+	}
 
 	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := hc.Get("http://" + p.Addr(t, "status on") + "/status")
@@ -83,8 +91,9 @@ func TestServesTheStoreAndStatus(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	assert.Equal(t, "kvserver", st.Program)
 	assert.Equal(t, int64(1), st.Conns)
-	assert.Equal(t, int64(4), st.RPC.Calls)
-	want := storeStatus{Keys: 1, Bytes: int64(len("greeting") + len("hello, world")), Gets: 1, Puts: 1, Appends: 1, PutIfs: 1, Conflicts: 1}
+	assert.Equal(t, int64(9), st.RPC.Calls)
+	want := storeStatus{Keys: 2, Bytes: int64(len("greeting") + len("hello, world") + len("new1")),
+		Gets: 3, Puts: 1, Appends: 2, PutIfs: 3, Conflicts: 2}
 	assert.Equal(t, want, st.Store)
 
 	require.NoError(t, p.Stop())
