@@ -37,7 +37,10 @@ func (c *Client) Get(ctx context.Context, key string) (string, uint64, error) {
 	return r.Value, r.Version, nil
 }
 
-// Put sets key's value and returns its new version.
+// Put sets key's value and returns its new version. A server refuses a
+// write that would go over its Limits with an error wrapping a
+// *LimitError, which matches ErrTooLarge or ErrFull; so do Append and
+// PutIf.
 func (c *Client) Put(ctx context.Context, key, value string) (uint64, error) {
 	return c.write(ctx, "Put", "put", key, &PutArgs{Key: key, Value: value})
 }
@@ -58,7 +61,10 @@ func (c *Client) PutIf(ctx context.Context, key, value string, version uint64) (
 	if err := c.c.Call(ctx, ServiceName+".PutIf", &PutIfArgs{Key: key, Value: value, Version: version}, &r); err != nil {
 		return 0, fmt.Errorf("kv: put %q if at version %d: %w", key, version, err)
 	}
-	if !r.Applied {
+	switch {
+	case r.Refused != nil:
+		return 0, fmt.Errorf("kv: put %q if at version %d: %w", key, version, r.Refused)
+	case !r.Applied:
 		return r.Version, &ConflictError{Key: key, Want: version, Have: r.Version}
 	}
 	return r.Version, nil
@@ -70,6 +76,9 @@ func (c *Client) write(ctx context.Context, method, verb, key string, args *PutA
 	var r PutReply
 	if err := c.c.Call(ctx, ServiceName+"."+method, args, &r); err != nil {
 		return 0, fmt.Errorf("kv: %s %q: %w", verb, key, err)
+	}
+	if r.Refused != nil {
+		return 0, fmt.Errorf("kv: %s %q: %w", verb, key, r.Refused)
 	}
 	return r.Version, nil
 }

@@ -18,12 +18,13 @@ import (
 	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
-// serve starts the service on node "server" of n, and returns its store.
-func serve(tb testing.TB, n *netsim.Network) *kv.Store {
+// serve starts the service on node "server" of n, with opts, and returns
+// its store.
+func serve(tb testing.TB, n *netsim.Network, opts ...kv.Option) *kv.Store {
 	tb.Helper()
 	store := kv.NewStore()
 	srv := rpc.NewServer()
-	require.NoError(tb, kv.Register(srv, store))
+	require.NoError(tb, kv.Register(srv, store, opts...))
 	l, err := n.Listen("server")
 	require.NoError(tb, err)
 	served := make(chan error, 1)

@@ -34,6 +34,25 @@
 //
 // The Store is in memory: it does not survive a restart of its process.
 //
+// # Limits
+//
+// A server that strangers can call must not let them fill its memory. So
+// Register serves the Store within Limits: the longest key (MaxKeyLen,
+// 1 KiB by default), the longest value (MaxValueLen, 1 MiB, counting the
+// whole value an Append would make), how many keys (MaxKeys, 1 Mi) and
+// how many bytes of keys and values the store holds (MaxBytes, 256 MiB).
+// WithLimits changes them; a negative limit means none. A write that would
+// go over a limit is refused and changes nothing; the client gets a
+// *LimitError naming the limit, which matches ErrTooLarge (a key or value
+// too long) or ErrFull (too many keys or bytes). Writes that do not grow
+// the store, such as a shorter value for a key it holds, are never refused
+// for being full. The Store's own methods, which a program calls on its
+// own behalf, have no limits. The rpc server has limits of its own (how
+// many connections and calls, the largest message, the reply cache): see
+// package rpc.
+//
+//	kv.Register(srv, store, kv.WithLimits(kv.Limits{MaxKeys: 1000}))
+//
 // # Walkthrough
 //
 //	store := kv.NewStore()
@@ -47,8 +66,10 @@
 //	c.Append(ctx, "greeting", ", world")      // version 2
 //	v, ver, _ := c.Get(ctx, "greeting")       // "hello, world", 2
 //
-// Errors are values, not strings: ErrNoKey, and for a refused PutIf a
+// Errors are values, not strings: ErrNoKey; for a refused PutIf a
 // *ConflictError (which matches ErrConflict) carrying the version the key
-// is at. They reach the client through the reply, not through rpc's
-// error codes, so no rpc option is needed for errors.Is to work.
+// is at; for a write over the server's limits a *LimitError (matching
+// ErrTooLarge or ErrFull). They reach the client through the reply, not
+// through rpc's error codes, so no rpc option (rpc.WithErrors) is needed
+// for errors.Is and errors.As to work.
 package kv

@@ -1,6 +1,10 @@
 package kv
 
-import "github.com/distsys-kit/distsys/rpc"
+import (
+	"errors"
+
+	"github.com/distsys-kit/distsys/rpc"
+)
 
 // ServiceName is the name Register gives the service: clients call
 // "KV.Get", "KV.Put", "KV.Append" and "KV.PutIf".
@@ -23,24 +27,35 @@ type (
 		Key, Value string
 		Version    uint64
 	}
-	// PutReply is Key's entry after the write; for a PutIf, Applied says
-	// whether it was written (if not, Entry is what is there).
+	// PutReply is Key's entry after the write. Applied says whether it
+	// was written; if not, Entry is what is there, and Refused is the
+	// server's limit it would have broken, or nil for a PutIf refused for
+	// its version.
 	PutReply struct {
 		Entry
 		Applied bool
+		Refused *LimitError
 	}
 )
 
-// Register serves store on srv as the service ServiceName. The server
-// runs each call in a goroutine of its own; the Store is safe for that.
-func Register(srv *rpc.Server, store *Store) error {
-	return srv.RegisterName(ServiceName, &service{store})
+// Register serves store on srv as the service ServiceName, within the
+// default Limits or those given WithLimits. The server runs each call in a
+// goroutine of its own; the Store is safe for that.
+func Register(srv *rpc.Server, store *Store, opts ...Option) error {
+	v := &service{s: store, lim: Limits{}.withDefaults()}
+	for _, o := range opts {
+		o.apply(v)
+	}
+	return srv.RegisterName(ServiceName, v)
 }
 
 // service adapts a Store to rpc's method shape. Refusals travel in the
-// reply (Found, Applied), not as errors, so that the client rebuilds the
-// typed error whatever rpc options it was made with.
-type service struct{ s *Store }
+// reply (Found, Applied, Refused), not as errors, so that the client
+// rebuilds the typed error whatever rpc options it was made with.
+type service struct {
+	s   *Store
+	lim Limits // with defaults set
+}
 
 func (v *service) Get(args *GetArgs, reply *GetReply) error {
 	e, err := v.s.Get(args.Key)
@@ -49,17 +64,23 @@ func (v *service) Get(args *GetArgs, reply *GetReply) error {
 }
 
 func (v *service) Put(args *PutArgs, reply *PutReply) error {
-	*reply = PutReply{Entry: v.s.Put(args.Key, args.Value), Applied: true}
+	*reply = putReply(v.s.put(args.Key, args.Value, v.lim))
 	return nil
 }
 
 func (v *service) Append(args *PutArgs, reply *PutReply) error {
-	*reply = PutReply{Entry: v.s.Append(args.Key, args.Value), Applied: true}
+	*reply = putReply(v.s.append(args.Key, args.Value, v.lim))
 	return nil
 }
 
 func (v *service) PutIf(args *PutIfArgs, reply *PutReply) error {
-	e, err := v.s.PutIf(args.Key, args.Value, args.Version)
-	*reply = PutReply{Entry: e, Applied: err == nil}
+	*reply = putReply(v.s.putIf(args.Key, args.Value, args.Version, v.lim))
 	return nil
+}
+
+// putReply is the reply to a write that returned e and err.
+func putReply(e Entry, err error) PutReply {
+	r := PutReply{Entry: e, Applied: err == nil}
+	errors.As(err, &r.Refused)
+	return r
 }

@@ -10,21 +10,32 @@ type Entry struct {
 }
 
 // Store is the key-value state: keys to entries, in memory. Every method
-// takes effect at once and does not block, except on other calls.
+// takes effect at once and does not block, except on other calls. Its
+// methods are bounded by nothing but memory: the Limits that protect a
+// server from its clients apply to calls through Register.
 //
 // The zero value is an empty store, ready to use. A Store is safe for
 // concurrent use by multiple goroutines.
 type Store struct {
-	mu    sync.Mutex // protects m, stats
+	mu    sync.Mutex // protects m, bytes, stats
 	m     map[string]Entry
+	bytes int64 // the lengths of m's keys and values, summed
 	stats Stats
 }
 
 // Stats counts the operations a Store has run, duplicates included: a
 // request that a client sent twice and the server ran twice counts twice.
+// A refused write counts as its operation and as refused.
 type Stats struct {
 	Gets, Puts, Appends, PutIfs int64
-	Conflicts                   int64 // PutIfs refused
+	Conflicts                   int64 // PutIfs refused for their version
+	Refused                     int64 // writes refused by the server's Limits
+}
+
+// Usage is how much a Store holds: what the server's Limits bound.
+type Usage struct {
+	Keys  int   // keys held
+	Bytes int64 // the lengths of their keys and values, summed
 }
 
 // NewStore returns an empty store.
@@ -44,19 +55,15 @@ func (s *Store) Get(key string) (Entry, error) {
 
 // Put sets key's value, whatever it was, and returns the new entry.
 func (s *Store) Put(key, value string) Entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats.Puts++
-	return s.setLocked(key, value)
+	e, _ := s.put(key, value, noLimits()) // no limits, no error
+	return e
 }
 
 // Append adds value to the end of key's value (an absent key counts as
 // empty) and returns the new entry.
 func (s *Store) Append(key, value string) Entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats.Appends++
-	return s.setLocked(key, s.m[key].Value+value)
+	e, _ := s.append(key, value, noLimits()) // no limits, no error
+	return e
 }
 
 // PutIf sets key's value if key is at version, and returns the new entry;
@@ -64,14 +71,7 @@ func (s *Store) Append(key, value string) Entry {
 // and returns a *ConflictError (matching ErrConflict) with the version the
 // key is at.
 func (s *Store) PutIf(key, value string, version uint64) (Entry, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats.PutIfs++
-	if have := s.m[key].Version; have != version {
-		s.stats.Conflicts++
-		return s.m[key], &ConflictError{Key: key, Want: version, Have: have}
-	}
-	return s.setLocked(key, value), nil
+	return s.putIf(key, value, version, noLimits())
 }
 
 // Stats returns what the store has done so far.
@@ -81,13 +81,58 @@ func (s *Store) Stats() Stats {
 	return s.stats
 }
 
-// setLocked writes key and makes its version one larger. The caller holds
-// s.mu.
-func (s *Store) setLocked(key, value string) Entry {
+// Usage returns how much the store holds now.
+func (s *Store) Usage() Usage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Usage{Keys: len(s.m), Bytes: s.bytes}
+}
+
+// put, append and putIf are Put, Append and PutIf within lim: a write
+// that would go over it changes nothing, and they return the entry as it
+// is and a *LimitError.
+func (s *Store) put(key, value string, lim Limits) (Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Puts++
+	return s.setLocked(key, value, lim)
+}
+
+func (s *Store) append(key, value string, lim Limits) (Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Appends++
+	return s.setLocked(key, s.m[key].Value+value, lim)
+}
+
+func (s *Store) putIf(key, value string, version uint64, lim Limits) (Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.PutIfs++
+	if have := s.m[key].Version; have != version {
+		s.stats.Conflicts++
+		return s.m[key], &ConflictError{Key: key, Want: version, Have: have}
+	}
+	return s.setLocked(key, value, lim)
+}
+
+// setLocked writes key and makes its version one larger, unless that
+// would go over lim: then it changes nothing and returns the entry as it
+// is and a *LimitError. The caller holds s.mu.
+func (s *Store) setLocked(key, value string, lim Limits) (Entry, error) {
+	old, exists := s.m[key]
+	if err := lim.check(key, value, old, exists, Usage{Keys: len(s.m), Bytes: s.bytes}); err != nil {
+		s.stats.Refused++
+		return old, err
+	}
 	if s.m == nil {
 		s.m = make(map[string]Entry)
 	}
-	e := Entry{Value: value, Version: s.m[key].Version + 1}
+	if !exists {
+		s.bytes += int64(len(key))
+	}
+	s.bytes += int64(len(value) - len(old.Value))
+	e := Entry{Value: value, Version: old.Version + 1}
 	s.m[key] = e
-	return e
+	return e, nil
 }

@@ -1,13 +1,14 @@
-// Command kvclient calls a kvserver from a shell:
+// Command kvclient calls a kvserver (package kv's service) from a shell:
 //
-//	kvclient -server 10.0.0.2:7080 get hits
-//	kvclient -server kv -config cluster.conf add hits 1
-//	kvclient -server kv -config cluster.conf put color 7 3     # only if color is at version 3
-//	kvclient -server kv -config cluster.conf -n 100 incr hits   # read, then compare-and-set, 100 times
+//	kvclient -server 10.0.0.1:7080 get greeting
+//	kvclient -server kv -config cluster.conf put greeting hello
+//	kvclient -server kv -config cluster.conf append greeting ", world"
+//	kvclient -server kv -config cluster.conf -version 2 putif greeting hi   # only if greeting is at version 2
 //
-// Each command prints the entry it leaves: "KEY value=V version=N". Calls
-// are resent until answered, with at-most-once execution (rpc.WithRetry):
-// an add whose reply is lost is not run twice.
+// get prints "KEY version=N value=QUOTED"; the writes print "KEY
+// version=N", the version they made. Calls are resent until answered, with
+// at-most-once execution (rpc.WithRetry): an append whose reply is lost is
+// not run twice.
 package main
 
 import (
@@ -16,11 +17,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/distsys-kit/distsys/cmd/internal/cli"
-	"github.com/distsys-kit/distsys/cmd/internal/kvstore"
+	"github.com/distsys-kit/distsys/kv"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -28,47 +28,53 @@ import (
 func main() { cli.Main("kvclient", run) }
 
 const about = `Kvclient calls a kvserver. Commands:
-  get KEY                  print KEY's value and version
-  add KEY DELTA            add DELTA to KEY's value
-  put KEY VALUE VERSION    set KEY to VALUE if it is still at VERSION (0: never written)
-  incr KEY                 add 1 by read and compare-and-set, -n times
-Each prints "KEY value=V version=N". Flags come before the command.`
+  get KEY             print KEY's version and value
+  put KEY VALUE       set KEY to VALUE
+  append KEY VALUE    add VALUE to the end of KEY's value (at most once, however often resent)
+  putif KEY VALUE     set KEY to VALUE if it is still at -version (0: if it does not exist)
+get prints "KEY version=N value=QUOTED", the others "KEY version=N".
+Flags come before the command.`
 
 type config struct {
 	server  string
 	timeout time.Duration
-	n       int
+	version uint64
 	cmd     []string
 	cluster cli.ClusterFlags
 	tls     cli.TLSFlags
 }
 
-func parse(args []string, stderr io.Writer) (*config, error) {
+func parse(argv []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("kvclient", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cli.SetUsage(fs, "kvclient -server ADDR [flags] get|add|put|incr KEY [ARGS]", about)
+	cli.SetUsage(fs, "kvclient -server ADDR [flags] get|put|append|putif KEY [VALUE]", about)
 	var c config
-	fs.StringVar(&c.server, "server", "", "the kv server: host:port, or an id of the cluster file (required)")
+	fs.StringVar(&c.server, "server", "", "`address` of the kv server: host:port, or an id of the cluster file (required)")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long the command may take, retries included")
-	fs.IntVar(&c.n, "n", 1, "incr: how many increments")
+	fs.Uint64Var(&c.version, "version", 0, "putif: the `version` KEY must be at (0: KEY must not exist)")
 	c.cluster.Register(fs, "")
 	c.tls.Register(fs)
-	if ok, err := cli.Parse(fs, args); !ok {
+	if ok, err := cli.Parse(fs, argv); !ok {
 		return nil, err
 	}
-	c.cmd = fs.Args() // flags come first, so "add hits -1" adds -1
-	want := map[string]int{"get": 2, "add": 3, "put": 4, "incr": 2}
+	c.cmd = fs.Args() // flags come first, so "put k -1" sets k to "-1"
+	// args is how many arguments each command takes, its name included.
+	args := map[string]int{"get": 2, "put": 3, "append": 3, "putif": 3}
+	versionSet := false
+	fs.Visit(func(f *flag.Flag) { versionSet = versionSet || f.Name == "version" })
 	switch {
 	case c.server == "":
 		return nil, cli.Usagef(fs, "-server is required")
 	case len(c.cmd) == 0:
-		return nil, cli.Usagef(fs, "which command? get, add, put or incr")
-	case want[c.cmd[0]] == 0:
-		return nil, cli.Usagef(fs, "unknown command %q: want get, add, put or incr", c.cmd[0])
-	case len(c.cmd) != want[c.cmd[0]]:
-		return nil, cli.Usagef(fs, "%s takes %d arguments, got %d", c.cmd[0], want[c.cmd[0]]-1, len(c.cmd)-1)
-	case c.timeout <= 0 || c.n < 1:
-		return nil, cli.Usagef(fs, "-timeout and -n must be positive")
+		return nil, cli.Usagef(fs, "which command? get, put, append or putif")
+	case args[c.cmd[0]] == 0:
+		return nil, cli.Usagef(fs, "unknown command %q: want get, put, append or putif", c.cmd[0])
+	case len(c.cmd) != args[c.cmd[0]]:
+		return nil, cli.Usagef(fs, "%s takes %d arguments, got %d", c.cmd[0], args[c.cmd[0]]-1, len(c.cmd)-1)
+	case versionSet && c.cmd[0] != "putif":
+		return nil, cli.Usagef(fs, "-version is for putif only")
+	case c.timeout <= 0:
+		return nil, cli.Usagef(fs, "-timeout must be positive")
 	}
 	if err := c.cluster.Load(); err != nil {
 		return nil, err
@@ -77,8 +83,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	return &c, nil
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parse(args, stderr)
+func run(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
+	cfg, err := parse(argv, stderr)
 	if cfg == nil {
 		return err
 	}
@@ -93,50 +99,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer rc.Close()
-	c := kvstore.NewClient(rc)
+	c := kv.NewClient(rc)
 
-	key, nums := cfg.cmd[1], cfg.cmd[2:]
-	vals := make([]int, len(nums))
-	for i, s := range nums {
-		if vals[i], err = strconv.Atoi(s); err != nil {
-			return fmt.Errorf("%s: %q is not a number", cfg.cmd[0], s)
-		}
-	}
-	var e kvstore.Entry
+	key := cfg.cmd[1]
+	var (
+		value   string
+		version uint64
+	)
 	switch cfg.cmd[0] {
 	case "get":
-		e, err = c.Get(ctx, key)
-	case "add":
-		e, err = c.Add(ctx, key, vals[0])
+		if value, version, err = c.Get(ctx, key); err != nil {
+			return fmt.Errorf("get %q: %w", key, err) // ErrNoKey does not name the key
+		}
+		fmt.Fprintf(stdout, "%s version=%d value=%q\n", key, version, value)
+		return nil
 	case "put":
-		e, err = c.Put(ctx, key, vals[0], vals[1])
-	case "incr":
-		refused := 0
-		for range cfg.n {
-			var r int
-			if e, r, err = c.Increment(ctx, key); err != nil {
-				break
-			}
-			refused += r
-		}
-		if refused > 0 {
-			fmt.Fprintf(stderr, "kvclient: %d puts refused by a concurrent writer, and retried\n", refused)
-		}
+		version, err = c.Put(ctx, key, cfg.cmd[2])
+	case "append":
+		version, err = c.Append(ctx, key, cfg.cmd[2])
+	case "putif":
+		version, err = c.PutIf(ctx, key, cfg.cmd[2], cfg.version)
 	}
 	if err != nil {
-		return err
+		return err // kv's errors name the operation and the key
 	}
-	fmt.Fprintf(stdout, "%s value=%d version=%d\n", key, e.Value, e.Version)
+	fmt.Fprintf(stdout, "%s version=%d\n", key, version)
 	return nil
 }
 
-// dial connects to the server, with at-most-once retries: calls are
-// resent until answered, and the server runs each once.
+// dial connects to the server, with at-most-once retries: a call whose
+// reply does not come (a lost connection, over TCP) is resent, on a new
+// connection if need be, and the server runs it once, answering copies
+// from its reply cache. kv's errors travel in its replies, so no
+// rpc.WithErrors is needed.
 func dial(ctx context.Context, addr string, tlsCfg *tls.Config) (*rpc.Client, error) {
-	retry := rpc.WithRetry(rpc.RetryPolicy{Interval: 200 * time.Millisecond})
-	errs := rpc.WithErrors(kvstore.Errors...)
-	if tlsCfg == nil {
-		return rpc.Dial(ctx, addr, retry, errs)
+	opts := []rpc.DialOption{rpc.WithRetry(rpc.RetryPolicy{Interval: 200 * time.Millisecond})}
+	if tlsCfg != nil {
+		opts = append(opts, rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tlsCfg))))
 	}
-	return rpc.Dial(ctx, addr, retry, errs, rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tlsCfg))))
+	return rpc.Dial(ctx, addr, opts...)
 }

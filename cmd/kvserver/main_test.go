@@ -18,7 +18,7 @@ import (
 	"github.com/distsys-kit/distsys/cmd/internal/certgen"
 	"github.com/distsys-kit/distsys/cmd/internal/cli"
 	"github.com/distsys-kit/distsys/cmd/internal/clitest"
-	"github.com/distsys-kit/distsys/cmd/internal/kvstore"
+	"github.com/distsys-kit/distsys/kv"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -34,6 +34,7 @@ func TestHelp(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	clitest.CheckUsageError(t, run, []string{"x"}, `takes no arguments, only flags (got "x")`)
 	clitest.CheckUsageError(t, run, []string{"-shutdown-timeout", "-1s"}, "-shutdown-timeout must not be negative")
+	clitest.CheckUsageError(t, run, []string{"-max-keys", "0"}, "a -max limit of 0 would refuse every write")
 }
 
 func TestListensOnItsClusterEntry(t *testing.T) {
@@ -45,20 +46,17 @@ func TestListensOnItsClusterEntry(t *testing.T) {
 }
 
 // dial returns a client of the server at addr, over TLS if tlsCfg is not
-// nil.
-func dial(t *testing.T, addr string, tlsCfg *tls.Config) *kvstore.Client {
+// nil, with no rpc options: kv's errors need none to cross the wire.
+func dial(t *testing.T, addr string, tlsCfg *tls.Config) *kv.Client {
 	t.Helper()
-	errs := rpc.WithErrors(kvstore.Errors...)
-	var rc *rpc.Client
-	var err error
+	var opts []rpc.DialOption
 	if tlsCfg != nil {
-		rc, err = rpc.Dial(context.Background(), addr, errs, rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tlsCfg))))
-	} else {
-		rc, err = rpc.Dial(context.Background(), addr, errs)
+		opts = append(opts, rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tlsCfg))))
 	}
+	rc, err := rpc.Dial(context.Background(), addr, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { rc.Close() })
-	return kvstore.NewClient(rc)
+	return kv.NewClient(rc)
 }
 
 func TestServesTheStoreAndStatus(t *testing.T) {
@@ -66,14 +64,24 @@ func TestServesTheStoreAndStatus(t *testing.T) {
 	addr := p.Addr(t, "listening on")
 	c := dial(t, addr, nil)
 	ctx := context.Background()
-	_, err := c.Add(ctx, "hits", 2)
+	_, err := c.Put(ctx, "greeting", "hello")
 	require.NoError(t, err)
-	_, err = c.Put(ctx, "hits", 0, 0)
-	require.ErrorIs(t, err, kvstore.ErrConflict, "the conflict crosses the wire as itself")
-	e, refused, err := c.Increment(ctx, "hits")
+	for _, more := range []string{",", " world"} {
+		_, err = c.Append(ctx, "greeting", more)
+		require.NoError(t, err)
+	}
+	for range 2 {
+		_, err = c.PutIf(ctx, "greeting", "hi", 1)
+		require.ErrorIs(t, err, kv.ErrConflict, "the conflict crosses the wire as itself")
+	}
+	_, err = c.PutIf(ctx, "new", "1", 0)
 	require.NoError(t, err)
-	assert.Equal(t, 0, refused)
-	assert.Equal(t, kvstore.Entry{Value: 3, Version: 2}, e)
+	for range 3 {
+		v, ver, err := c.Get(ctx, "greeting")
+		require.NoError(t, err)
+		assert.Equal(t, "hello, world", v)
+		assert.Equal(t, uint64(3), ver)
+	}
 
 	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := hc.Get("http://" + p.Addr(t, "status on") + "/status")
@@ -83,13 +91,50 @@ func TestServesTheStoreAndStatus(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	assert.Equal(t, "kvserver", st.Program)
 	assert.Equal(t, int64(1), st.Conns)
-	assert.Equal(t, int64(4), st.RPC.Calls)
-	assert.Equal(t, int64(1), st.RPC.Errors)
-	assert.Equal(t, kvstore.Stats{Keys: 1, Adds: 1, Refused: 1}, st.Store)
+	assert.Equal(t, int64(9), st.RPC.Calls)
+	want := storeStatus{Keys: 2, Bytes: int64(len("greeting") + len("hello, world") + len("new1")),
+		Gets: 3, Puts: 1, Appends: 2, PutIfs: 3, Conflicts: 2}
+	assert.Equal(t, want, st.Store)
 
 	require.NoError(t, p.Stop())
-	_, err = c.Get(ctx, "hits")
+	_, _, err = c.Get(ctx, "greeting")
 	require.Error(t, err, "the server is gone")
+}
+
+func TestLimitFlagsBoundTheStore(t *testing.T) {
+	p := clitest.Start(t, run, "-listen", "127.0.0.1:0", "-http", "127.0.0.1:0",
+		"-max-keys", "1", "-max-key-len", "3", "-max-value-len", "4", "-max-bytes", "6")
+	c := dial(t, p.Addr(t, "listening on"), nil)
+	ctx := context.Background()
+	_, err := c.Put(ctx, "long", "v")
+	require.ErrorIs(t, err, kv.ErrTooLarge, "-max-key-len")
+	_, err = c.Put(ctx, "k", "12345")
+	require.ErrorIs(t, err, kv.ErrTooLarge, "-max-value-len")
+	_, err = c.Put(ctx, "k", "1234")
+	require.NoError(t, err)
+	_, err = c.Put(ctx, "j", "1")
+	require.ErrorIs(t, err, kv.ErrFull, "-max-keys")
+	_, err = c.Append(ctx, "k", "5")
+	require.ErrorIs(t, err, kv.ErrTooLarge, "-max-value-len, after the append")
+
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := hc.Get("http://" + p.Addr(t, "status on") + "/status")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var st status
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	assert.Equal(t, int64(4), st.Store.Refused)
+	assert.Equal(t, int64(5), st.Store.Bytes)
+}
+
+func TestMaxBytesFlag(t *testing.T) {
+	p := clitest.Start(t, run, "-listen", "127.0.0.1:0", "-max-bytes", "6")
+	c := dial(t, p.Addr(t, "listening on"), nil)
+	ctx := context.Background()
+	_, err := c.Put(ctx, "k", "12345")
+	require.NoError(t, err)
+	_, err = c.Put(ctx, "j", "1")
+	require.ErrorIs(t, err, kv.ErrFull, "-max-bytes")
 }
 
 func TestMutualTLS(t *testing.T) {
@@ -102,12 +147,12 @@ func TestMutualTLS(t *testing.T) {
 	cfg, err := flags.ClientConfig()
 	require.NoError(t, err)
 	c := dial(t, addr, cfg)
-	_, err = c.Add(context.Background(), "k", 1)
+	_, err = c.Put(context.Background(), "k", "v")
 	require.NoError(t, err)
 
 	plain := dial(t, addr, nil) // plain TCP to a TLS server: the dial succeeds, calls fail
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err = plain.Get(ctx, "k")
+	_, _, err = plain.Get(ctx, "k")
 	require.Error(t, err)
 }

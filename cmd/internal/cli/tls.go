@@ -26,7 +26,7 @@ type TLSFlags struct {
 
 // Register adds -tls-cert, -tls-key and -tls-ca to fs.
 func (f *TLSFlags) Register(fs *flag.FlagSet) {
-	fs.StringVar(&f.Cert, "tls-cert", "", "certificate `file` (PEM) to present; with -tls-key, serve TLS")
+	fs.StringVar(&f.Cert, "tls-cert", "", "certificate `file` (PEM) to present, with -tls-key: a server's, or a client's for mutual TLS")
 	fs.StringVar(&f.Key, "tls-key", "", "private key `file` (PEM) of -tls-cert")
 	fs.StringVar(&f.CA, "tls-ca", "", "CA certificate `file` (PEM) to trust; a server with it requires client certificates (mutual TLS)")
 }
