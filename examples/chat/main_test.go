@@ -96,3 +96,9 @@ func TestTraceDrawsTheRun(t *testing.T) {
 	// 3+3+6+12 sends, each with a receive.
 	assert.GreaterOrEqual(t, strings.Count(string(events), `"kind":"send"`), 24)
 }
+
+// chat runs over real sockets, which the dashboard cannot show: -dashboard
+// is refused in one line, before anything runs.
+func TestDashboardIsRefused(t *testing.T) {
+	demotest.CheckNoDashboard(t, run)
+}
