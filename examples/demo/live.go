@@ -77,7 +77,7 @@ func Explain(e netsim.Event) string {
 	case netsim.EventCrash:
 		return fmt.Sprintf("%s crashed: its peers hear nothing, not even a goodbye; their calls to it time out.", e.Node)
 	case netsim.EventRestart:
-		return fmt.Sprintf("%s restarted, with nothing open and nothing in memory.", e.Node)
+		return fmt.Sprintf("%s restarted: it starts its service again, and its peers' next calls reach it.", e.Node)
 	case netsim.EventPartition, netsim.EventCutLink, netsim.EventDisconnect:
 		return "The network is cut: messages across the cut are lost, and nobody is told."
 	case netsim.EventHeal, netsim.EventHealLink, netsim.EventReconnect:
@@ -86,4 +86,18 @@ func Explain(e netsim.Event) string {
 		return fmt.Sprintf("Faults changed: %v.", e.Faults)
 	}
 	return fmt.Sprintf("The network changed: %v.", e.Kind)
+}
+
+// Up reports whether node is up: not crashed by the page. A live round
+// skips the calls of a node that is down, and says so.
+func (d *Dashboard) Up(node string) bool {
+	if d.net == nil {
+		return true
+	}
+	for _, nd := range d.net.State().Nodes {
+		if nd.Name == node {
+			return !nd.Crashed
+		}
+	}
+	return true
 }
