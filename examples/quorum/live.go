@@ -22,7 +22,7 @@ import (
 // majorities, one replica down changes nothing; two of three and every
 // write and read fails to get its quorum.
 func live(ctx context.Context, cfg config, fs *flag.FlagSet, tr *demo.Tracer, stdout io.Writer) error {
-	tr.RecordInMemory() // the rpc calls carry stamps: the page names them
+	tr.RecordInMemory()                  // the rpc calls carry stamps: the page names them
 	q := cfg.quorums[len(cfg.quorums)-1] // majorities, unless -r and -w say otherwise
 	net := netsim.NewNetwork(cfg.faults.Seed, tr.NetsimOptions()...)
 	defer net.Close()
