@@ -80,6 +80,8 @@ func parse(args []string, stderr io.Writer) (cfg config, ok bool, err error) {
 		return cfg, false, demo.Usagef(fs, "-transfers must be between 1 and 100000, -workers between 1 and 100")
 	case fs.NArg() > 0:
 		return cfg, false, demo.Usagef(fs, "bank takes no arguments, only flags (got %q)", fs.Arg(0))
+	case fs.Lookup("dashboard").Value.String() != "":
+		return cfg, false, demo.Usagef(fs, "-dashboard: bank has no live mode yet (partition, dfs, kv, quorum and twophase have)")
 	}
 	if err := cfg.faults.Validate(); err != nil {
 		return cfg, false, demo.Usagef(fs, "%v", err)

@@ -29,6 +29,7 @@ func startServer(ctx context.Context, queue int, tr *demo.Tracer, log io.Writer)
 		return nil, err
 	}
 	s := &server{ln: ln, room: newRoom(queue, log), done: make(chan struct{})}
+	s.room.discarded = func(to string, msg []byte) { tr.Discard("server", to, "chat", msg, "queue full") }
 	go func() { // exits when ln is closed
 		defer close(s.done)
 		for {

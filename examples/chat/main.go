@@ -40,11 +40,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.pace, "pace", 2*time.Millisecond, "pause between two messages of a sender")
 	fs.DurationVar(&cfg.slow, "slow", 20*time.Millisecond, "how long carol takes to read one message while the others talk")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
+	demo.DashboardFlag(fs) // refused below: there is no simulated network to show
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err // nil after -h
 	}
 	if cfg.messages < 1 || cfg.queue < 1 || cfg.pace < 0 || cfg.slow < 0 || fs.NArg() > 0 {
 		return demo.Usagef(fs, "-messages and -queue must be at least 1, -pace and -slow not negative, and no arguments")
+	}
+	if _, err := demo.StartDashboard(fs, nil, stdout); err != nil {
+		return err // the dashboard shows a simulated network, and this example runs over real sockets
 	}
 	tr := demo.NewTracer(cfg.traceDir, "chat room", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {

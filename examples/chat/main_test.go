@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"testing"
@@ -95,4 +96,40 @@ func TestTraceDrawsTheRun(t *testing.T) {
 	// 3 joins, 3 welcomes, 6 messages, each relayed to 2 members: at least
 	// 3+3+6+12 sends, each with a receive.
 	assert.GreaterOrEqual(t, strings.Count(string(events), `"kind":"send"`), 24)
+}
+
+// chat runs over real sockets, which the dashboard cannot show: -dashboard
+// is refused in one line, before anything runs.
+func TestDashboardIsRefused(t *testing.T) {
+	demotest.CheckNoDashboard(t, run)
+}
+
+// The room's own drops (a full queue) are in the diagram, as discards of
+// the server's: one per message the room dropped, toward the member it was
+// for. The run is short enough that the trace keeps every event.
+func TestTraceDrawsTheRoomsDrops(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"-messages", "60", "-pace", "0", "-slow", "20ms", "-queue", "1", "-trace", dir}, &out, &errb)
+	require.NoError(t, err, errb.String())
+	rows := accountRE.FindAllStringSubmatch(out.String(), -1)
+	require.Len(t, rows, 3, out.String())
+
+	events, err := os.ReadFile(filepath.Join(dir, trace.JSONFile))
+	require.NoError(t, err)
+	discards := map[string]int{}
+	for _, line := range strings.Split(string(events), "\n") {
+		if strings.Contains(line, `"kind":"discard"`) {
+			var e trace.Event
+			require.NoError(t, json.Unmarshal([]byte(line), &e))
+			assert.Equal(t, "server", e.Node)
+			assert.Equal(t, "queue full", e.Note)
+			discards[e.Peer]++
+		}
+	}
+	for _, row := range rows {
+		dropped, _ := strconv.Atoi(row[3])
+		assert.Equal(t, dropped, discards[row[1]], "%s: every message the room dropped for %s is drawn", row[1], row[1])
+	}
+	assert.Positive(t, discards["carol"], "carol's queue of 1 overflowed")
 }

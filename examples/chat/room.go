@@ -18,6 +18,9 @@ type room struct {
 	logMu    sync.Mutex // serializes writes to log
 	log      io.Writer
 	queued   func() // if set, called after each message is queued for everyone
+	// discarded, if set, is told of each message dropped for a member
+	// (by its name), so that the trace draws the room's own losses.
+	discarded func(to string, msg []byte)
 
 	mu      sync.Mutex // protects members
 	members map[*member]bool
@@ -109,6 +112,9 @@ func (r *room) broadcast(from *member, text string) {
 		case m.out <- []byte(text):
 			m.setLagging(false)
 		default:
+			if r.discarded != nil {
+				r.discarded(m.name, []byte(text))
+			}
 			if m.addDrop() {
 				r.logMu.Lock()
 				fmt.Fprintf(r.log, "server: %s's queue of %d is full: dropping messages for %s, the room goes on\n", m.name, r.queueLen, m.name)

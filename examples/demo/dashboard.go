@@ -30,6 +30,7 @@ func DashboardFlag(fs *flag.FlagSet) {
 // unconditionally.
 type Dashboard struct {
 	srv *dashboard.Server // nil when off
+	net *netsim.Network   // the network it shows, when on
 	out io.Writer
 }
 
@@ -59,7 +60,7 @@ func StartDashboard(fs *flag.FlagSet, n *netsim.Network, out io.Writer, opts ...
 	if err != nil {
 		return nil, fmt.Errorf("-dashboard: %w", err)
 	}
-	d.srv = srv
+	d.srv, d.net = srv, n
 	d.out = io.MultiWriter(out, srv.Dashboard())
 	fmt.Fprintf(out, "The dashboard is at %s: open it in a browser. Ctrl-C ends the run.\n\n", srv.URL())
 	return d, nil

@@ -57,6 +57,15 @@ func (t *Tracer) Logf(node, format string, args ...any) {
 	}
 }
 
+// Discard records that node chose not to send msg to peer, and why ("queue
+// full"): a loss the program decided on, which the diagram draws as an
+// orange cross, apart from the network's losses.
+func (t *Tracer) Discard(node, peer, label string, msg []byte, why string) {
+	if t.rec != nil {
+		t.rec.Node(node).Discard(peer, label, msg, why)
+	}
+}
+
 // ServerOptions returns the rpc options that trace a server on node.
 func (t *Tracer) ServerOptions(node string) []rpc.ServerOption {
 	if t.rec == nil {

@@ -19,6 +19,7 @@
 //	go run ./examples/dfs -opens 10 -rounds 3   # more opens: more saved fetches
 //	go run ./examples/dfs -drop 0.2 -seed 7     # a lossy network: retries hide the losses
 //	go run ./examples/dfs -trace /tmp/dfs       # the space-time diagram of the run
+//	go run ./examples/dfs -dashboard 127.0.0.1:8080   # live, for a lecture: cut alice off on a web page, watch her read stale
 package main
 
 import (
@@ -80,6 +81,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr := demo.NewTracer(cfg.traceDir, "dfs: whole-file caching with callbacks", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if fs.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, cfg, fs, tr, stdout)
 	}
 	if err := dfs(ctx, cfg, tr, stdout); err != nil {
 		return err

@@ -200,3 +200,24 @@ func TestTraceIntoAFileFailsBeforeTheRun(t *testing.T) {
 	assert.Contains(t, err.Error(), "-trace: mkdir "+file)
 	assert.Empty(t, out.String(), "nothing ran")
 }
+
+// With -dashboard the demo runs in rounds until Ctrl-C, narrating on the
+// page, and the page's clicks change what the clients see: alice cut off
+// misses her callback and reads STALE; a crashed server comes back with
+// its files.
+func TestDashboardDrivesTheLiveDemo(t *testing.T) {
+	l := demotest.StartLive(t, run)
+	l.Await(t, `alice open: fetched from the server`)
+	l.CheckPage(t, "dfs: whole-file caching with callbacks", "alice", "server", "bob")
+	l.CheckNarrated(t, "alice open: fetched from the server")
+
+	l.Post(t, "api/partition", `{"groups": [["alice"]]}`)
+	l.Await(t, `The network is cut`)
+	l.Await(t, `(?s)The network is cut.*alice open: from the cache, no message  version \d+ "draft \d+"  STALE`)
+	l.Post(t, "api/heal", `{}`)
+	l.Post(t, "api/crash", `{"node": "server"}`)
+	l.Await(t, `server crashed`)
+	l.Post(t, "api/restart", `{"node": "server"}`)
+	l.Await(t, `(?s)server restarted.*bob   close: stored as version`)
+	l.Stop(t)
+}

@@ -21,6 +21,7 @@
 //	go run ./examples/kv -drop 0.2 -dup 0.1 -naive   # retries without at-most-once: they do not
 //	go run ./examples/kv -tls -drop 0.1              # over TLS, faults on both ends
 //	go run ./examples/kv -n 3 -trace /tmp/kv         # the space-time diagram of a short run
+//	go run ./examples/kv -dashboard 127.0.0.1:8080   # live, for a lecture: drop, cut and crash on a web page
 package main
 
 import (
@@ -45,6 +46,7 @@ type config struct {
 	timeout  time.Duration // how long a client keeps trying one operation
 	faults   transport.Faults
 	traceDir string
+	flags    *flag.FlagSet // the parsed flags, for -dashboard
 }
 
 // maxTraceEvents bounds the -trace diagram: a longer run shows its start.
@@ -58,6 +60,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr := demo.NewTracer(cfg.traceDir, "kv: at-most-once retries and compare-and-set", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if cfg.flags.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, cfg, tr, stdout)
 	}
 	if _, err := show(ctx, cfg, tr, stdout); err != nil {
 		return err
@@ -101,6 +106,7 @@ func parseInto(cfg *config, args []string, stderr io.Writer) error {
 	if c.timeout == 0 {
 		c.timeout = max(2*time.Second, 20*retryAfter(c.faults))
 	}
+	c.flags = fs
 	*cfg = c
 	return nil
 }

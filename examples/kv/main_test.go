@@ -157,3 +157,30 @@ func TestBadFlagsAreExplained(t *testing.T) {
 func TestHelpIsNotAnError(t *testing.T) {
 	demotest.CheckHelp(t, run, "-naive")
 }
+
+// With -dashboard the demo runs in rounds until Ctrl-C, narrating on the
+// page; a lossy network set on the page costs resends, not exactness, and
+// a crashed server comes back with its store.
+func TestDashboardDrivesTheLiveDemo(t *testing.T) {
+	l := demotest.StartLive(t, run, "-timeout", "500ms") // calls to a crashed server give up sooner
+	l.Await(t, `The server has 3 marks in log`)
+	l.CheckPage(t, "kv: at-most-once retries and compare-and-set", "server", "client-1", "client-2", "client-3")
+	l.CheckNarrated(t, "The server has 3 marks in log")
+
+	l.Post(t, "api/faults", `{"drop": 0.3, "duplicate": 0.2}`)
+	m := l.Await(t, `(?s)Faults changed.*?Round \d+:.*?The server has (\d+) marks in log \(the clients saw (\d+) appended\) and count = (\d+) \((\d+) increments seen\)`)
+	assert.Equal(t, m[1], m[2], "each append ran once")
+	assert.Equal(t, m[3], m[4], "each increment ran once")
+
+	l.Post(t, "api/crash", `{"node": "client-2"}`)
+	l.Await(t, `client-2 is down, and makes no calls`)
+	l.Post(t, "api/crash", `{"node": "server"}`)
+	l.Await(t, `server crashed`)
+	l.Post(t, "api/restart", `{"node": "server"}`)
+	l.Await(t, `(?s)server restarted.*client-1 appends "1.\d+": done`)
+	l.Stop(t)
+}
+
+func TestDashboardIsRefusedOverTCP(t *testing.T) {
+	demotest.CheckNoDashboard(t, run, "-tcp")
+}

@@ -79,6 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cfg.faults.Validate(); err != nil {
 		return demo.Usagef(fs, "%v", err)
 	}
+	if _, err := demo.StartDashboard(fs, nil, stdout); err != nil {
+		return err // the dashboard shows a simulated network, and this example runs over real sockets
+	}
 	tr := demo.NewTracer(*traceDir, "lossy: reliable messages over faulty UDP", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err

@@ -77,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "-timeout must be positive")
 	case fs.NArg() > 0:
 		return demo.Usagef(fs, "mutex takes no arguments, only flags")
+	case fs.Lookup("dashboard").Value.String() != "":
+		return demo.Usagef(fs, "-dashboard: mutex has no live mode yet (partition, dfs, kv, quorum and twophase have)")
 	}
 	if err := cfg.faults.Validate(); err != nil {
 		return demo.Usagef(fs, "%v", err)

@@ -14,6 +14,7 @@
 //	go run ./examples/quorum -n 5 -r 2 -w 3      # one configuration of your choice
 //	go run ./examples/quorum -n 5 -r 3 -w 3 -drop 0.2   # a lossy network: slower quorums, still no stale read
 //	go run ./examples/quorum -trace /tmp/quorum  # the space-time diagram of the run
+//	go run ./examples/quorum -dashboard 127.0.0.1:8080   # live, for a lecture: crash replicas on a web page
 package main
 
 import (
@@ -50,7 +51,7 @@ const maxReplicas = 9
 const maxTraceEvents = 3000
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, ok, err := parse(args, stderr)
+	cfg, fs, ok, err := parse(args, stderr)
 	if !ok {
 		return err // nil after -h
 	}
@@ -58,16 +59,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := tr.Prepare(); err != nil {
 		return err
 	}
+	if fs.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, cfg, fs, tr, stdout)
+	}
 	if _, err := show(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
 	return tr.Write(stdout)
 }
 
-// parse reads the flags into a config; ok is false if the demo should not
-// run, with err nil after -h and ErrUsage after a bad flag.
-func parse(args []string, stderr io.Writer) (cfg config, ok bool, err error) {
-	fs := flag.NewFlagSet("quorum", flag.ContinueOnError)
+// parse reads the flags into a config, and returns them too (for
+// -dashboard); ok is false if the demo should not run, with err nil after
+// -h and ErrUsage after a bad flag.
+func parse(args []string, stderr io.Writer) (cfg config, fs *flag.FlagSet, ok bool, err error) {
+	fs = flag.NewFlagSet("quorum", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg = config{faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}}
 	var r, w int
@@ -79,24 +84,24 @@ func parse(args []string, stderr io.Writer) (cfg config, ok bool, err error) {
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
 	if ok, err := demo.Parse(fs, args); !ok {
-		return cfg, false, err
+		return cfg, fs, false, err
 	}
 	switch {
 	case fs.NArg() > 0:
-		return cfg, false, demo.Usagef(fs, "quorum takes no arguments, only flags (got %q)", fs.Arg(0))
+		return cfg, fs, false, demo.Usagef(fs, "quorum takes no arguments, only flags (got %q)", fs.Arg(0))
 	case cfg.n < 1 || cfg.n > maxReplicas:
-		return cfg, false, demo.Usagef(fs, "-n must be between 1 and %d", maxReplicas)
+		return cfg, fs, false, demo.Usagef(fs, "-n must be between 1 and %d", maxReplicas)
 	case (r == 0) != (w == 0):
-		return cfg, false, demo.Usagef(fs, "give both -r and -w, or neither")
+		return cfg, fs, false, demo.Usagef(fs, "give both -r and -w, or neither")
 	case r < 0 || r > cfg.n || w < 0 || w > cfg.n:
-		return cfg, false, demo.Usagef(fs, "-r and -w must be between 1 and -n (%d)", cfg.n)
+		return cfg, fs, false, demo.Usagef(fs, "-r and -w must be between 1 and -n (%d)", cfg.n)
 	case cfg.rounds < 1 || cfg.rounds > 1000:
-		return cfg, false, demo.Usagef(fs, "-rounds must be between 1 and 1000")
+		return cfg, fs, false, demo.Usagef(fs, "-rounds must be between 1 and 1000")
 	case cfg.timeout < 0:
-		return cfg, false, demo.Usagef(fs, "-timeout must not be negative")
+		return cfg, fs, false, demo.Usagef(fs, "-timeout must not be negative")
 	}
 	if err := cfg.faults.Validate(); err != nil {
-		return cfg, false, demo.Usagef(fs, "%v", err)
+		return cfg, fs, false, demo.Usagef(fs, "%v", err)
 	}
 	if r == 0 {
 		majority := cfg.n/2 + 1
@@ -105,5 +110,5 @@ func parse(args []string, stderr io.Writer) (cfg config, ok bool, err error) {
 		cfg.quorums = []rw{{r, w}}
 	}
 	cfg.timeout = demo.ReplyTimeout(cfg.timeout, cfg.faults)
-	return cfg, true, nil
+	return cfg, fs, true, nil
 }

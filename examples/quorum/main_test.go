@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func tallies(t *testing.T, args ...string) ([]tally, string) {
 	t.Helper()
 	var errb, out bytes.Buffer
-	cfg, ok, err := parse(args, &errb)
+	cfg, _, ok, err := parse(args, &errb)
 	require.True(t, ok, "%v: %s", err, errb.String())
 	var got []tally
 	synctest.Test(t, func(t *testing.T) {
@@ -129,4 +129,22 @@ func TestBadFlagsAreExplained(t *testing.T) {
 
 func TestHelpIsNotAnError(t *testing.T) {
 	demotest.CheckHelp(t, run, "-w")
+}
+
+// With -dashboard the demo runs in rounds until Ctrl-C, narrating on the
+// page; majority quorums survive one replica crashed on the page, and fail
+// with two.
+func TestDashboardDrivesTheLiveDemo(t *testing.T) {
+	l := demotest.StartLive(t, run, "-timeout", "300ms")
+	l.Await(t, `Round 1: +write x=1 to \S+ +read \S+ +-> x=1 +fresh`)
+	l.CheckPage(t, "quorum: reads and writes with N, R, W", "client", "r1", "r2", "r3")
+	l.CheckNarrated(t, "R + W = 4 > N")
+
+	l.Post(t, "api/crash", `{"node": "r1"}`)
+	l.Await(t, `(?s)r1 crashed.*?Round \d+: +write x=\d+ to r[23],r[23] +read r[23],r[23] +-> x=\d+ +fresh`)
+	l.Post(t, "api/crash", `{"node": "r2"}`)
+	l.Await(t, `(?s)r2 crashed.*?Round \d+:.*WRITE FAILED: 1 of W=2 answered`)
+	l.Post(t, "api/restart", `{"node": "r1"}`)
+	l.Await(t, `(?s)r1 restarted.*?Round \d+: +write x=\d+ to r[13],r[13] .*fresh`)
+	l.Stop(t)
 }

@@ -79,35 +79,10 @@ func rounds(ctx context.Context, cfg config, q rw, tr *demo.Tracer, out io.Write
 	fmt.Fprintf(out, "\nN = %d, R = %d, W = %d: R + W = %d %s\n", cfg.n, q.r, q.w, q.r+q.w, overlap(cfg.n, q))
 	var latest Versioned // the newest write that got its quorum
 	for round := 1; round <= cfg.rounds && ctx.Err() == nil; round++ {
-		v := Versioned{Value: strconv.Itoa(round), Version: int64(round)}
-		acked, late, silent, ok := qc.write(ctx, key, v)
-		line := fmt.Sprintf("   write %s=%s to %-9s", key, v.Value, qc.list(acked))
-		if ok {
-			latest = v
-		}
-		answers, got, rok := qc.read(ctx, key)
-		line += fmt.Sprintf("  read %-9s", qc.list(indexes(answers)))
-		switch {
-		case !ok:
-			t.failedW++
-			line += fmt.Sprintf(" WRITE FAILED: %d of W=%d answered", len(acked), q.w)
-		case !rok:
-			t.failedR++
-			line += fmt.Sprintf(" READ FAILED: %d of R=%d answered", len(answers), q.r)
-		case got.Version < latest.Version:
-			t.reads++
-			t.stale++
-			line += fmt.Sprintf(" -> %-9s STALE: %s", show1(got), qc.whoHas(replicas, latest))
-		default:
-			t.reads++
-			line += fmt.Sprintf(" -> %-9s fresh", show1(got))
-		}
-		if len(silent) > 0 {
-			line += fmt.Sprintf(" (%s did not answer the write)", qc.list(silent))
-		}
+		line, v, late, heard := qc.round(ctx, round, replicas, &latest, &t)
 		fmt.Fprintln(out, line)
 		tr.Logf("client", "round %d: %s", round, strings.TrimSpace(line))
-		if len(acked)+len(answers) == 0 {
+		if !heard {
 			t.hopeless = true
 			fmt.Fprintf(out, "   No replica answered in round %d (each was given %v): the network is losing everything. Stopping.\n", round, cfg.timeout)
 			return t, ctx.Err()
@@ -120,6 +95,41 @@ func rounds(ctx context.Context, cfg config, q rw, tr *demo.Tracer, out io.Write
 	}
 	fmt.Fprintln(out, ".")
 	return t, ctx.Err()
+}
+
+// round writes key with version round to a write quorum, then reads it
+// from a read quorum, and returns the line that says what happened: the
+// write (v), the replicas it has yet to reach (late, for deliverLate),
+// and whether any replica answered at all (heard). It counts the outcome
+// in t, and keeps in latest the newest write that got its quorum.
+func (qc *quorum) round(ctx context.Context, round int, replicas []*Replica, latest *Versioned, t *tally) (line string, v Versioned, late []int, heard bool) {
+	v = Versioned{Value: strconv.Itoa(round), Version: int64(round)}
+	acked, late, silent, ok := qc.write(ctx, key, v)
+	line = fmt.Sprintf("   write %s=%s to %-9s", key, v.Value, qc.list(acked))
+	if ok {
+		*latest = v
+	}
+	answers, got, rok := qc.read(ctx, key)
+	line += fmt.Sprintf("  read %-9s", qc.list(indexes(answers)))
+	switch {
+	case !ok:
+		t.failedW++
+		line += fmt.Sprintf(" WRITE FAILED: %d of W=%d answered", len(acked), qc.w)
+	case !rok:
+		t.failedR++
+		line += fmt.Sprintf(" READ FAILED: %d of R=%d answered", len(answers), qc.r)
+	case got.Version < latest.Version:
+		t.reads++
+		t.stale++
+		line += fmt.Sprintf(" -> %-9s STALE: %s", show1(got), qc.whoHas(replicas, *latest))
+	default:
+		t.reads++
+		line += fmt.Sprintf(" -> %-9s fresh", show1(got))
+	}
+	if len(silent) > 0 {
+		line += fmt.Sprintf(" (%s did not answer the write)", qc.list(silent))
+	}
+	return line, v, late, len(acked)+len(answers) > 0
 }
 
 // overlap says whether quorums of sizes q must share a replica.

@@ -44,11 +44,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("secure", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	traceDir := fs.String("trace", "", "write the space-time diagram of the run to this `directory`")
+	demo.DashboardFlag(fs) // refused below: there is no simulated network to show
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err // nil after -h
 	}
 	if fs.NArg() > 0 {
 		return demo.Usagef(fs, "secure takes no arguments, only flags (got %q)", fs.Arg(0))
+	}
+	if _, err := demo.StartDashboard(fs, nil, stdout); err != nil {
+		return err // the dashboard shows a simulated network, and this example runs over real sockets
 	}
 	tr := demo.NewTracer(*traceDir, "secure: attacks and their fixes", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {

@@ -38,6 +38,11 @@ type Coordinator struct {
 	banks   map[string]*rpc.Client // by participant name
 	timeout time.Duration          // how long to wait for one participant
 	out     io.Writer              // the narration
+	// votesIn, if not nil, is called once the votes of a transaction are
+	// in, before the decision is logged; false means the coordinator died
+	// meanwhile. The live mode waits there, so that a class can crash the
+	// coordinator at the worst moment.
+	votesIn func(ctx context.Context, tx string) bool
 
 	mu     sync.Mutex // protects states
 	states map[string]*txState
@@ -76,7 +81,7 @@ func (c *Coordinator) run(ctx context.Context, tx string, steps []step, crash cr
 			r.decision = "abort"
 		}
 	}
-	if crash == afterPrepare {
+	if crash == afterPrepare || (c.votesIn != nil && !c.votesIn(ctx, tx)) {
 		return result{crashed: true, votes: r.votes}, nil
 	}
 	if err := c.record(tx, r.decision); err != nil {

@@ -23,6 +23,7 @@
 //     go run ./examples/twophase -crash none      # no crash: nobody waits
 //     go run ./examples/twophase -drop 0.2        # a lossy network: retries hide the losses
 //     go run ./examples/twophase -trace /tmp/2pc  # the space-time diagram of the run
+//     go run ./examples/twophase -dashboard 127.0.0.1:8080   # live, for a lecture: crash the coordinator on a web page
 package main
 
 import (
@@ -42,6 +43,7 @@ func main() { demo.Main("twophase", run) }
 type config struct {
 	crash    crashPoint
 	timeout  time.Duration // how long the coordinator waits for a participant
+	decide   time.Duration // with -dashboard, how long the coordinator waits between the votes and its decision
 	faults   transport.Faults
 	traceDir string
 }
@@ -50,7 +52,7 @@ type config struct {
 const maxTraceEvents = 2000
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, ok, err := parse(args, stderr)
+	cfg, fs, ok, err := parse(args, stderr)
 	if !ok {
 		return err // nil after -h
 	}
@@ -58,37 +60,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := tr.Prepare(); err != nil {
 		return err
 	}
+	if fs.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, cfg, fs, tr, stdout)
+	}
 	if _, err := show(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
 	return tr.Write(stdout)
 }
 
-// parse reads the flags into a config; ok is false if the demo should not
-// run, with err nil after -h and ErrUsage after a bad flag.
-func parse(args []string, stderr io.Writer) (cfg config, ok bool, err error) {
-	fs := flag.NewFlagSet("twophase", flag.ContinueOnError)
+// parse reads the flags into a config, and returns them too (for
+// -dashboard); ok is false if the demo should not run, with err nil after
+// -h and ErrUsage after a bad flag.
+func parse(args []string, stderr io.Writer) (cfg config, fs *flag.FlagSet, ok bool, err error) {
+	fs = flag.NewFlagSet("twophase", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.faults = transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}
 	crash := fs.String("crash", "decision", "where the coordinator crashes in the third transaction: decision (logged, not sent), prepare (votes in, nothing logged) or none")
 	demo.TimeoutFlag(fs, &cfg.timeout)
+	fs.DurationVar(&cfg.decide, "decide", 3*time.Second, "with -dashboard: how long the coordinator waits between the votes and its decision (time to crash it)")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
 	if ok, err := demo.Parse(fs, args); !ok {
-		return cfg, false, err
+		return cfg, fs, false, err
 	}
 	switch {
 	case fs.NArg() > 0:
-		return cfg, false, demo.Usagef(fs, "twophase takes no arguments, only flags (got %q)", fs.Arg(0))
+		return cfg, fs, false, demo.Usagef(fs, "twophase takes no arguments, only flags (got %q)", fs.Arg(0))
 	case *crash != "decision" && *crash != "prepare" && *crash != "none":
-		return cfg, false, demo.Usagef(fs, "-crash must be decision, prepare or none, not %q", *crash)
+		return cfg, fs, false, demo.Usagef(fs, "-crash must be decision, prepare or none, not %q", *crash)
 	case cfg.timeout < 0:
-		return cfg, false, demo.Usagef(fs, "-timeout must not be negative")
+		return cfg, fs, false, demo.Usagef(fs, "-timeout must not be negative")
+	case cfg.decide < 0:
+		return cfg, fs, false, demo.Usagef(fs, "-decide must not be negative")
 	}
 	if err := cfg.faults.Validate(); err != nil {
-		return cfg, false, demo.Usagef(fs, "%v", err)
+		return cfg, fs, false, demo.Usagef(fs, "%v", err)
 	}
 	cfg.crash = map[string]crashPoint{"decision": afterDecision, "prepare": afterPrepare, "none": noCrash}[*crash]
 	cfg.timeout = demo.ReplyTimeout(cfg.timeout, cfg.faults)
-	return cfg, true, nil
+	return cfg, fs, true, nil
 }

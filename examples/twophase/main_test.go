@@ -24,7 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func runShow(t *testing.T, args ...string) (outcome, string) {
 	t.Helper()
 	var errb, out bytes.Buffer
-	cfg, ok, err := parse(args, &errb)
+	cfg, _, ok, err := parse(args, &errb)
 	require.True(t, ok, "%v: %s", err, errb.String())
 	var o outcome
 	synctest.Test(t, func(t *testing.T) {
@@ -122,6 +122,7 @@ func TestBadFlagsAreExplained(t *testing.T) {
 		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
 		{Name: "bad crash", Args: []string{"-crash", "commit"}, Want: `-crash must be decision, prepare or none, not "commit"`},
 		{Name: "negative timeout", Args: []string{"-timeout", "-1s"}, Want: "-timeout must not be negative"},
+		{Name: "negative decide", Args: []string{"-decide", "-1s"}, Want: "-decide must not be negative"},
 		{Name: "bad drop", Args: []string{"-drop", "2"}, Want: "drop"},
 		{Name: "stray argument", Args: []string{"x"}, Want: `twophase takes no arguments, only flags (got "x")`},
 	})
@@ -129,4 +130,26 @@ func TestBadFlagsAreExplained(t *testing.T) {
 
 func TestHelpIsNotAnError(t *testing.T) {
 	demotest.CheckHelp(t, run, "-crash")
+}
+
+// With -dashboard the demo runs a transfer a round until Ctrl-C, narrating
+// on the page; with the coordinator crashed on the page no transfer
+// starts, and once it restarts it recovers from its log and the transfers
+// go on, the money conserved.
+func TestDashboardDrivesTheLiveDemo(t *testing.T) {
+	// The coordinator waits for the crash (-decide 1m) once T1's votes are in.
+	l := demotest.StartLive(t, run, "-timeout", "300ms", "-decide", "1m")
+	l.Await(t, `Round 1: T1 moves 10 from alice to bob.\n(?s:.*)The votes are in`)
+	l.CheckPage(t, "twophase: two-phase commit, a crash and a recovery", "bank-a", "coord", "bank-b")
+	l.CheckNarrated(t, "coord -> bank-a, bank-b: prepare T1")
+
+	l.Post(t, "api/crash", `{"node": "coord"}`)
+	l.Await(t, `the coordinator is down, and has logged no decision`)
+	l.Await(t, `bank-a holds alice's lock for T1, which it voted YES on; it asks the coordinator: no answer`)
+	l.Await(t, `A deposit of 5 into alice's account waits for her lock`)
+	l.Await(t, `(?s)coord crashed.*Round \d+: the coordinator is down: no transfer starts`)
+	l.Post(t, "api/restart", `{"node": "coord"}`)
+	l.Await(t, `(?s)The coordinator starts with nothing but its log.*the log has T1 begin, and no decision: nobody can have committed it, so abort it.*coord -> bank-a, bank-b: abort T1; acknowledged by 2 of 2`)
+	l.Await(t, `(?s)abort T1; acknowledged.*The votes are in`)
+	l.Stop(t)
 }
