@@ -74,8 +74,10 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 }
 
 // TestSlowlorisIsClosed checks that a client that starts a message and
-// never finishes it is cut off by the idle timeout: a partial message is
-// no activity.
+// never finishes it is cut off: a partial message is no activity. Two
+// timeouts race for it: the server's idle timeout (a goodbye that says
+// "idle") and the transport's read-progress timeout (30 s by default: the
+// conn is closed without a word, since the peer is not reading anyway).
 func TestSlowlorisIsClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		nc, _, _, _ := serveRaw(t, nil, rpc.WithIdleTimeout(time.Minute))
@@ -84,7 +86,9 @@ func TestSlowlorisIsClosed(t *testing.T) {
 		start := time.Now()
 		goAway := readAll(t, nc)
 		assert.LessOrEqual(t, time.Since(start), 90*time.Second)
-		assert.Contains(t, string(goAway), "idle", "the goodbye says why")
+		if len(goAway) > 0 {
+			assert.Contains(t, string(goAway), "idle", "a goodbye says why")
+		}
 	})
 }
 
