@@ -93,9 +93,11 @@ func (a *applier) run(done <-chan struct{}) {
 				return
 			}
 		}
+		// Recorded before the send: the receiver may run, and call
+		// Snapshot at m.Index, before this goroutine resumes after it.
+		a.delivered.Store(m.Index)
 		select {
 		case a.out <- m:
-			a.delivered.Store(m.Index)
 		case <-done:
 			return
 		}

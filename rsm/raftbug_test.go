@@ -2,7 +2,6 @@ package rsm_test
 
 import (
 	"context"
-	"flag"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,19 +12,13 @@ import (
 	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
-var raftBugs = flag.Bool("raftbugs", false, "run the tests that show bugs of package raft (they fail until raft is fixed)")
-
 // raft.Node.Snapshot documents that it may be called from the goroutine
-// reading Apply, for any index Apply has delivered. But the node records
-// an entry as delivered only after the send on the Apply channel has
-// completed (applier.run: `case a.out <- m: a.delivered.Store(m.Index)`),
-// so the receiver, running first, can be refused with ErrSnapshotIndex
-// for the entry it has just received. package rsm works around it by
-// trying again after the next entry.
+// reading Apply, for any index Apply has delivered. The node once recorded
+// an entry as delivered only after the send on the Apply channel had
+// completed, so the receiver, running first, could be refused with
+// ErrSnapshotIndex for the entry it had just received (package rsm still
+// tries again after the next entry, harmlessly). This test failed then.
 func TestRaftSnapshotOfTheEntryJustReceived(t *testing.T) {
-	if !*raftBugs {
-		t.Skip("shows a raft bug; run with -raftbugs")
-	}
 	synctest.Test(t, func(t *testing.T) {
 		net := netsim.NewNetwork(1)
 		defer net.Close()
