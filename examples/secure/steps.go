@@ -53,20 +53,10 @@ func (s *stage) sniffing(ctx context.Context, o *outcome) error {
 		if useTLS {
 			srvSide.tls, cliSide.tls = s.certs.Server, s.certs.Client
 		}
-		bank := newBank()
-		srv, err := serve("Bank", bank, srvSide, s.tr, "bank")
-		if err != nil {
-			return err
+		_, heard, err, setup := s.pay(ctx, srvSide, cliSide, nil, nil)
+		if setup != nil {
+			return setup
 		}
-		m, err := newMallory(srv.addr, nil)
-		if err != nil {
-			srv.close()
-			return err
-		}
-		err = s.transfer(ctx, m.addr(), cliSide, "alice", 10, pins["alice"])
-		m.close()
-		srv.close()
-		heard := m.recorded()
 		leaked := bytes.Contains(heard, []byte(pins["alice"]))
 		switch {
 		case !useTLS:
@@ -98,19 +88,10 @@ func (s *stage) tampering(ctx context.Context, o *outcome) error {
 		if sign {
 			g.secret = secret
 		}
-		bank := newBank()
-		srv, err := serve("Bank", bank, g, s.tr, "bank")
-		if err != nil {
-			return err
+		bank, _, err, setup := s.pay(ctx, g, g, tamper, nil)
+		if setup != nil {
+			return setup
 		}
-		m, err := newMallory(srv.addr, tamper)
-		if err != nil {
-			srv.close()
-			return err
-		}
-		err = s.transfer(ctx, m.addr(), g, "alice", 10, pins["alice"])
-		m.close()
-		srv.close()
 		bob, _ := bank.state()
 		if !sign {
 			o.tamperedPaid = bob - 100
@@ -133,20 +114,11 @@ func (s *stage) replaying(ctx context.Context, o *outcome) error {
 	fmt.Fprintln(s.out, "   again, unchanged, on a connection of her own.")
 	for _, naive := range []bool{true, false} {
 		g := guard{secret: secret, naive: naive}
-		bank := newBank()
-		srv, err := serve("Bank", bank, g, s.tr, "bank")
-		if err != nil {
-			return err
+		replayAfter := func(addr string, heard []byte) { replay(ctx, addr, heard) }
+		bank, _, err, setup := s.pay(ctx, g, g, nil, replayAfter)
+		if setup != nil {
+			return setup
 		}
-		m, err := newMallory(srv.addr, nil)
-		if err != nil {
-			srv.close()
-			return err
-		}
-		err = s.transfer(ctx, m.addr(), g, "alice", 10, pins["alice"])
-		m.close()
-		replay(ctx, srv.addr, m.recorded())
-		srv.close()
 		bob, transfers := bank.state()
 		replayed := "was REFUSED"
 		if transfers > 1 {
@@ -165,6 +137,33 @@ func (s *stage) replaying(ctx context.Context, o *outcome) error {
 			outcomeOf(err), replayed, plural(transfers, "transfer"), bob-100)
 	}
 	return nil
+}
+
+// pay runs one transfer of 10 from alice to bob through mallory: a fresh
+// bank served with srvSide, mallory in front of it (tamper, if not nil,
+// changes what alice sends), alice calling with cliSide. then, if not nil,
+// runs before the bank stops, with its address and mallory's recording.
+// It returns the bank, the recording and the transfer's error; setup is
+// an error that stops the demo.
+func (s *stage) pay(ctx context.Context, srvSide, cliSide guard, tamper func([]byte) []byte,
+	then func(addr string, heard []byte)) (bank *Bank, heard []byte, err, setup error) {
+	bank = newBank()
+	srv, setup := serve("Bank", bank, srvSide, s.tr, "bank")
+	if setup != nil {
+		return nil, nil, nil, setup
+	}
+	defer srv.close()
+	m, setup := newMallory(srv.addr, tamper)
+	if setup != nil {
+		return nil, nil, nil, setup
+	}
+	err = s.transfer(ctx, m.addr(), cliSide, "alice", 10, pins["alice"])
+	m.close()
+	heard = m.recorded()
+	if then != nil {
+		then(srv.addr, heard)
+	}
+	return bank, heard, err, nil
 }
 
 // replay sends data to addr on a new connection and waits until the
