@@ -17,6 +17,7 @@
 //	go run ./examples/bank -workers 1                     # no concurrency, no lost updates
 //	go run ./examples/bank -drop 0.2 -dup 0.1 -seed 7     # a lossy network: still conserved with the lock
 //	go run ./examples/bank -transfers 12 -trace /tmp/bank # the space-time diagram of a short run
+//	go run ./examples/bank -dashboard 127.0.0.1:8080      # live, for a lecture: crash tellers and servers on a web page
 package main
 
 import (
@@ -37,15 +38,20 @@ type config struct {
 	accounts  int
 	transfers int
 	workers   int
+	timeout   time.Duration // a teller gives up on a call after this long; 0 asks for timingFor's
 	faults    transport.Faults
 	traceDir  string
 }
+
+// maxLiveTellers bounds -workers with -dashboard, so that the page stays
+// readable.
+const maxLiveTellers = 8
 
 // maxTraceEvents bounds the -trace diagram: a longer run shows its start.
 const maxTraceEvents = 3000
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, ok, err := parse(args, stderr)
+	cfg, fs, ok, err := parse(args, stderr)
 	if !ok {
 		return err // nil after -h
 	}
@@ -53,38 +59,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := tr.Prepare(); err != nil {
 		return err
 	}
+	if fs.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, cfg, fs, tr, stdout)
+	}
 	if _, err := show(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
 	return tr.Write(stdout)
 }
 
-// parse reads the flags into a config; ok is false if the demo should not
-// run, with err nil after -h and ErrUsage after a bad flag.
-func parse(args []string, stderr io.Writer) (cfg config, ok bool, err error) {
-	fs := flag.NewFlagSet("bank", flag.ContinueOnError)
+// parse reads the flags into a config, and returns them too (for
+// -dashboard); ok is false if the demo should not run, with err nil after
+// -h and ErrUsage after a bad flag.
+func parse(args []string, stderr io.Writer) (cfg config, fs *flag.FlagSet, ok bool, err error) {
+	fs = flag.NewFlagSet("bank", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg = config{faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}}
 	fs.IntVar(&cfg.accounts, "accounts", 8, "number of accounts (at least 3)")
-	fs.IntVar(&cfg.transfers, "transfers", 60, "number of transfers in phases 1 and 2")
+	fs.IntVar(&cfg.transfers, "transfers", 60, "number of transfers in phases 1 and 2 (with -dashboard: of the planned transfers the tellers cycle through)")
 	fs.IntVar(&cfg.workers, "workers", 4, "number of tellers making transfers at once")
+	fs.DurationVar(&cfg.timeout, "timeout", 0, "how long a teller waits for an answer, resends included, before it gives up (default 2s, or more on a slow network)")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
 	if ok, err := demo.Parse(fs, args); !ok {
-		return cfg, false, err
+		return cfg, fs, false, err
 	}
 	switch {
 	case cfg.accounts < 3 || cfg.accounts > 1000:
-		return cfg, false, demo.Usagef(fs, "-accounts must be between 3 and 1000")
+		return cfg, fs, false, demo.Usagef(fs, "-accounts must be between 3 and 1000")
 	case cfg.transfers < 1 || cfg.workers < 1 || cfg.transfers > 100_000 || cfg.workers > 100:
-		return cfg, false, demo.Usagef(fs, "-transfers must be between 1 and 100000, -workers between 1 and 100")
+		return cfg, fs, false, demo.Usagef(fs, "-transfers must be between 1 and 100000, -workers between 1 and 100")
+	case fs.Lookup("dashboard").Value.String() != "" && cfg.workers > maxLiveTellers:
+		return cfg, fs, false, demo.Usagef(fs, "-dashboard draws at most %d tellers (-workers)", maxLiveTellers)
+	case cfg.timeout < 0:
+		return cfg, fs, false, demo.Usagef(fs, "-timeout must not be negative")
 	case fs.NArg() > 0:
-		return cfg, false, demo.Usagef(fs, "bank takes no arguments, only flags (got %q)", fs.Arg(0))
-	case fs.Lookup("dashboard").Value.String() != "":
-		return cfg, false, demo.Usagef(fs, "-dashboard: bank has no live mode yet (partition, dfs, kv, quorum and twophase have)")
+		return cfg, fs, false, demo.Usagef(fs, "bank takes no arguments, only flags (got %q)", fs.Arg(0))
 	}
 	if err := cfg.faults.Validate(); err != nil {
-		return cfg, false, demo.Usagef(fs, "%v", err)
+		return cfg, fs, false, demo.Usagef(fs, "%v", err)
 	}
-	return cfg, true, nil
+	return cfg, fs, true, nil
 }

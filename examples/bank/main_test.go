@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func runBank(t *testing.T, args ...string) (outcome, string) {
 	t.Helper()
 	var errb, out bytes.Buffer
-	cfg, ok, err := parse(args, &errb)
+	cfg, _, ok, err := parse(args, &errb)
 	require.True(t, ok, "%v: %s", err, errb.String())
 	var o outcome
 	synctest.Test(t, func(t *testing.T) {
@@ -128,7 +128,6 @@ func TestTraceIntoAFileFailsBeforeTheRun(t *testing.T) {
 func TestBadFlagsAreExplained(t *testing.T) {
 	demotest.CheckUsage(t, run, "bank", []demotest.UsageCase{
 		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
-		{Name: "no live mode", Args: []string{"-dashboard", "127.0.0.1:0"}, Want: "-dashboard: bank has no live mode yet"},
 		{Name: "not a number", Args: []string{"-workers", "many"}, Want: `invalid value "many" for flag -workers`},
 		{Name: "two accounts", Args: []string{"-accounts", "2"}, Want: "-accounts must be between 3 and 1000"},
 		{Name: "no transfers", Args: []string{"-transfers", "0"}, Want: "-transfers must be between 1 and 100000"},

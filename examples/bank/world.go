@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/distsys-kit/distsys/examples/demo"
@@ -21,16 +22,15 @@ import (
 //	teller-2 ──rpc──┤
 //	   ...          └──> locks (lock.Server: leases, fencing tokens)
 type world struct {
-	net     *netsim.Network
-	tr      *demo.Tracer
-	times   timing
-	bank    *Bank
-	bankSrv *rpc.Server
-	locks   *lock.Server
-	dir     string     // the lock server's state directory, removed by close
-	served  chan error // the result of each server's Serve, when it stops
-	running int        // Serve goroutines started
-	tellers []*teller  // to close
+	net      *netsim.Network
+	tr       *demo.Tracer
+	times    timing
+	bank     *Bank
+	bankSrvs []*rpc.Server // the bank's servers: one per start of its node
+	locks    *lock.Server  // nil while its node is down (live mode)
+	dir      string        // the lock server's state directory, removed by close
+	serving  sync.WaitGroup
+	tellers  []*teller // to close
 
 	tellerCount int // tellers that may wait for the lock at once
 }
@@ -44,7 +44,9 @@ type timing struct {
 	giveUp    time.Duration // a teller gives up on a call after this long, resends included
 }
 
-func timingFor(f transport.Faults) timing {
+// timingFor returns the timing for a network with faults f; giveUp, if
+// not 0, is how long a teller tries a call (-timeout).
+func timingFor(f transport.Faults, giveUp time.Duration) timing {
 	held := f.Delay + f.Jitter // the longest a message takes
 	if f.Reorder > 0 {
 		held += transport.DefaultReorderDelay
@@ -52,12 +54,15 @@ func timingFor(f transport.Faults) timing {
 	call := 10*time.Millisecond + 4*held // two round trips
 	// A lease outlives several failed renewals (each waits for its call,
 	// then ttl/10), so a lossy network rarely costs one.
-	return timing{call: call, ttl: 250*time.Millisecond + 10*call, lockDelay: 50*time.Millisecond + 2*call, giveUp: max(2*time.Second, 40*call)}
+	if giveUp == 0 {
+		giveUp = max(2*time.Second, 40*call)
+	}
+	return timing{call: call, ttl: 250*time.Millisecond + 10*call, lockDelay: 50*time.Millisecond + 2*call, giveUp: giveUp}
 }
 
 // newWorld starts the network and both servers.
 func newWorld(cfg config, tr *demo.Tracer) (w *world, err error) {
-	w = &world{tr: tr, times: timingFor(cfg.faults), bank: newBank(), served: make(chan error, 2), tellerCount: cfg.workers + 2}
+	w = &world{tr: tr, times: timingFor(cfg.faults, cfg.timeout), bank: newBank(), tellerCount: cfg.workers + 2}
 	w.net = netsim.NewNetwork(cfg.faults.Seed, tr.NetsimOptions()...)
 	defer func() {
 		if err != nil {
@@ -67,35 +72,61 @@ func newWorld(cfg config, tr *demo.Tracer) (w *world, err error) {
 	if err := w.net.SetDefaultFaults(cfg.faults); err != nil {
 		return nil, err
 	}
-
-	w.bankSrv = rpc.NewServer(append(tr.ServerOptions("bank"), rpc.WithErrors(lock.ErrStaleToken))...)
-	if err := w.bankSrv.Register(w.bank); err != nil {
+	if err := w.startBank(); err != nil {
 		return nil, err
 	}
-	bankL, err := w.net.Listen("bank")
-	if err != nil {
-		return nil, err
-	}
-	w.running++
-	go func() { w.served <- w.bankSrv.Serve(bankL) }() // exits when bankSrv is closed
-
 	if w.dir, err = os.MkdirTemp("", "bank-locks-"); err != nil {
 		return nil, err
 	}
-	w.locks, err = lock.NewServer(lock.Config{
+	return w, w.startLocks()
+}
+
+// startBank serves the bank on its node, with a new rpc server: at the
+// start, and again when the dashboard restarts the node. The balances are
+// kept in between, as on disk.
+func (w *world) startBank() error {
+	srv := rpc.NewServer(append(w.tr.ServerOptions("bank"), rpc.WithErrors(lock.ErrStaleToken))...)
+	if err := srv.Register(w.bank); err != nil {
+		return err
+	}
+	l, err := w.net.Listen("bank")
+	if err != nil {
+		return err
+	}
+	w.bankSrvs = append(w.bankSrvs, srv)
+	w.serving.Go(func() { _ = srv.Serve(l) }) // exits when srv is closed, or its node crashes
+	return nil
+}
+
+// startLocks starts a lock server on the state in w.dir and serves it on
+// its node: at the start, and again when the dashboard restarts the node.
+// A restarted server issues no token it issued before, and grants nothing
+// until every lease of its previous run has run out.
+func (w *world) startLocks() error {
+	srv, err := lock.NewServer(lock.Config{
 		Dir: w.dir, TTL: w.times.ttl, LockDelay: w.times.lockDelay,
-		RPCOptions: tr.ServerOptions("locks"),
+		RPCOptions: w.tr.ServerOptions("locks"),
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	locksL, err := w.net.Listen("locks")
+	l, err := w.net.Listen("locks")
 	if err != nil {
-		return nil, err
+		srv.Close()
+		return err
 	}
-	w.running++
-	go func() { w.served <- w.locks.Serve(locksL) }() // exits when locks is closed
-	return w, nil
+	w.locks = srv
+	w.serving.Go(func() { _ = srv.Serve(l) }) // exits when srv is closed, or its node crashes
+	return nil
+}
+
+// stopLocks stops the lock server: its sessions and locks, kept in
+// memory, are gone, as after a crash; its directory stays.
+func (w *world) stopLocks() {
+	if w.locks != nil {
+		w.locks.Close()
+		w.locks = nil
+	}
 }
 
 // close closes the tellers, the servers and the network, and removes the
@@ -104,15 +135,11 @@ func (w *world) close() {
 	for _, t := range w.tellers {
 		t.close()
 	}
-	if w.bankSrv != nil {
-		w.bankSrv.Close()
+	for _, srv := range w.bankSrvs {
+		srv.Close()
 	}
-	if w.locks != nil {
-		w.locks.Close()
-	}
-	for range w.running {
-		<-w.served
-	}
+	w.stopLocks()
+	w.serving.Wait()
 	w.net.Close()
 	if w.dir != "" {
 		os.RemoveAll(w.dir)
@@ -130,8 +157,19 @@ type teller struct {
 	lockWait time.Duration // a Lock is given up after this long
 }
 
-// newTeller connects a teller called name to both servers.
+// newTeller connects a teller called name to both servers; w closes it.
 func (w *world) newTeller(ctx context.Context, name string) (*teller, error) {
+	t, err := w.dialTeller(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	w.tellers = append(w.tellers, t)
+	return t, nil
+}
+
+// dialTeller connects a teller called name to both servers; the caller
+// closes it. It blocks until connected, or ctx ends.
+func (w *world) dialTeller(ctx context.Context, name string) (*teller, error) {
 	retry := rpc.WithRetry(rpc.RetryPolicy{Interval: w.times.call, MaxInterval: 2 * w.times.call})
 	bank, err := rpc.Dial(ctx, "bank", append(w.tr.ClientOptions(name, "bank"),
 		rpc.WithDialer(w.net.Dialer(name)), retry, rpc.WithErrors(lock.ErrStaleToken))...)
@@ -145,19 +183,27 @@ func (w *world) newTeller(ctx context.Context, name string) (*teller, error) {
 		return nil, err
 	}
 	locks := lock.NewClient(lockRPC, lock.WithName(name), lock.WithCallTimeout(w.times.call))
-	t := &teller{
+	return &teller{
 		name: name, bank: bank, lockRPC: lockRPC, locks: locks, mutex: locks.Mutex("bank"),
 		timeout: w.times.giveUp, lockWait: w.times.giveUp + lockWait(w.times.call, w.tellerCount),
-	}
-	w.tellers = append(w.tellers, t)
-	return t, nil
+	}, nil
 }
 
 // close ends the teller's lock session and closes its connections.
+// Closing twice does nothing more.
 func (t *teller) close() {
 	t.locks.Close()
 	t.lockRPC.Close()
 	t.bank.Close()
+}
+
+// crash stops the teller as a power cut does: its lock session is not
+// ended (the connection goes first, so the lock client cannot say
+// goodbye); the lock service sees its renewals stop, and takes its lock
+// back when the lease runs out.
+func (t *teller) crash() {
+	t.lockRPC.Close()
+	t.close()
 }
 
 // lock takes the bank's lock, waiting at most t.lockWait; then it

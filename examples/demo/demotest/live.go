@@ -67,6 +67,9 @@ func (l *Live) Await(t *testing.T, re string) []string {
 	}
 }
 
+// Output returns what the example has printed so far.
+func (l *Live) Output() string { return l.out.String() }
+
 // CheckPage fetches the page and the network's state from the dashboard,
 // and checks that the page is served, that it is titled title and that it
 // shows every node of nodes.
