@@ -18,6 +18,7 @@
 //	go run ./examples/mutex -drop 0.1 -dup 0.1             # a lossy network: calls are retried
 //	go run ./examples/mutex -drop 0.1 -noretry -nodes 2,4 -timeout 2s  # without retries Ricart–Agrawala gets stuck
 //	go run ./examples/mutex -nodes 3 -k 2 -trace /tmp/mutex
+//	go run ./examples/mutex -dashboard 127.0.0.1:8080      # live, for a lecture: the lock service, crashes and cuts on a web page
 package main
 
 import (
@@ -34,6 +35,10 @@ import (
 )
 
 func main() { demo.Main("mutex", run) }
+
+// maxLiveNodes bounds the clients of the live demo, so that the page
+// stays readable.
+const maxLiveNodes = 8
 
 // maxTraceEvents bounds the -trace diagram: a longer run shows its start.
 const maxTraceEvents = 3000
@@ -55,9 +60,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mutex", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := config{nodes: nodeList{2, 4, 8}}
-	fs.Var(&cfg.nodes, "nodes", fmt.Sprintf("the numbers of nodes N to compare, comma-separated, each %d to %d", minNodes, maxNodes))
+	fs.Var(&cfg.nodes, "nodes", fmt.Sprintf("the numbers of nodes N to compare, comma-separated, each %d to %d (with -dashboard: the clients, the smallest N, default %d)", minNodes, maxNodes, liveNodes))
 	fs.IntVar(&cfg.k, "k", 5, "how many times each node enters the critical section")
-	fs.DurationVar(&cfg.hold, "hold", 100*time.Microsecond, "how long a node stays in the critical section")
+	fs.DurationVar(&cfg.hold, "hold", 100*time.Microsecond, fmt.Sprintf("how long a node stays in the critical section (with -dashboard: default %v)", liveHold))
 	fs.DurationVar(&cfg.think, "think", time.Millisecond, "how long a node works outside the critical section between two entries")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "give up on an algorithm that has not finished after this long")
 	fs.BoolVar(&cfg.nolock, "nolock", false, "also run the nodes with no lock at all, to see the detector catch them")
@@ -77,8 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "-timeout must be positive")
 	case fs.NArg() > 0:
 		return demo.Usagef(fs, "mutex takes no arguments, only flags")
-	case fs.Lookup("dashboard").Value.String() != "":
-		return demo.Usagef(fs, "-dashboard: mutex has no live mode yet (partition, dfs, kv, quorum and twophase have)")
+	}
+	live := fs.Lookup("dashboard").Value.String() != ""
+	if live && slices.Min(cfg.nodes) > maxLiveNodes {
+		return demo.Usagef(fs, "-dashboard draws at most %d clients (-nodes)", maxLiveNodes)
 	}
 	if err := cfg.faults.Validate(); err != nil {
 		return demo.Usagef(fs, "%v", err)
@@ -88,6 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr := demo.NewTracer(*traceDir, "mutual exclusion", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if live {
+		return runLive(ctx, cfg, fs, tr, stdout)
 	}
 	if err := compare(ctx, cfg, tr, stdout); err != nil {
 		return err
