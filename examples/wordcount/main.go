@@ -20,6 +20,7 @@
 //	go run ./examples/wordcount -check                  # compare with mapreduce.RunSequential, byte for byte
 //	go run ./examples/wordcount -trace /tmp/wc          # the space-time diagram of the first rpc messages
 //	go run ./examples/wordcount -top 5 examples/wordcount/*.go   # count your own files
+//	go run ./examples/wordcount -dashboard 127.0.0.1:8080   # live, for a lecture: the job again and again; crash workers on a web page
 //
 //	go run ./examples/wordcount coordinator -listen 127.0.0.1:7070 -http 127.0.0.1:8080
 //	go run ./examples/wordcount worker -coordinator 127.0.0.1:7070   # in other terminals, or machines
@@ -32,6 +33,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -58,6 +60,7 @@ type config struct {
 	outDir   string        // where to keep the output files, if anywhere
 	httpAddr string        // where to serve the coordinator's status page, if anywhere
 	files    []string      // what to count; none means Go's sources
+	flags    *flag.FlagSet // the flags, for -dashboard
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -68,6 +71,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return err // nil after -h
 	}
+	if cfg.flags.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, cfg, cfg.flags, stdout)
+	}
 	_, err = wordcount(ctx, cfg, stdout)
 	return err
 }
@@ -77,19 +83,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func parse(args []string, stderr io.Writer) (cfg config, ok bool, err error) {
 	fs := flag.NewFlagSet("wordcount", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg = config{split: 8 << 20}
+	cfg = config{split: 8 << 20, flags: fs}
 	fs.IntVar(&cfg.workers, "workers", 4, "number of workers")
 	fs.IntVar(&cfg.nReduce, "reduce", 4, "number of reduce tasks (and output files)")
 	fs.IntVar(&cfg.top, "top", 10, "how many of the most frequent words to print")
 	fs.Var(&cfg.split, "split", "input `size` per map task: small files are packed together up to it, big ones split")
 	fs.Float64Var(&cfg.crash, "crash", 0, "probability that a worker dies in a task's first attempt")
 	fs.DurationVar(&cfg.slow, "slow", 0, "make the first attempt of map task 0 start this late: a straggler")
-	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Second, "a worker silent for this long is declared lost")
+	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Second, fmt.Sprintf("a worker silent for this long is declared lost (with -dashboard: default %v)", liveTimeout))
 	demo.SeedFlag(fs, &cfg.seed)
 	fs.BoolVar(&cfg.backups, "backups", true, "run backup copies of slow tasks near the end of each phase")
 	fs.BoolVar(&cfg.check, "check", false, "also run mapreduce.RunSequential and compare the outputs (slow on big inputs)")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the first rpc messages to this `directory`")
 	fs.StringVar(&cfg.outDir, "out", "", "keep the output files in this `directory` (default: a temporary one, removed)")
+	demo.DashboardFlag(fs)
 	fs.StringVar(&cfg.httpAddr, "http", "", "serve the coordinator's status page on this `address` (such as 127.0.0.1:8080), and keep it up after the job until Ctrl-C")
 	if ok, err := demo.Parse(fs, args); !ok {
 		return cfg, false, err
