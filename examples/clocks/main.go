@@ -22,6 +22,7 @@
 //	go run ./examples/clocks -skew -3ms         # a small error, smaller than any delay: no anomaly either
 //	go run ./examples/clocks -seed 4            # other delays
 //	go run ./examples/clocks -trace /tmp/clocks # the space-time diagram of the run
+//	go run ./examples/clocks -dashboard 127.0.0.1:8080   # live, for a lecture: delay and cut links on a web page
 package main
 
 import (
@@ -56,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.delay, "delay", cfg.delay, "mean one-way delay of a message; each takes from half to one and a half times it")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.SeedFlag(fs, &cfg.seed)
+	demo.DashboardFlag(fs)
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err // nil after -h
 	}
@@ -70,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tr := demo.NewTracer(cfg.traceDir, "clocks: physical, Lamport and vector timestamps")
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if fs.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, cfg, fs, tr, stdout)
 	}
 	if _, err := show(ctx, cfg, tr, stdout); err != nil {
 		return err
