@@ -105,6 +105,9 @@ func (tr transfer) String() string {
 // ends whatever the page does.
 func liveRound(ctx context.Context, w *world, names []string, tellers []*teller, ts []transfer, next *int, up func(string) bool) []liveResult {
 	results := make([]liveResult, len(tellers))
+	// A transfer takes the lock (lockWait, waiting behind every other
+	// teller) and then reads and writes, each given the teller's timeout.
+	budget := w.times.giveUp + lockWait(w.times.call, w.tellerCount) + 2*w.times.giveUp
 	var wg sync.WaitGroup
 	for i, name := range names {
 		if !up(name) {
@@ -114,7 +117,7 @@ func liveRound(ctx context.Context, w *world, names []string, tellers []*teller,
 		results[i].tr = ts[*next%len(ts)]
 		*next++
 		wg.Go(func() { // exits when the transfer is done, failed or given up
-			tctx, cancel := context.WithTimeout(ctx, w.times.giveUp+lockWait(w.times.call, w.tellerCount)+2*w.times.giveUp)
+			tctx, cancel := context.WithTimeout(ctx, budget)
 			defer cancel()
 			res := &results[i]
 			if tellers[i] == nil {

@@ -72,6 +72,8 @@ func runLive(ctx context.Context, cfg config, fs *flag.FlagSet, tr *demo.Tracer,
 	fmt.Fprintln(out, "and writes the counter back plus one. Cut a client off from the server while it is inside: its lease")
 	fmt.Fprintln(out, "expires, the next client gets the lock, and the store refuses the old holder's late write.")
 
+	// A client may wait for every other client to hold the lock once, and
+	// for the lease of one that was cut off to run out.
 	lockWait := time.Duration(n)*(hold+w.ttl) + w.ttl + w.lockDelay
 	round := func(ctx context.Context, r int) error {
 		fmt.Fprintf(out, "Round %d:\n", r)

@@ -47,6 +47,7 @@ func live(ctx context.Context, cfg config, fs *flag.FlagSet, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(stdout, "Counting them once with mapreduce.RunSequential, to check every job's output against it.")
 	oracle := job
 	oracle.OutputDir = filepath.Join(scratch, "sequential")
 	want, err := mapreduce.RunSequential(ctx, oracle)
