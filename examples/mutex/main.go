@@ -84,8 +84,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "mutex takes no arguments, only flags")
 	}
 	live := fs.Lookup("dashboard").Value.String() != ""
-	if live && slices.Min(cfg.nodes) > maxLiveNodes {
+	switch {
+	case live && slices.Min(cfg.nodes) > maxLiveNodes:
 		return demo.Usagef(fs, "-dashboard draws at most %d clients (-nodes)", maxLiveNodes)
+	case live && (cfg.nolock || cfg.noretry):
+		return demo.Usagef(fs, "-dashboard runs the lock service only: -nolock and -noretry do not apply")
 	}
 	if err := cfg.faults.Validate(); err != nil {
 		return demo.Usagef(fs, "%v", err)

@@ -161,6 +161,7 @@ func TestBadFlagsAreExplained(t *testing.T) {
 	t.Parallel()
 	demotest.CheckUsage(t, run, "mutex", []demotest.UsageCase{
 		{Name: "unknown flag", Args: []string{"-bogus"}, Want: "flag provided but not defined: -bogus"},
+		{Name: "live without a lock", Args: []string{"-dashboard", "127.0.0.1:0", "-nolock"}, Want: "-dashboard runs the lock service only"},
 		{Name: "too many live clients", Args: []string{"-dashboard", "127.0.0.1:0", "-nodes", "9"}, Want: "-dashboard draws at most 8 clients (-nodes)"},
 		{Name: "one node", Args: []string{"-nodes", "1"}, Want: `"1" is not a number of nodes from 2 to 32`},
 		{Name: "too many nodes", Args: []string{"-nodes", "2,64"}, Want: `"64" is not a number of nodes from 2 to 32`},
