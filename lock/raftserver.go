@@ -42,6 +42,10 @@ type RaftConfig struct {
 	MaxRaftState int
 	// RPCOptions are passed to the rpc server that clients call.
 	RPCOptions []rpc.ServerOption
+	// Clock is the replica's clock, which stamps the commands it proposes
+	// while it leads. Nil means the system clock. Replicas' clocks may
+	// disagree: tests give them skewed ones.
+	Clock Clock
 }
 
 // RaftServer is one replica of the replicated lock service: the lock
@@ -58,6 +62,7 @@ type RaftServer struct {
 	id    uint64
 	addrs map[uint64]string
 	ttl   time.Duration
+	clock Clock
 
 	// life is the server's lifetime, as in Server: it ends at Close and
 	// cuts short the office loop and the Acquire calls waiting for a
@@ -96,7 +101,10 @@ func NewRaftServer(cfg RaftConfig) (*RaftServer, error) {
 		return nil, err
 	}
 	s := &RaftServer{rsm: r, st: st, rpc: rpc.NewServer(cfg.RPCOptions...), id: cfg.Raft.ID,
-		addrs: maps.Clone(cfg.ClientAddrs), ttl: ttl}
+		addrs: maps.Clone(cfg.ClientAddrs), ttl: ttl, clock: cfg.Clock}
+	if s.clock == nil {
+		s.clock = systemClock{}
+	}
 	s.life, s.stop = context.WithCancel(context.Background())
 	if err := s.rpc.RegisterName(serviceName, &raftService{s}); err != nil {
 		s.stop()
@@ -133,7 +141,7 @@ func (s *RaftServer) RSM() *rsm.RSM { return s.rsm }
 // Locks returns who holds and who waits for each lock, as this replica
 // has applied the log so far, sorted by name: a read-only view for demos
 // and debugging. A follower's view may lag the leader's.
-func (s *RaftServer) Locks() []LockInfo { return s.st.view(time.Now()) }
+func (s *RaftServer) Locks() []LockInfo { return s.st.view(s.clock.Now()) }
 
 // Close stops the replica: the office loop, the rpc server (calls in
 // progress fail, and their clients go to another replica), then the raft
@@ -170,7 +178,7 @@ func (s *RaftServer) officeLoop() {
 		switch {
 		case !inOffice:
 			s.propose(command{Kind: cmdTakeOffice}, st.Term)
-		case !deadline.IsZero() && !time.Now().Before(deadline):
+		case !deadline.IsZero() && !s.clock.Now().Before(deadline):
 			s.propose(command{Kind: cmdTick}, st.Term)
 		}
 	}
@@ -181,7 +189,7 @@ func (s *RaftServer) officeLoop() {
 func (s *RaftServer) propose(c command, term uint64) {
 	ctx, cancel := context.WithTimeout(s.life, time.Second)
 	defer cancel()
-	c.From, c.Term, c.Stamp = s.id, term, time.Now().UnixNano()
+	c.From, c.Term, c.Stamp = s.id, term, s.clock.Now().UnixNano()
 	_, _ = s.rsm.Submit(ctx, rsm.Request{Cmd: encodeGob(c)})
 }
 
@@ -195,7 +203,7 @@ func (s *RaftServer) submit(ctx context.Context, c command) (result, *redirect, 
 	if st.State != raft.Leader {
 		return result{}, &redirect{Retry: true, Leader: s.addrs[st.Leader]}, nil
 	}
-	c.From, c.Term, c.Stamp = s.id, st.Term, time.Now().UnixNano()
+	c.From, c.Term, c.Stamp = s.id, st.Term, s.clock.Now().UnixNano()
 	out, err := s.rsm.Submit(ctx, rsm.Request{Cmd: encodeGob(c)})
 	var nle *raft.NotLeaderError
 	switch {

@@ -1,0 +1,90 @@
+package lock_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/distsys-kit/distsys/lock"
+)
+
+// What replication adds to the conformance suite: a leader's crash costs
+// an election, not a lease, and tokens keep growing across it.
+
+func TestLeaderCrashCostsOnlyAnElection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		c := newCluster(t, 7, 3, lock.RaftConfig{TTL: ttl, LockDelay: lockDelay})
+		a := lock.NewClient(c.caller(), lock.WithName("a"))
+		defer a.Close()
+		b := lock.NewClient(c.caller(), lock.WithName("b"))
+		defer b.Close()
+
+		ma := a.Mutex("x")
+		la, err := ma.Lock(ctx)
+		require.NoError(t, err)
+		granted := make(chan *lock.Lease, 1)
+		go func() {
+			lb, err := b.Mutex("x").Lock(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			granted <- lb
+		}()
+		synctest.Wait()
+
+		old := c.leader()
+		c.crash(old)
+		time.Sleep(2 * ttl) // several renewals' worth, across the election
+		select {
+		case <-la.Done():
+			t.Fatalf("a's lease ended across the failover: %v", la.Err())
+		default:
+		}
+		assert.NotEqual(t, old, c.leader(), "another replica leads")
+		assert.Equal(t, []string{"b"}, c.servers[c.leader()].Locks()[0].Waiters, "b still waits, in its place")
+
+		require.NoError(t, ma.Unlock(ctx))
+		lb := <-granted
+		require.NotNil(t, lb)
+		assert.Greater(t, lb.Token(), la.Token(), "tokens grow across the failover")
+
+		c.restart(old)
+		l2, err := a.Mutex("y").Lock(ctx)
+		require.NoError(t, err)
+		assert.Greater(t, l2.Token(), lb.Token())
+	})
+}
+
+func TestSnapshotsBoundTheLogAndARestartedReplicaCatchesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		c := newCluster(t, 3, 3, lock.RaftConfig{TTL: ttl, LockDelay: lockDelay, MaxRaftState: 4 << 10})
+		a := lock.NewClient(c.caller(), lock.WithName("a"))
+		defer a.Close()
+		m := a.Mutex("x")
+
+		follower := c.leader()%3 + 1
+		c.crash(follower)
+		var last uint64
+		for range 100 {
+			l, err := m.Lock(ctx)
+			require.NoError(t, err)
+			require.Greater(t, l.Token(), last)
+			last = l.Token()
+			require.NoError(t, m.Unlock(ctx))
+		}
+		_, err := m.Lock(ctx)
+		require.NoError(t, err)
+		leader := c.servers[c.leader()]
+		assert.Positive(t, leader.RSM().Stats().Snapshots, "the leader snapshotted its table")
+
+		c.restart(follower)
+		time.Sleep(time.Second) // the leader sends it the snapshot and the log after it
+		assert.Positive(t, c.servers[follower].RSM().Stats().Restores, "the follower was sent a snapshot")
+		assert.Equal(t, leader.Locks(), c.servers[follower].Locks())
+	})
+}
