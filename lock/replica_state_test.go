@@ -80,6 +80,7 @@ func TestNewLeaderGivesEverySessionAFullTTL(t *testing.T) {
 		at(command{Kind: cmdTakeOffice}, 1, 1, 0),
 		at(command{Kind: cmdOpen, Client: "a"}, 1, 1, 0),
 		at(command{Kind: cmdAcquire, Session: ref1, Name: "x", Seq: 1, Wait: true}, 1, 1, 0),
+		at(command{Kind: cmdTick}, 1, 1, 9*time.Second), // a's session has 1s left
 		// leader 1 dies at 9s; the election takes a while; leader 2's
 		// clock is 5 minutes ahead of leader 1's.
 		at(command{Kind: cmdTakeOffice}, 2, 2, 5*time.Minute+12*time.Second),
