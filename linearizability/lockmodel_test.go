@@ -13,10 +13,10 @@ func TestLockHistoryWithLeaseLossAndFencingIsLinearizable(t *testing.T) {
 	r := lin.NewLockRecorder()
 	r.Grant("a", 1, 1, 2)
 	r.Write("a", 1, 3, true, 4)
-	r.Grant("b", 5, 2, 6)        // a's lease ran out: b is granted
-	r.Write("a", 1, 5, false, 7) // a, paused, writes late: refused
-	r.Write("b", 2, 8, true, 9)
-	r.Write("b", 2, 10, true, 11) // the same holder writes again
+	r.Grant("b", 5, 2, 6) // a's lease ran out: b is granted
+	r.Write("b", 2, 7, true, 8)
+	r.Write("a", 1, 9, false, 10) // a, paused, writes late: refused
+	r.Write("b", 2, 11, true, 12) // the same holder writes again
 	assert.Equal(t, porcupine.Ok, r.Check(t, 1, 0))
 }
 
