@@ -30,15 +30,19 @@ type cluster struct {
 	disks                map[uint64]*vfs.Mem
 	wals                 map[uint64]*wal.Storage
 	servers              map[uint64]*lock.RaftServer
+	clocks               []lock.Clock // replica i+1's clock, if given
 	clients              int
 }
 
-func newCluster(tb testing.TB, seed int64, n int, cfg lock.RaftConfig) *cluster {
+// newCluster starts a cluster of n replicas; clocks, if given, are the
+// replicas' clocks, in order.
+func newCluster(tb testing.TB, seed int64, n int, cfg lock.RaftConfig, clocks ...lock.Clock) *cluster {
 	tb.Helper()
 	c := &cluster{
 		tb: tb, seed: seed, net: netsim.NewNetwork(seed), cfg: cfg,
 		raftAddrs: map[uint64]string{}, lockAddrs: map[uint64]string{},
 		disks: map[uint64]*vfs.Mem{}, wals: map[uint64]*wal.Storage{}, servers: map[uint64]*lock.RaftServer{},
+		clocks: clocks,
 	}
 	c.net.LogSeedOnFailure(tb)
 	for id := uint64(1); id <= uint64(n); id++ {
@@ -60,7 +64,7 @@ func newCluster(tb testing.TB, seed int64, n int, cfg lock.RaftConfig) *cluster 
 // start starts replica id on what its disk kept.
 func (c *cluster) start(id uint64) {
 	c.tb.Helper()
-	st, err := wal.Open("/raft", wal.WithFS(c.disks[id]))
+	st, err := wal.Open("/raft", wal.WithFS(c.disks[id]), wal.WithSegmentSize(32<<10)) // small segments: the simulated disk copies a segment per sync
 	require.NoError(c.tb, err)
 	c.wals[id] = st
 	rl, err := c.net.Listen(c.raftAddrs[id])
@@ -69,12 +73,16 @@ func (c *cluster) start(id uint64) {
 	require.NoError(c.tb, err)
 	cfg := c.cfg
 	cfg.Raft = raft.NodeConfig{
-		Config:   raft.Config{ID: id, Storage: st, Seed: c.seed, PreVote: true, CheckQuorum: true},
+		Config: raft.Config{ID: id, Storage: st, Seed: c.seed, PreVote: true, CheckQuorum: true,
+			HeartbeatTick: 5}, // heartbeats every 50ms: fewer events to simulate, elections as quick
 		Addrs:    c.raftAddrs,
 		Listener: rl,
 		Dialer:   c.net.Dialer(c.raftAddrs[id]),
 	}
 	cfg.Listener, cfg.ClientAddrs = ll, c.lockAddrs
+	if int(id) <= len(c.clocks) {
+		cfg.Clock = c.clocks[id-1]
+	}
 	s, err := lock.NewRaftServer(cfg)
 	require.NoError(c.tb, err)
 	c.servers[id] = s

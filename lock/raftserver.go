@@ -190,7 +190,7 @@ func (s *RaftServer) propose(c command, term uint64) {
 	ctx, cancel := context.WithTimeout(s.life, time.Second)
 	defer cancel()
 	c.From, c.Term, c.Stamp = s.id, term, s.clock.Now().UnixNano()
-	_, _ = s.rsm.Submit(ctx, rsm.Request{Cmd: encodeGob(c)})
+	_, _ = s.rsm.Submit(ctx, rsm.Request{Cmd: c.encode()})
 }
 
 // submit stamps c with this leader's identity and clock, puts it through
@@ -204,13 +204,13 @@ func (s *RaftServer) submit(ctx context.Context, c command) (result, *redirect, 
 		return result{}, &redirect{Retry: true, Leader: s.addrs[st.Leader]}, nil
 	}
 	c.From, c.Term, c.Stamp = s.id, st.Term, s.clock.Now().UnixNano()
-	out, err := s.rsm.Submit(ctx, rsm.Request{Cmd: encodeGob(c)})
+	out, err := s.rsm.Submit(ctx, rsm.Request{Cmd: c.encode()})
 	var nle *raft.NotLeaderError
 	switch {
 	case err == nil:
-		var res result
-		if err := decodeGob(out, &res); err != nil {
-			return result{}, nil, fmt.Errorf("lock: bad result: %w", err) // a bug
+		res, err := decodeResult(out)
+		if err != nil {
+			return result{}, nil, err // a bug: the replica wrote it
 		}
 		if res.Err != "" {
 			return res, nil, errors.New(res.Err)

@@ -122,9 +122,9 @@ func decodeGob(data []byte, v any) error {
 // Apply applies one command. A command that does not decode (no server
 // proposes one) changes nothing and returns an error result.
 func (st *replicaState) Apply(data []byte) []byte {
-	var c command
-	if err := decodeGob(data, &c); err != nil {
-		return encodeGob(result{Err: "lock: bad command: " + err.Error()})
+	c, err := decodeCommand(data)
+	if err != nil {
+		return result{Err: err.Error()}.encode()
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -132,7 +132,6 @@ func (st *replicaState) Apply(data []byte) []byte {
 	var (
 		res     result
 		changed []acqKey
-		err     error
 	)
 	switch c.Kind {
 	case cmdOpen:
@@ -163,7 +162,7 @@ func (st *replicaState) Apply(data []byte) []byte {
 		}
 	}
 	st.wake(changed)
-	return encodeGob(res)
+	return res.encode()
 }
 
 // advance moves the table's clock for command c and returns the time to

@@ -16,8 +16,8 @@ func replay(tb testing.TB, st *replicaState, cmds ...command) []result {
 	tb.Helper()
 	var out []result
 	for _, c := range cmds {
-		var r result
-		require.NoError(tb, decodeGob(st.Apply(encodeGob(c)), &r))
+		r, err := decodeResult(st.Apply(c.encode()))
+		require.NoError(tb, err)
 		out = append(out, r)
 	}
 	return out
@@ -112,11 +112,37 @@ func TestOnlyTheLeaderInOfficeMovesTheClock(t *testing.T) {
 
 func TestDamagedCommandsAndSnapshotsAreRefused(t *testing.T) {
 	st := newReplicaState(testTTL, testLockDelay)
-	var r result
-	require.NoError(t, decodeGob(st.Apply([]byte("garbage")), &r))
+	r, err := decodeResult(st.Apply([]byte("garbage")))
+	require.NoError(t, err)
 	assert.Contains(t, r.Err, "bad command")
 	require.Error(t, st.Restore([]byte("garbage")))
 
 	img := replicaImage{Epoch: 1, Locks: []lockImage{{Name: "x", Holder: acqKeyImage{1, 1}}}}
 	require.ErrorContains(t, st.Restore(encodeGob(img)), "holder")
+}
+
+func FuzzDecodeCommand(f *testing.F) {
+	for _, c := range history() {
+		f.Add(c.encode())
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := decodeCommand(b)
+		if err != nil {
+			return
+		}
+		again, err := decodeCommand(c.encode())
+		require.NoError(t, err)
+		assert.Equal(t, c, again)
+		newReplicaState(testTTL, testLockDelay).Apply(b) // whatever it says, it must not panic
+	})
+}
+
+func FuzzRestore(f *testing.F) {
+	st := newReplicaState(testTTL, testLockDelay)
+	replay(f, st, history()...)
+	f.Add(st.Snapshot())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = newReplicaState(testTTL, testLockDelay).Restore(b) // an error or a table, never a panic
+	})
 }
