@@ -123,7 +123,7 @@ func startEtcdLocks(tb testing.TB) *etcdLocks {
 		cfg.ListenMetricsUrls = nil
 		cfg.InitialCluster = cluster
 		cfg.InitialClusterToken = "bench"
-		cfg.LogLevel = "error"
+		cfg.LogLevel = "fatal" // its Close logs errors about its own closed listeners
 		wg.Go(func() { es[i], errs[i] = embed.StartEtcd(cfg) })
 	}
 	wg.Wait()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distsys-kit/distsys/raft"
@@ -72,6 +73,12 @@ type RaftServer struct {
 	wg   sync.WaitGroup // Serve and the office loop
 	once sync.Once
 	err  error // the rsm's Close error
+
+	// term is the term in which the office loop last saw this replica
+	// lead, for the stamps of client commands: reading the node's status
+	// for each would wait for the node's loop, which may be saving.
+	// A stale term only keeps the command from moving the clock.
+	term atomic.Uint64
 }
 
 // NewRaftServer starts a replica: its raft node (restarting from
@@ -174,6 +181,7 @@ func (s *RaftServer) officeLoop() {
 		if st.State != raft.Leader {
 			continue
 		}
+		s.term.Store(st.Term)
 		deadline, inOffice := s.st.due(officeRef{s.id, st.Term})
 		switch {
 		case !inOffice:
@@ -199,11 +207,7 @@ func (s *RaftServer) propose(c command, term uint64) {
 // returns a redirect instead: every command of the lock service may be
 // applied twice without harm, so the client simply sends it again.
 func (s *RaftServer) submit(ctx context.Context, c command) (result, *redirect, error) {
-	st := s.rsm.Node().Status()
-	if st.State != raft.Leader {
-		return result{}, &redirect{Retry: true, Leader: s.addrs[st.Leader]}, nil
-	}
-	c.From, c.Term, c.Stamp = s.id, st.Term, s.clock.Now().UnixNano()
+	c.From, c.Term, c.Stamp = s.id, s.term.Load(), s.clock.Now().UnixNano()
 	out, err := s.rsm.Submit(ctx, rsm.Request{Cmd: c.encode()})
 	var nle *raft.NotLeaderError
 	switch {
