@@ -22,7 +22,9 @@ const roundPause = 50 * time.Millisecond
 // cannot serve the call, pausing after each full round so that an
 // election can finish. So NewClient(NewClusterCaller(...)) gives the same
 // Mutex, Lease and fencing tokens as a single Server, and a leader's crash
-// costs the client an election, not its locks.
+// costs the client an election, not its locks. A server that has died
+// silently (no connection refused, no reset) costs a call its timeout
+// (WithCallTimeout) before the next server is tried.
 //
 // A ClusterCaller is safe for concurrent use by multiple goroutines.
 type ClusterCaller struct {

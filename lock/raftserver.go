@@ -84,8 +84,14 @@ type RaftServer struct {
 // NewRaftServer starts a replica: its raft node (restarting from
 // cfg.Raft.Storage if it holds state) and its rpc server on cfg.Listener.
 // It returns raft's error for a bad configuration, and an error for a
-// negative TTL; then it has closed both listeners.
+// missing Listener or a negative TTL; then it has closed both listeners.
 func NewRaftServer(cfg RaftConfig) (*RaftServer, error) {
+	if cfg.Listener == nil {
+		if cfg.Raft.Listener != nil {
+			_ = cfg.Raft.Listener.Close()
+		}
+		return nil, errors.New("lock: RaftConfig.Listener is required")
+	}
 	closeAll := func() {
 		_ = cfg.Listener.Close()
 		if cfg.Raft.Listener != nil {

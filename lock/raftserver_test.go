@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsys-kit/distsys/lock"
+	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
 // What replication adds to the conformance suite: a leader's crash costs
@@ -87,4 +88,17 @@ func TestSnapshotsBoundTheLogAndARestartedReplicaCatchesUp(t *testing.T) {
 		assert.Positive(t, c.servers[follower].RSM().Stats().Restores, "the follower was sent a snapshot")
 		assert.Equal(t, leader.Locks(), c.servers[follower].Locks())
 	})
+}
+
+func TestNewRaftServerRejectsBadConfig(t *testing.T) {
+	_, err := lock.NewRaftServer(lock.RaftConfig{})
+	require.ErrorContains(t, err, "Listener is required")
+	n := netsim.NewNetwork(1)
+	defer n.Close()
+	l, err := n.Listen("lock1")
+	require.NoError(t, err)
+	_, err = lock.NewRaftServer(lock.RaftConfig{Listener: l, TTL: -time.Second})
+	require.ErrorContains(t, err, "TTL")
+	_, err = n.Listen("lock1")
+	require.NoError(t, err, "the listener was closed")
 }

@@ -195,9 +195,9 @@ func (st *replicaState) wake(changed []acqKey) {
 	}
 }
 
-// watch returns the state of acquisition seq of session ref on lock name,
-// as the table holds it now, and if it is waiting, a channel closed when a
-// command changes it.
+// watch returns the state of acquisition seq of session ref, as the table
+// holds it now, and if it is waiting, a channel closed when a command
+// changes it.
 func (st *replicaState) watch(ref sessionRef, seq uint64) (res result, woken <-chan struct{}) {
 	st.mu.Lock()
 	defer st.mu.Unlock()

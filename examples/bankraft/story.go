@@ -70,7 +70,7 @@ func show(ctx context.Context, c config, tr *demo.Tracer, out io.Writer) (result
 
 	var done, newest atomic.Uint64
 	killAt := uint64(c.transfers / 2)
-	killed := make(chan time.Time, 1)
+	killed := make(chan time.Time, 1) // size 1: the kill's time, sent once, taken by the first grant after it
 	var wg sync.WaitGroup
 	var mu sync.Mutex // protects res.retried, res.leasesLost, res.firstAfter, firstErr
 	var firstErr error
