@@ -1,6 +1,7 @@
 package lock_test
 
 import (
+	"context"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -101,4 +102,29 @@ func TestNewRaftServerRejectsBadConfig(t *testing.T) {
 	require.ErrorContains(t, err, "TTL")
 	_, err = n.Listen("lock1")
 	require.NoError(t, err, "the listener was closed")
+}
+
+func TestClusterCallerWithoutAMajorityGivesUpWithItsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, 5, 3, lock.RaftConfig{TTL: ttl, LockDelay: lockDelay})
+		cc := c.caller()
+		cl := lock.NewClient(cc)
+		defer cl.Close()
+		_, err := cl.Mutex("x").Lock(t.Context())
+		require.NoError(t, err)
+
+		for id := range c.servers { // no majority: nothing can be served
+			if id != 1 {
+				c.crash(id)
+			}
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		_, err = cl.Mutex("y").Lock(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+
+		require.NoError(t, cc.Close())
+		err = cc.Call(t.Context(), "Lock.OpenSession", nil, nil)
+		require.ErrorIs(t, err, lock.ErrClosed)
+	})
 }
