@@ -198,8 +198,9 @@ func (s *RaftServer) officeLoop() {
 	}
 }
 
-// propose submits one of the leader's own commands, giving up after an
-// election timeout's worth of waiting; the loop tries again if needed.
+// propose submits one of the leader's own commands, giving up after a
+// second (the entry may be lost with a term); the loop tries again if
+// needed.
 func (s *RaftServer) propose(c command, term uint64) {
 	ctx, cancel := context.WithTimeout(s.life, time.Second)
 	defer cancel()

@@ -128,3 +128,42 @@ func TestClusterCallerWithoutAMajorityGivesUpWithItsContext(t *testing.T) {
 		require.ErrorIs(t, err, lock.ErrClosed)
 	})
 }
+
+// The log is the service's durable state: a power cut of every replica
+// at once forgets no holder and reuses no token.
+func TestWholeClusterPowerCutForgetsNoHolderAndReusesNoToken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		c := newCluster(t, 11, 3, lock.RaftConfig{TTL: ttl, LockDelay: lockDelay, MaxRaftState: 2 << 10})
+		a := lock.NewClient(c.caller(), lock.WithName("a"))
+		defer a.Close()
+		b := lock.NewClient(c.caller(), lock.WithName("b"))
+		defer b.Close()
+		w := a.Mutex("warm-up")
+		for range 20 { // enough to snapshot
+			_, err := w.Lock(ctx)
+			require.NoError(t, err)
+			require.NoError(t, w.Unlock(ctx))
+		}
+		ma := a.Mutex("x")
+		la, err := ma.Lock(ctx)
+		require.NoError(t, err)
+		require.Positive(t, c.servers[c.leader()].RSM().Stats().Snapshots, "the restart starts from a snapshot")
+
+		for id := uint64(1); id <= 3; id++ {
+			c.crash(id)
+		}
+		time.Sleep(ttl / 2) // dark, for less than a TTL
+		for id := uint64(1); id <= 3; id++ {
+			c.restart(id)
+		}
+
+		_, err = b.Mutex("x").TryLock(ctx)
+		require.ErrorIs(t, err, lock.ErrLocked, "the restarted cluster knows a holds x")
+		require.NoError(t, la.Err(), "a's lease survived")
+		require.NoError(t, ma.Unlock(ctx))
+		lb, err := b.Mutex("x").Lock(ctx)
+		require.NoError(t, err)
+		assert.Greater(t, lb.Token(), la.Token(), "tokens go on from where they were")
+	})
+}
