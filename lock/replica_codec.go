@@ -13,8 +13,6 @@ import (
 //	         wait (0/1) | len client, client | len name, name | len wanted, wanted...
 //	result:  status | token | epoch | session | len err, err
 
-var errBadCommand = errors.New("lock: bad command")
-
 func (c command) encode() []byte {
 	b := make([]byte, 0, 64+len(c.Client)+len(c.Name)+8*len(c.Wanted))
 	b = append(b, byte(c.Kind))
