@@ -10,6 +10,12 @@
 // one larger. It is partitioned by key: a history is linearizable if and
 // only if the operations on each key are, which keeps the search small.
 //
+// The lock model (LockModel, recorded with a LockRecorder) checks a lock
+// service and the fenced store its holders write to: every grant's
+// fencing token is greater than every earlier grant's, and the store
+// accepts exactly the writes whose tokens are not older than one it has
+// accepted. Package lock's history tests use it.
+//
 // An operation that failed without an answer (a timeout, "maybe applied")
 // may or may not have happened: it is recorded with an unknown output and
 // a return time of "never", so the checker may place it anywhere after

@@ -90,7 +90,14 @@ func (r *Recorder) Client(c KV) *Client {
 // trace that trace.Recorder.WriteOnFailure writes there, and fails tb.
 func (r *Recorder) Check(tb testing, seed int64, timeout time.Duration) porcupine.CheckResult {
 	tb.Helper()
-	res, info := porcupine.CheckOperationsVerbose(KVModel, r.History(), timeout)
+	return check(tb, seed, KVModel, r.History(), timeout)
+}
+
+// check checks ops with model, and on failure writes the visualisation
+// and fails tb.
+func check(tb testing, seed int64, model porcupine.Model, ops []porcupine.Operation, timeout time.Duration) porcupine.CheckResult {
+	tb.Helper()
+	res, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
 	if res != porcupine.Illegal {
 		return res
 	}
@@ -98,13 +105,13 @@ func (r *Recorder) Check(tb testing, seed int64, timeout time.Duration) porcupin
 	path := filepath.Join(dir, HTMLFile)
 	err := os.MkdirAll(dir, 0o755)
 	if err == nil {
-		err = porcupine.VisualizePath(KVModel, info, path)
+		err = porcupine.VisualizePath(model, info, path)
 	}
 	if err != nil {
-		tb.Errorf("history of %d operations is not linearizable (and its visualisation could not be written: %v)", len(r.History()), err)
+		tb.Errorf("history of %d operations is not linearizable (and its visualisation could not be written: %v)", len(ops), err)
 		return res
 	}
-	tb.Errorf("history of %d operations is not linearizable: see %s", len(r.History()), path)
+	tb.Errorf("history of %d operations is not linearizable: see %s", len(ops), path)
 	return res
 }
 

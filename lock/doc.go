@@ -119,6 +119,51 @@
 // The client renews its session in the background three times per TTL;
 // one renewal covers every lock it holds. Close releases everything.
 //
+// # Replicated: no single server to lose
+//
+// A Server is one machine: while it is down, nobody gets a lock, and a
+// restarted one waits out every old lease before granting. RaftServer
+// runs the same lock table on a raft cluster (package rsm): every request
+// is a command in the replicated log, every replica applies the commands
+// in the same order, and a Client reaches the cluster through a
+// ClusterCaller, which finds the leader and retries elsewhere when a
+// replica cannot serve:
+//
+//	caller := lock.NewClusterCaller(dialer, []string{"lock1:7070", "lock2:7070", "lock3:7070"})
+//	c := lock.NewClient(caller)         // the same Client, Mutex, Lease and tokens
+//
+// What changes, and why it is safe:
+//
+//   - Time enters the replicated table only in commands: the leader stamps
+//     each command it proposes with its clock, and expiries happen through
+//     tick commands the leader proposes when a lease or lock-delay falls
+//     due. The table is deterministic, so every replica reaches the same
+//     decisions from the same log. Only the leader in office moves the
+//     table's clock: a deposed leader's late command changes nothing about
+//     time.
+//   - A new leader first takes office with a command of its own. It moves
+//     the table's timeline onto its own clock (every deadline keeps what it
+//     had left, whatever the two clocks say) and gives every session a full
+//     TTL from then (Chubby's rule), since clients could not renew during
+//     the election. So a leader's crash costs the clients an election, not
+//     their leases, and there is no grace period: the new leader knows every
+//     lease, because the leases are in the log.
+//   - The token counter is part of the replicated state: a token is issued
+//     by applying a committed entry, and a replica answers a client only
+//     after applying it. A new leader continues from every committed entry,
+//     so tokens only grow across failover and none is issued twice; nothing
+//     needs saving beyond the raft log.
+//   - A waiting Lock waits on the leader until the command that frees the
+//     lock (an Unlock, a Close, an expiry) is applied there; the grant is
+//     made by that same command, so a contended lock passes on with one log
+//     entry.
+//   - Every request of the protocol may be applied twice without harm, so a
+//     replica that loses its office while a request waits simply tells the
+//     client to send it again, elsewhere.
+//
+// Package lock/locktest is one conformance suite that Server and
+// RaftServer both pass.
+//
 // Package lock/peer does without a server: Ricart–Agrawala mutual exclusion
 // among peers, for contrast, and for the lesson of what it cannot survive.
 package lock

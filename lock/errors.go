@@ -58,3 +58,8 @@ var (
 // crosses the wire as a status code; the client turns it into the error its
 // caller expects.
 var errStale = errors.New("lock: request for an acquisition that has ended")
+
+// errBadCommand is what a replica's state machine answers to a log entry
+// that does not decode as a command of the lock service (none of its
+// servers proposes one).
+var errBadCommand = errors.New("lock: bad command")

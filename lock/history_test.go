@@ -112,7 +112,8 @@ func latest(a, b time.Time) time.Time {
 
 // write writes to the store. live says that the writer's lease is live by
 // a clock that does not run slow: such a write must be accepted.
-func (h *history) write(client string, token uint64, live bool) {
+// It reports whether the store accepted the write.
+func (h *history) write(client string, token uint64, live bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.store.Put(token, "owner", client); err != nil {
@@ -120,9 +121,10 @@ func (h *history) write(client string, token uint64, live bool) {
 		if live {
 			h.broken = append(h.broken, fmt.Sprintf("%s's write with token %d: %v", client, token, err))
 		}
-		return
+		return false
 	}
 	h.accepted = append(h.accepted, token)
+	return true
 }
 
 func runHistory(t *testing.T, seed int64, clients, perClient int) {

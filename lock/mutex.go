@@ -110,8 +110,11 @@ func (m *Mutex) acquire(ctx context.Context, wait bool) (*Lease, error) {
 			sess.finish(seq)
 			return nil, ErrLocked
 		case statusSessionExpired:
+			// Unless the session ended first for another reason (Close
+			// ended it, and the server saw its goodbye before the
+			// cancellation of this call): then that is the answer.
 			sess.end(ErrSessionExpired)
-			return nil, ErrSessionExpired
+			return nil, sess.err()
 		case statusStale:
 			// The acquisition ended on the server: for a TryLock, the
 			// first copy of this request was refused and its reply lost.

@@ -59,30 +59,3 @@ func TestSlowClockHolderBelievesTooLongButIsFenced(t *testing.T) {
 		assert.ErrorIs(t, la.Err(), lock.ErrSessionExpired)
 	})
 }
-
-func TestPausedHolderIsStoppedByTheToken(t *testing.T) {
-	// The classic failure: A checks its lease, pauses (a long garbage
-	// collection), and writes after its lease has run out and B has taken
-	// the lock. A lock alone cannot prevent it; the token can.
-	synctest.Test(t, func(t *testing.T) {
-		ctx := t.Context()
-		f := newFixture(t, testConfig())
-		a, cut := f.cutOffClient(ctx) // the pause also stops a's renewals
-		b := f.client(ctx)
-		var store lock.FencedStore
-
-		la, err := a.Mutex("x").Lock(ctx)
-		require.NoError(t, err)
-		require.NoError(t, la.Err(), "a checks its lease: fine")
-		cut.setCut(true) // ... and a pauses
-
-		lb, err := b.Mutex("x").Lock(ctx)
-		require.NoError(t, err)
-		require.NoError(t, store.Put(lb.Token(), "file", "b's data"))
-
-		err = store.Put(la.Token(), "file", "a's data") // a wakes and writes
-		require.ErrorIs(t, err, lock.ErrStaleToken)
-		v, _ := store.Get("file")
-		assert.Equal(t, "b's data", v)
-	})
-}

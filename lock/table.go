@@ -216,7 +216,9 @@ func (t *table) tick(now time.Time) []acqKey {
 		}
 		changed = t.endSession(now, s, true, changed)
 	}
-	for _, l := range t.locks {
+	// In name order, so that replicas of a replicated table (replica.go)
+	// that grant several locks in one tick issue the same tokens.
+	for _, l := range sortedLocks(t.locks) {
 		changed = t.grantNext(now, l, changed)
 		t.due(now, l.delayUntil)
 		t.dropIfIdle(now, l)
@@ -232,4 +234,13 @@ func sortedSessions(m map[uint64]*session) []*session {
 	}
 	slices.SortFunc(ss, func(a, b *session) int { return cmp.Compare(a.ref.ID, b.ref.ID) })
 	return ss
+}
+
+func sortedLocks(m map[string]*lockState) []*lockState {
+	ls := make([]*lockState, 0, len(m))
+	for _, l := range m {
+		ls = append(ls, l)
+	}
+	slices.SortFunc(ls, func(a, b *lockState) int { return cmp.Compare(a.name, b.name) })
+	return ls
 }

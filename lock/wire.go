@@ -61,8 +61,9 @@ type openArgs struct {
 }
 
 type openReply struct {
-	Session sessionRef
-	TTL     time.Duration
+	Redirect redirect // from a replica that cannot serve the request (RaftServer)
+	Session  sessionRef
+	TTL      time.Duration
 }
 
 type keepAliveArgs struct {
@@ -73,8 +74,9 @@ type keepAliveArgs struct {
 }
 
 type keepAliveReply struct {
-	Status status
-	TTL    time.Duration
+	Redirect redirect // from a replica that cannot serve the request (RaftServer)
+	Status   status
+	TTL      time.Duration
 }
 
 type acquireArgs struct {
@@ -86,8 +88,9 @@ type acquireArgs struct {
 }
 
 type acquireReply struct {
-	Status status
-	Token  uint64
+	Redirect redirect // from a replica that cannot serve the request (RaftServer)
+	Status   status
+	Token    uint64
 }
 
 type releaseArgs struct {
@@ -96,7 +99,8 @@ type releaseArgs struct {
 }
 
 type releaseReply struct {
-	Status status
+	Redirect redirect // from a replica that cannot serve the request (RaftServer)
+	Status   status
 }
 
 type closeArgs struct {
@@ -104,5 +108,26 @@ type closeArgs struct {
 }
 
 type closeReply struct {
-	Status status
+	Redirect redirect // from a replica that cannot serve the request (RaftServer)
+	Status   status
 }
+
+// redirect is a RaftServer's answer to a request it could not serve: it
+// is not the leader, or it lost its office while the request waited, or
+// it is shutting down. Leader is the client address of the leader it
+// knows of, if any. Every request is idempotent, so the ClusterCaller
+// sends it again, to Leader or to the next server; a lock Client never
+// sees a redirect. A single Server never sends one.
+type redirect struct {
+	Retry  bool
+	Leader string
+}
+
+// redirector is a reply that may carry a redirect.
+type redirector interface{ redirected() *redirect }
+
+func (r *openReply) redirected() *redirect      { return &r.Redirect }
+func (r *keepAliveReply) redirected() *redirect { return &r.Redirect }
+func (r *acquireReply) redirected() *redirect   { return &r.Redirect }
+func (r *releaseReply) redirected() *redirect   { return &r.Redirect }
+func (r *closeReply) redirected() *redirect     { return &r.Redirect }
