@@ -78,48 +78,15 @@ func answer(w http.ResponseWriter, code int, a proposeAnswer) {
 // status is the JSON of GET /status.
 type status struct {
 	cli.Status
-	ID         uint64 `json:"id"`
-	Role       string `json:"role"` // follower, precandidate, candidate, leader
-	Term       uint64 `json:"term"`
-	Leader     uint64 `json:"leader"` // 0: none known
-	VotedFor   uint64 `json:"voted_for"`
-	Commit     uint64 `json:"commit_index"`
-	Applied    uint64 `json:"applied_index"`
-	FirstIndex uint64 `json:"first_index"`
-	LastIndex  uint64 `json:"last_index"`
-	Lines      uint64 `json:"lines_applied"`
-	LastLine   string `json:"last_line"`
-	// RaftPeers is, per other server, the messages sent to it and what
-	// went wrong; on a leader, also how far its log matches.
-	RaftPeers   map[string]peerStatus `json:"raft_peers"`
-	BadMessages uint64                `json:"bad_messages"`
-}
-
-type peerStatus struct {
-	Sent       uint64 `json:"sent"`
-	Dropped    uint64 `json:"dropped"`
-	DialErrors uint64 `json:"dial_errors"`
-	SendErrors uint64 `json:"send_errors"`
-	Match      uint64 `json:"match_index,omitempty"` // leader only
-	Next       uint64 `json:"next_index,omitempty"`  // leader only
+	cli.RaftStatus
+	Lines    uint64 `json:"lines_applied"`
+	LastLine string `json:"last_line"`
 }
 
 func (r *replica) status(base cli.Status) status {
-	ns := r.node.Status()
-	s := status{
-		Status: base, ID: ns.ID, Role: role(ns.State), Term: ns.Term, Leader: ns.Leader, VotedFor: ns.VotedFor,
-		Commit: ns.Commit, Applied: ns.Applied, FirstIndex: ns.FirstIndex, LastIndex: ns.LastIndex,
-		RaftPeers: map[string]peerStatus{}, BadMessages: ns.BadMessages,
-	}
+	s := status{Status: base, RaftStatus: cli.RaftStatusOf(r.node)}
 	r.mu.Lock()
 	s.Lines, s.LastLine = r.lines, r.last
 	r.mu.Unlock()
-	for id, p := range ns.Peers {
-		ps := peerStatus{Sent: p.Sent, Dropped: p.Dropped, DialErrors: p.DialErrors, SendErrors: p.SendErrors}
-		if pr, ok := ns.Progress[id]; ok {
-			ps.Match, ps.Next = pr.Match, pr.Next
-		}
-		s.RaftPeers[fmt.Sprintf("raft%d", id)] = ps
-	}
 	return s
 }

@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, "raftnode: shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.grace)
 	defer cancel()
-	if to, err := r.handOver(sctx); to != raft.None {
+	if to, err := cli.HandOver(sctx, node); to != raft.None {
 		fmt.Fprintf(stdout, "raftnode: handed leadership to server %d: %v\n", to, errOK(err))
 	}
 	var httpErr error

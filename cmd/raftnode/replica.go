@@ -8,12 +8,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distsys-kit/distsys/cmd/internal/cli"
 	"github.com/distsys-kit/distsys/raft"
 )
 
-// watchInterval is how often the replica looks at its node's state to
-// print changes of term, role and leader.
-const watchInterval = 50 * time.Millisecond
+// recheck is how often a proposer looks whether its entry was replaced.
+const recheck = 50 * time.Millisecond
 
 // replica is the application on top of a raft node: its state machine
 // is the log of lines itself, which it prints as they commit. It also
@@ -33,7 +33,7 @@ type replica struct {
 
 	proposing chan struct{} // one token per HTTP proposal waiting (maxProposed)
 
-	stop      chan struct{} // closed by close: the watcher exits
+	stopWatch func() // stops the printing of changes of term, role, leader
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
@@ -41,9 +41,9 @@ type replica struct {
 
 func newReplica(node *raft.Node, storage raft.Storage, out io.Writer) *replica {
 	r := &replica{node: node, storage: storage, out: out, advanced: make(chan struct{}),
-		proposing: make(chan struct{}, maxProposed), stop: make(chan struct{})}
+		proposing: make(chan struct{}, maxProposed)}
 	r.wg.Go(r.applyLoop) // exits when close closes the node, which closes Apply
-	r.wg.Go(r.watch)     // exits when r.stop is closed
+	r.stopWatch = cli.WatchRaft("raftnode", node, out)
 	return r
 }
 
@@ -67,40 +67,6 @@ func (r *replica) applyLoop() {
 	}
 }
 
-// watch prints a line when the server's term, role or leader changes.
-func (r *replica) watch() {
-	t := time.NewTicker(watchInterval)
-	defer t.Stop()
-	var last raft.Status
-	for {
-		select {
-		case <-t.C:
-		case <-r.stop:
-			return
-		}
-		s := r.node.Status().Status
-		if s.Term != last.Term || s.State != last.State || s.Leader != last.Leader {
-			fmt.Fprintf(r.out, "raftnode: term=%d role=%s leader=%d\n", s.Term, role(s.State), s.Leader)
-			last = s
-		}
-	}
-}
-
-// role is the state's name as the output and the status show it.
-func role(s raft.State) string {
-	switch s {
-	case raft.Follower:
-		return "follower"
-	case raft.PreCandidate:
-		return "precandidate"
-	case raft.Candidate:
-		return "candidate"
-	case raft.Leader:
-		return "leader"
-	}
-	return s.String()
-}
-
 // errReplaced is the answer to a proposal whose entry was replaced in this
 // server's log by a newer leader's.
 var errReplaced = errors.New("a new leader replaced the line in this server's log: it is most likely lost; read the log before proposing it again")
@@ -117,7 +83,7 @@ func (r *replica) propose(ctx context.Context, line []byte) (index, term uint64,
 	}
 	// A lost entry is replaced without being applied (raft delivers no
 	// no-ops), so nothing would wake us: look again now and then.
-	t := time.NewTicker(watchInterval)
+	t := time.NewTicker(recheck)
 	defer t.Stop()
 	for {
 		r.mu.Lock()
@@ -139,32 +105,12 @@ func (r *replica) propose(ctx context.Context, line []byte) (index, term uint64,
 	}
 }
 
-// handOver makes a leader hand leadership to the follower whose log is
-// the longest, and waits for it to take over. It returns the follower, or
-// raft.None if this server is not the leader.
-func (r *replica) handOver(ctx context.Context) (uint64, error) {
-	s := r.node.Status()
-	if s.State != raft.Leader {
-		return raft.None, nil
-	}
-	best, match := raft.None, uint64(0)
-	for id, p := range s.Progress {
-		if id != s.ID && (best == raft.None || p.Match > match || p.Match == match && id < best) {
-			best, match = id, p.Match
-		}
-	}
-	if best == raft.None {
-		return raft.None, nil // a cluster of one
-	}
-	return best, r.node.TransferLeadership(ctx, best)
-}
-
 // close stops the watcher and the node, and waits for them. It returns
 // the node's error, if a storage failure stopped it; later calls return
 // the same.
 func (r *replica) close() error {
 	r.closeOnce.Do(func() {
-		close(r.stop)
+		r.stopWatch()
 		r.closeErr = r.node.Close()
 		r.wg.Wait()
 	})

@@ -29,7 +29,8 @@ type RaftFlags struct {
 	Listen string
 	Tick   time.Duration
 
-	Addrs map[uint64]string // every server's raft address, after Load
+	Addrs   map[uint64]string // every server's raft address, after Load
+	Cluster Cluster           // where they came from (-peers or -config), after Load
 }
 
 // Register adds the flags to fs.
@@ -79,7 +80,7 @@ func (f *RaftFlags) Load(fs *flag.FlagSet, cf *ClusterFlags) error {
 	if f.Listen == "" {
 		f.Listen = Peer{Addr: own}.ListenAddr()
 	}
-	f.Addrs = addrs
+	f.Addrs, f.Cluster = addrs, c
 	return nil
 }
 
