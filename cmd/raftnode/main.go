@@ -37,7 +37,7 @@ const about = `Raftnode runs one server of a raft cluster, its log on disk in -d
 servers are the entries raft1, raft2, ... of -config (or -peers); -id N makes
 this one raftN. What it replicates is a log of lines: POST a line to /propose
 on the -http endpoint; every server prints each committed line, in log order,
-as "applied index=I term=T LINE". GET /status is the server's state as JSON.
+as: applied index=I term=T "LINE". GET /status is the server's state as JSON.
 SIGINT or SIGTERM stops it; a leader first hands leadership over.`
 
 type config struct {

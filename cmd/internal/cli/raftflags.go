@@ -37,7 +37,7 @@ type RaftFlags struct {
 func (f *RaftFlags) Register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.ID, "id", 0, "this server's `number` N: it is entry raftN of -peers or the cluster file (required)")
 	fs.StringVar(&f.Dir, "data", "", "`directory` of this server's write-ahead log, kept across restarts (required)")
-	fs.StringVar(&f.Peers, "peers", "", "raft servers as a `list` raft1=host:port,raft2=host:port,... (instead of -config)")
+	fs.StringVar(&f.Peers, "peers", "", "the cluster's entries as a `list` id=host:port,... (raft1=host:port,raft2=...), instead of -config")
 	fs.StringVar(&f.Listen, "raft-listen", "", "`address` to listen on for the other raft servers (default: every interface, at the port of raftN)")
 	fs.DurationVar(&f.Tick, "tick", raft.DefaultTickInterval, "raft's clock: elections after 10 to 20 ticks without a leader, heartbeats every tick")
 }
