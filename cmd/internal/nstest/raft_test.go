@@ -47,6 +47,12 @@ type raftCluster struct {
 // made with opts, each its own server raftN (and kvN).
 func startRaft(t *testing.T, n *netns.Net, program string, opts ...netns.NodeOption) *raftCluster {
 	t.Helper()
+	return startRaftWith(t, n, program, nil, opts...)
+}
+
+// startRaftWith is startRaft with extra flags for the program.
+func startRaftWith(t *testing.T, n *netns.Net, program string, extra []string, opts ...netns.NodeOption) *raftCluster {
+	t.Helper()
 	c := &raftCluster{}
 	var peers []string
 	for i := range 3 {
@@ -61,8 +67,8 @@ func startRaft(t *testing.T, n *netns.Net, program string, opts ...netns.NodeOpt
 	c.clients = strings.TrimSuffix(c.clients, ",")
 	dir := t.TempDir()
 	for i, nd := range c.nodes {
-		p := start(t, nd, program, "-id", fmt.Sprint(i+1), "-data", fmt.Sprintf("%s/%d", dir, i+1),
-			"-peers", c.peers, "-http", nd.Addr(statusPort))
+		p := start(t, nd, program, append([]string{"-id", fmt.Sprint(i + 1), "-data", fmt.Sprintf("%s/%d", dir, i+1),
+			"-peers", c.peers, "-http", nd.Addr(statusPort)}, extra...)...)
 		p.stdout.WaitLine(t, "status on")
 		c.procs = append(c.procs, p)
 	}
