@@ -18,7 +18,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -139,7 +138,3 @@ func peersOf(addrs map[uint64]string) []cli.Peer {
 	}
 	return ps
 }
-
-// errNoOutcome is the answer to a proposal whose fate is not known when
-// the request ends.
-var errNoOutcome = errors.New("the line was appended, but whether it committed is not known yet: read the log before proposing it again")

@@ -67,6 +67,10 @@ func (r *replica) applyLoop() {
 	}
 }
 
+// errNoOutcome is the answer to a proposal whose fate is not known when
+// the request ends.
+var errNoOutcome = errors.New("the line was appended, but whether it committed is not known yet: read the log before proposing it again")
+
 // errReplaced is the answer to a proposal whose entry was replaced in this
 // server's log by a newer leader's.
 var errReplaced = errors.New("a new leader replaced the line in this server's log: it is most likely lost; read the log before proposing it again")
