@@ -19,7 +19,8 @@
 //   - replicated key-value service: a kvraftserver on each of three
 //     namespaces and kvclient -raft on a fourth, appending before, during
 //     and after the leader's cut: every append succeeds, the value shows
-//     each applied once and in order, and the old leader catches up.
+//     each applied once and in order, and the old leader catches up; the
+//     leader killed and restarted; 10% loss on every link.
 //
 // The tests need root and iproute2 (and nftables where the kernel has no
 // netem), so they are behind a build tag:

@@ -39,8 +39,9 @@ type raftStatus struct {
 type raftCluster struct {
 	nodes   []*netns.Node
 	procs   []*program
-	peers   string // the -peers list
-	clients string // kvraftserver: the replicas' client addresses, for kvclient -server
+	args    [][]string // each program's, to restart it
+	peers   string     // the -peers list
+	clients string     // kvraftserver: the replicas' client addresses, for kvclient -server
 }
 
 // startRaft starts program (raftnode or kvraftserver) on three nodes
@@ -67,10 +68,11 @@ func startRaftWith(t *testing.T, n *netns.Net, program string, extra []string, o
 	c.clients = strings.TrimSuffix(c.clients, ",")
 	dir := t.TempDir()
 	for i, nd := range c.nodes {
-		p := start(t, nd, program, append([]string{"-id", fmt.Sprint(i + 1), "-data", fmt.Sprintf("%s/%d", dir, i+1),
-			"-peers", c.peers, "-http", nd.Addr(statusPort)}, extra...)...)
+		args := append([]string{"-id", fmt.Sprint(i + 1), "-data", fmt.Sprintf("%s/%d", dir, i+1),
+			"-peers", c.peers, "-http", nd.Addr(statusPort)}, extra...)
+		p := start(t, nd, program, args...)
 		p.stdout.WaitLine(t, "status on")
-		c.procs = append(c.procs, p)
+		c.procs, c.args = append(c.procs, p), append(c.args, args)
 	}
 	return c
 }
@@ -239,4 +241,48 @@ func TestKVRaftClientWorksThroughTheLeaderCut(t *testing.T) {
 		l, lerr := c.status((old + 1) % 3)
 		return err == nil && lerr == nil && s.Role == "follower" && s.Applied >= l.Commit && s.Term == l.Term
 	})
+}
+
+// TestKVRaftLeaderKilledAndRestarted kills the leader's process (kill -9,
+// as a crash does) while a client appends from another node: the others
+// elect a leader and the appends go on; the old leader, restarted on its
+// data directory, rejoins and catches up. (That its log survived on disk
+// is checked by kvraftserver's own tests, which restart every replica.)
+func TestKVRaftLeaderKilledAndRestarted(t *testing.T) {
+	n := netns.New(t)
+	c := startRaft(t, n, "kvraftserver")
+	client := n.AddNode("client")
+	c.appendN(t, client, "log", 1, 4)
+	old, term := c.waitLeader(t, 0, -1)
+
+	c.procs[old].Kill()
+	c.appendN(t, client, "log", 4, 8)
+	c.waitLeader(t, term, old)
+	c.procs[old] = start(t, c.nodes[old], "kvraftserver", c.args[old]...)
+	c.procs[old].stdout.WaitLine(t, "status on")
+	c.appendN(t, client, "log", 8, 10)
+	poll(t, "the restarted replica to catch up", func() bool {
+		s, err := c.status(old)
+		l, lerr := c.status((old + 1) % 3)
+		return err == nil && lerr == nil && s.Applied >= l.Commit && s.Term == l.Term
+	})
+	out, err := c.kvc(t, client, "get", "log")
+	require.NoError(t, err, out)
+	assert.Equal(t, fmt.Sprintf("log version=9 value=%q\n", wantLog(9)), out)
+}
+
+// TestKVRaftUnderLoss loses 10% of the frames each way on every link of
+// the replicas and the client: raft and the clerk resend, and every
+// append applies once, in order.
+func TestKVRaftUnderLoss(t *testing.T) {
+	n := netns.New(t)
+	c := startRaft(t, n, "kvraftserver")
+	client := n.AddNode("client")
+	for _, nd := range append(c.nodes, client) {
+		setLoss(t, nd, 0.1)
+	}
+	c.appendN(t, client, "log", 1, 7)
+	out, err := c.kvc(t, client, "get", "log")
+	require.NoError(t, err, out)
+	assert.Equal(t, fmt.Sprintf("log version=6 value=%q\n", wantLog(6)), out)
 }
