@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/distsys-kit/distsys/cmd/internal/certgen"
+	"github.com/distsys-kit/distsys/cmd/internal/cli"
 	"github.com/distsys-kit/distsys/cmd/internal/clitest"
 	"github.com/distsys-kit/distsys/kv"
 	"github.com/distsys-kit/distsys/kvraft"
@@ -16,12 +20,13 @@ import (
 )
 
 // startReplica serves the replicated service on a cluster of one replica
-// (it elects itself), on 127.0.0.1, and returns its client address.
-func startReplica(t *testing.T) string {
+// (it elects itself), on 127.0.0.1, and returns its client address. With
+// opts (TLS), clients must use them.
+func startReplica(t *testing.T, opts ...transport.Option) string {
 	t.Helper()
 	rl, err := transport.ListenTCP("127.0.0.1:0")
 	require.NoError(t, err)
-	cl, err := transport.ListenTCP("127.0.0.1:0")
+	cl, err := transport.ListenTCP("127.0.0.1:0", opts...)
 	require.NoError(t, err)
 	srv, err := kvraft.NewServer(kvraft.Config{
 		Raft: raft.NodeConfig{
@@ -64,4 +69,19 @@ func TestRaftCommands(t *testing.T) {
 func TestRaftUsageErrors(t *testing.T) {
 	clitest.CheckUsageError(t, run, []string{"-server", "a:1,b:2", "get", "k"}, "a list of servers is for -raft")
 	clitest.CheckUsageError(t, run, []string{"-raft", "get", "k"}, "-server is required (or, with -raft, -config)")
+}
+
+func TestRaftMutualTLS(t *testing.T) {
+	files, err := certgen.Write(t.TempDir(), nil, time.Hour)
+	require.NoError(t, err)
+	server := cli.TLSFlags{Cert: files.ServerCert, Key: files.ServerKey, CA: files.CA}
+	cfg, err := server.ServerConfig()
+	require.NoError(t, err)
+	addr := startReplica(t, transport.WithTLS(cfg))
+	tlsArgs := []string{"-tls-cert", files.ClientCert, "-tls-key", files.ClientKey, "-tls-ca", files.CA}
+	out, err := kvc(t, append(append([]string{"-raft", "-server", addr}, tlsArgs...), "put", "k", "v")...)
+	require.NoError(t, err)
+	assert.Equal(t, "k version=1\n", out)
+	_, err = kvc(t, "-raft", "-server", addr, "-timeout", "1s", "get", "k")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "plain TCP to a TLS replica is never answered")
 }
