@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,4 +44,33 @@ func TestNumberedErrors(t *testing.T) {
 func TestParsePeerListNamesTheFlag(t *testing.T) {
 	_, err := ParsePeerList("raft1=h:1,raft2")
 	require.ErrorContains(t, err, `-peers:2: want id=host:port, got "raft2"`)
+}
+
+// FuzzNumbered checks that any -peers list gives numbered peers or an
+// error, never a panic, and that each number found names an entry of the
+// list with that address.
+func FuzzNumbered(f *testing.F) {
+	f.Add("raft1=h:1,raft2=h:2,kv1=h:3")
+	f.Add("raft0=h:1")
+	f.Add("raft18446744073709551616=h:1")
+	f.Add("raft+1=h:1,raft01=h:2")
+	f.Fuzz(func(t *testing.T, list string) {
+		c, err := ParsePeerList(list)
+		if err != nil {
+			return
+		}
+		got, err := c.Numbered("raft")
+		if err != nil {
+			return
+		}
+		require.NotEmpty(t, got)
+		for n, addr := range got {
+			require.NotZero(t, n)
+			found := false
+			for _, p := range c.Peers {
+				found = found || p.Addr == addr && strings.HasPrefix(p.ID, "raft") && strings.TrimLeft(strings.TrimPrefix(p.ID, "raft"), "0") == strconv.FormatUint(n, 10)
+			}
+			require.True(t, found, "number %d at %s is no entry of %q", n, addr, list)
+		}
+	})
 }
