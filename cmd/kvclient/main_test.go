@@ -69,11 +69,11 @@ func startServer(t *testing.T, opts ...kv.Option) (*kv.Store, string) {
 	return store, l.Addr().String()
 }
 
-// kvc runs kvclient against addr and returns its stdout.
-func kvc(t *testing.T, addr string, args ...string) (string, error) {
+// kvc runs kvclient with args and returns its stdout.
+func kvc(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := run(context.Background(), append([]string{"-server", addr}, args...), &out, &errb)
+	err := run(context.Background(), args, &out, &errb)
 	return out.String(), err
 }
 
@@ -92,7 +92,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"get", "n"}, "n version=1 value=\"-1\"\n"},
 	}
 	for _, s := range steps {
-		out, err := kvc(t, addr, s.args...)
+		out, err := kvc(t, append([]string{"-server", addr}, s.args...)...)
 		require.NoError(t, err, "%v", s.args)
 		assert.Equal(t, s.want, out, "%v", s.args)
 	}
@@ -100,7 +100,7 @@ func TestCommands(t *testing.T) {
 
 func TestRefusalsAreErrors(t *testing.T) {
 	_, addr := startServer(t, kv.WithLimits(kv.Limits{MaxValueLen: 4}))
-	_, err := kvc(t, addr, "put", "k", "1")
+	_, err := kvc(t, "-server", addr, "put", "k", "1")
 	require.NoError(t, err)
 	tests := []struct {
 		name string
@@ -115,13 +115,13 @@ func TestRefusalsAreErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := kvc(t, addr, tt.args...)
+			out, err := kvc(t, append([]string{"-server", addr}, tt.args...)...)
 			require.ErrorIs(t, err, tt.want)
 			assert.ErrorContains(t, err, tt.msg)
 			assert.Empty(t, out)
 		})
 	}
-	out, err := kvc(t, addr, "get", "k")
+	out, err := kvc(t, "-server", addr, "get", "k")
 	require.NoError(t, err)
 	assert.Equal(t, "k version=1 value=\"1\"\n", out, "the refusals changed nothing")
 }
@@ -134,7 +134,7 @@ func TestRefusalsAreErrors(t *testing.T) {
 func TestAppendWhoseReplyIsLostRunsOnce(t *testing.T) {
 	store, addr := startServer(t)
 	proxy := newCutProxy(t, addr, func() bool { return store.Stats().Appends > 0 })
-	out, err := kvc(t, proxy.addr, "append", "log", "x")
+	out, err := kvc(t, "-server", proxy.addr, "append", "log", "x")
 	require.NoError(t, err)
 	assert.Equal(t, "log version=1\n", out)
 	assert.Equal(t, 1, proxy.conns(), "the first connection was cut, and kvclient dialled again")

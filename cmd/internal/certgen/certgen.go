@@ -19,7 +19,7 @@ import (
 // Files are the paths of what Write wrote.
 type Files struct {
 	CA         string // the authority's certificate: what -tls-ca names
-	ServerCert string // a certificate for every host given, for servers
+	ServerCert string // a certificate for every host given, for servers (raft servers also dial with it)
 	ServerKey  string
 	ClientCert string // a certificate for clients, for mutual TLS
 	ClientKey  string
@@ -63,9 +63,11 @@ func Write(dir string, hosts []string, valid time.Duration) (Files, error) {
 	server := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "distsys server"},
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     dns,
-		IPAddresses:  ips,
+		// Client auth too: a raft server dials its peers, and under mutual
+		// TLS presents this same certificate to them as a client.
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		DNSNames:    dns,
+		IPAddresses: ips,
 	}
 	if err := writeLeaf(f.ServerCert, f.ServerKey, server, ca, caKey, now, valid); err != nil {
 		return Files{}, err

@@ -34,6 +34,8 @@ func TestWriteMakesCertificatesTheCAVerifies(t *testing.T) {
 	}
 	_, err = leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: "10.9.9.9"})
 	assert.Error(t, err, "a host not given")
+	_, err = leaf.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	assert.NoError(t, err, "servers that dial each other (raft) present it as clients")
 
 	client, err := tls.LoadX509KeyPair(f.ClientCert, f.ClientKey)
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"sync"
@@ -206,4 +207,22 @@ func CheckUsageError(tb testing.TB, run cli.RunFunc, args []string, want string)
 	assert.Contains(tb, errb.String(), want)
 	assert.Contains(tb, errb.String(), "usage: ", "the usage follows the message")
 	assert.Empty(tb, out.String(), "nothing ran")
+}
+
+// FreeAddrs returns n addresses 127.0.0.1:PORT that were free a moment
+// ago, for programs that must know each other's addresses before they
+// start (raft servers name all their peers). It listens on port 0 to let
+// the kernel pick each port, and closes the listeners before returning:
+// another process could take a port in between, but the kernel hands out
+// ports in turn, so it would have to be unlucky.
+func FreeAddrs(tb testing.TB, n int) []string {
+	tb.Helper()
+	addrs := make([]string, n)
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(tb, err)
+		addrs[i] = l.Addr().String()
+		defer l.Close() // all held until the end, so that no two are equal
+	}
+	return addrs
 }

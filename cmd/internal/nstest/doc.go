@@ -12,6 +12,15 @@
 //     restarted; tokens must grow, no client may work under a token older
 //     than one already used (a fenced resource would refuse nothing), and
 //     the lock must pass on.
+//   - raft: a raftnode on each of three namespaces; the leader's link
+//     cut: the others elect a leader in a later term and commit without
+//     it, the old leader steps down and commits nothing; healed, it
+//     follows the new leader and applies what it missed.
+//   - replicated key-value service: a kvraftserver on each of three
+//     namespaces and kvclient -raft on a fourth, appending before, during
+//     and after the leader's cut: every append succeeds, the value shows
+//     each applied once and in order, and the old leader catches up; the
+//     leader killed and restarted; 10% loss on every link.
 //
 // The tests need root and iproute2 (and nftables where the kernel has no
 // netem), so they are behind a build tag:
@@ -20,7 +29,7 @@
 //
 // Without root or ip they skip, saying why. With -measure, they also time
 // what a student would ask about across a 20 ms network (a lock failover, a
-// worker lost mid-job) and log the figures:
+// worker lost mid-job, a raft leader lost) and log the figures:
 //
 //	sudo go test -tags netns -run Measure -v ./cmd/internal/nstest/ -measure
 package nstest
