@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/distsys-kit/distsys/internal/room"
 	"github.com/distsys-kit/distsys/transport"
 )
 
@@ -42,9 +43,9 @@ type Client struct {
 	lastErr  error         // why the last connection ended, for NewClient clients
 	dialing  chan struct{} // closed when the dial in progress ends; nil if none
 	pending  map[uint64]*pendingCall
-	nextSeq  uint64        // the next call's sequence number
-	low      uint64        // every call below low has finished
-	lowMoved chan struct{} // closed when low moves; nil if no one waits
+	nextSeq  uint64    // the next call's sequence number
+	low      uint64    // every call below low has finished
+	lowMoved room.Cond // calls waiting for the window (low) to move
 	closed   bool
 }
 

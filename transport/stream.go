@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/distsys-kit/distsys/internal/room"
 )
 
 // NewConn returns a message Conn that frames the byte stream nc: each
@@ -92,12 +94,12 @@ type streamConn struct {
 
 	_ [128]byte
 
-	mu      sync.Mutex    // protects the fields below
-	pending []byte        // framed messages queued for the writer
-	spare   []byte        // a drained buffer kept for reuse
-	space   chan struct{} // closed when pending is drained; nil if no one waits
-	werr    error         // the first write error; Sends fail with it
-	closed  bool          // Close has been called
+	mu      sync.Mutex // protects the fields below
+	pending []byte     // framed messages queued for the writer
+	spare   []byte     // a drained buffer kept for reuse
+	room    room.Cond  // Sends waiting for room in pending; the writer broadcasts
+	werr    error      // the first write error; Sends fail with it
+	closed  bool       // Close has been called
 
 	closeOnce sync.Once
 }
@@ -126,19 +128,10 @@ func (c *streamConn) Send(ctx context.Context, msg []byte) error {
 		if len(c.pending) == 0 || len(c.pending)+headerLen+len(msg) <= c.sendBuffer {
 			break
 		}
-		if c.space == nil {
-			c.space = make(chan struct{})
+		if err := c.room.Wait(ctx, &c.mu, c.closing); err != nil {
+			c.mu.Unlock()
+			return err
 		}
-		space := c.space
-		c.mu.Unlock()
-		select {
-		case <-space:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.closing:
-			return ErrClosed
-		}
-		c.mu.Lock()
 	}
 	wasEmpty := len(c.pending) == 0
 	c.pending = appendFrame(c.pending, msg)
@@ -227,15 +220,11 @@ func (c *streamConn) flush() error {
 	}
 }
 
-// wakeSenders wakes the Sends waiting for space in the queue.
+// wakeSenders wakes the Sends waiting for room in the queue.
 func (c *streamConn) wakeSenders() {
 	c.mu.Lock()
-	space := c.space
-	c.space = nil
+	c.room.Broadcast()
 	c.mu.Unlock()
-	if space != nil {
-		close(space)
-	}
 }
 
 func (c *streamConn) Recv(ctx context.Context) ([]byte, error) {
