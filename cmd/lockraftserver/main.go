@@ -60,7 +60,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.httpAddr, "http", "", "`address` of the JSON status endpoint, GET /status (default: none)")
 	fs.DurationVar(&c.grace, "shutdown-timeout", 5*time.Second, "how long a graceful shutdown waits for a leader to hand over")
 	fs.DurationVar(&c.ttl, "ttl", lock.DefaultTTL, "how long a client's session, and its leases, last without a renewal (the same on every replica)")
-	fs.DurationVar(&c.lockDelay, "lock-delay", lock.DefaultLockDelay, "how long a lock whose holder's session expired stays ungranted (the same on every replica)")
+	fs.DurationVar(&c.lockDelay, "lock-delay", lock.DefaultLockDelay, "how long a lock whose holder's session expired stays ungranted, negative for none (the same on every replica)")
 	fs.IntVar(&c.snapBytes, "snapshot-bytes", 1<<20, "snapshot the lock table once the log has grown by this many `bytes` (0: never)")
 	c.raft.Register(fs)
 	c.cluster.Register(fs, "")
@@ -75,8 +75,6 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, cli.Usagef(fs, "-shutdown-timeout must not be negative")
 	case c.ttl <= 0:
 		return nil, cli.Usagef(fs, "-ttl must be positive")
-	case c.lockDelay < 0:
-		return nil, cli.Usagef(fs, "-lock-delay must not be negative")
 	case c.snapBytes < 0:
 		return nil, cli.Usagef(fs, "-snapshot-bytes must not be negative")
 	}
@@ -121,13 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	l := cli.NewCountingListener(tl)
 	raftAddr := ncfg.Listener.Addr().String()
-	// lock.RaftConfig's LockDelay is negative for none; the flag's 0 is none.
-	delay := cfg.lockDelay
-	if delay == 0 {
-		delay = -1
-	}
 	srv, err := lock.NewRaftServer(lock.RaftConfig{Raft: ncfg, Listener: l, ClientAddrs: cfg.clients,
-		TTL: cfg.ttl, LockDelay: delay, MaxRaftState: cfg.snapBytes})
+		TTL: cfg.ttl, LockDelay: cfg.lockDelay, MaxRaftState: cfg.snapBytes})
 	if err != nil {
 		return err
 	}
