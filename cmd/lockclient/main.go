@@ -246,13 +246,29 @@ func hold(ctx context.Context, m *lock.Mutex, lease *lock.Lease, cfg *config, ev
 		}
 	}
 	// Release even when interrupted, with a context of its own.
-	uctx, cancel := context.WithTimeout(context.Background(), 2*cfg.callTimeout)
+	uctx, cancel := context.WithTimeout(context.Background(), cfg.releaseTimeout())
 	defer cancel()
 	if err := m.Unlock(uctx); err != nil {
 		ev.print("lost", "token=%d err=%q", lease.Token(), err)
 		return
 	}
 	ev.print("released", "token=%d", lease.Token())
+}
+
+// raftRelease is how long a client of the replicated service tries to
+// release a lock: long enough to outlast an election (a few hundred
+// milliseconds, seconds across a slow network), since a release lost
+// keeps the lock from the others until the session expires and the
+// lock-delay passes.
+const raftRelease = 5 * time.Second
+
+// releaseTimeout is how long the client tries to release a lock: two
+// call timeouts, or with -raft long enough for an election.
+func (c *config) releaseTimeout() time.Duration {
+	if c.raft {
+		return max(2*c.callTimeout, raftRelease)
+	}
+	return 2 * c.callTimeout
 }
 
 // events prints the client's event lines.
