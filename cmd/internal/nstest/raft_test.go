@@ -44,8 +44,9 @@ type raftCluster struct {
 	clients string     // kvraftserver, lockraftserver: the replicas' client addresses, for -server
 }
 
-// startRaft starts program (raftnode, kvraftserver or lockraftserver) on three nodes
-// made with opts, each its own server raftN (and kvN).
+// startRaft starts program (raftnode, kvraftserver or lockraftserver)
+// on three nodes made with opts, each its own server raftN (and kvN or
+// lockN).
 func startRaft(t *testing.T, n *netns.Net, program string, opts ...netns.NodeOption) *raftCluster {
 	t.Helper()
 	return startRaftWith(t, n, program, nil, opts...)
