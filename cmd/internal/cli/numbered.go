@@ -11,7 +11,9 @@ import (
 // give the addresses of raft servers 1, 2 and 3. Raft names its servers by
 // number; the prefix lets one cluster file name several services of the
 // same machines ("kv1" for the clients of a replica, "raft1" for its
-// peers) beside entries of other programs, which are ignored.
+// peers) beside entries of other programs, which are ignored, as is an
+// entry named prefix alone: "lock", lockserver's entry, is not one of
+// lockraftserver's replicas "lock1", "lock2", ....
 //
 // An entry that starts with prefix but goes on with something other than
 // a number from 1 up ("raftx", "raft0") is an error, as are two entries
@@ -20,7 +22,7 @@ func (c Cluster) Numbered(prefix string) (map[uint64]string, error) {
 	out := map[uint64]string{}
 	for _, p := range c.Peers {
 		rest, ok := strings.CutPrefix(p.ID, prefix)
-		if !ok {
+		if !ok || rest == "" {
 			continue
 		}
 		n, err := strconv.ParseUint(rest, 10, 64)
