@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -83,7 +84,11 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	}
 	// The client addresses are optional: with them, a follower can tell a
 	// client where the leader is; without, clients try each replica in turn.
-	c.clients, _ = c.raft.Cluster.Numbered("lock")
+	clients, err := c.raft.Cluster.Numbered("lock")
+	if err != nil && !errors.Is(err, cli.ErrNoNumbered) {
+		return nil, cli.Usagef(fs, "%v", err)
+	}
+	c.clients = clients
 	if c.listen == "" {
 		own, ok := c.clients[c.raft.ID]
 		if !ok {

@@ -43,6 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no id", []string{"-data", "d", "-peers", peers}, "-id is required"},
 		{"no data", []string{"-id", "1", "-peers", peers}, "-data is required"},
 		{"no client address", []string{"-id", "1", "-data", "d", "-peers", peers}, "where do clients connect? give -listen, or an entry lock1"},
+		{"malformed client entry", []string{"-id", "1", "-data", "d", "-peers", peers + ",lockx=127.0.0.1:7080"}, `peer "lockx": after "lock" comes a number from 1 up`},
 		{"ttl", []string{"-id", "1", "-data", "d", "-peers", peers, "-ttl", "0s"}, "-ttl must be positive"},
 		{"snapshot", []string{"-id", "1", "-data", "d", "-peers", peers, "-snapshot-bytes", "-1"}, "-snapshot-bytes must not be negative"},
 		{"arguments", []string{"-id", "1", "-data", "d", "-peers", peers, "x"}, `takes no arguments, only flags (got "x")`},

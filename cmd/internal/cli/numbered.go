@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 )
+
+// ErrNoNumbered is the error Numbered returns, wrapped, when the cluster
+// has no entry prefix1, prefix2, ...: a program for which those entries are
+// optional checks for it with errors.Is and still reports malformed ones.
+var ErrNoNumbered = errors.New("no numbered peers")
 
 // Numbered returns the peers of c whose ID is prefix followed by a
 // number, by that number: "raft1", "raft2" and "raft3" with prefix "raft"
@@ -17,7 +23,8 @@ import (
 //
 // An entry that starts with prefix but goes on with something other than
 // a number from 1 up ("raftx", "raft0") is an error, as are two entries
-// for one number ("raft1", "raft01"), and no entry at all.
+// for one number ("raft1", "raft01"), and no entry at all, which is
+// ErrNoNumbered wrapped.
 func (c Cluster) Numbered(prefix string) (map[uint64]string, error) {
 	out := map[uint64]string{}
 	for _, p := range c.Peers {
@@ -35,7 +42,7 @@ func (c Cluster) Numbered(prefix string) (map[uint64]string, error) {
 		out[n] = p.Addr
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no peer %s1, %s2, ... in the cluster", prefix, prefix)
+		return nil, fmt.Errorf("%w: no peer %s1, %s2, ... in the cluster", ErrNoNumbered, prefix, prefix)
 	}
 	return out, nil
 }
