@@ -36,6 +36,12 @@ import (
 // more of it for the read-progress timeout (WithReadProgressTimeout) is cut
 // off: nc is closed and Recv returns an error matching ErrPeerStalled. Concurrent Recv calls are serialized, and one waiting
 // for another to finish does not see its ctx until its turn comes.
+//
+// Messages of up to 256 bytes that Recv returns are cut from shared 4 KiB
+// blocks, which saves an allocation per message; keeping one such message
+// keeps its block alive, so copy small messages (bytes.Clone) that are kept
+// in large numbers for long. RecvInto, reusing one buffer, allocates
+// nothing.
 func NewConn(nc net.Conn, opts ...Option) Conn {
 	o := newOptions(opts)
 	c := &streamConn{
