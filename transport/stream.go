@@ -56,6 +56,9 @@ func NewConn(nc net.Conn, opts ...Option) Conn {
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
+	if _, ok := nc.(*tls.Conn); ok {
+		c.handshook = make(chan struct{})
+	}
 	go c.writeLoop() // exits when c.closing is closed
 	return c
 }
@@ -72,6 +75,11 @@ type streamConn struct {
 	kick       chan struct{} // size 1: tells the writer that pending is non-empty
 	closing    chan struct{} // closed by Close
 	writerDone chan struct{} // closed when writeLoop returns
+	// handshook, for a TLS conn, is closed when writeLoop's handshake has
+	// ended; nil for other conns. Recv waits for it without touching the
+	// read deadline: a ctx that ended during the handshake would otherwise
+	// interrupt it, and a TLS conn whose handshake failed fails for good.
+	handshook chan struct{}
 	// shut is set by Close, like closing is closed: Recv checks it rather
 	// than closing, because a channel's state lies next to the kick
 	// channel's, which the sender and the writer write all the time (see
@@ -176,6 +184,7 @@ func (c *streamConn) writeLoop() {
 			}
 			c.mu.Unlock()
 		}
+		close(c.handshook)
 	}
 	for {
 		select {
@@ -277,6 +286,13 @@ func (c *streamConn) recv(ctx context.Context, buf []byte) ([]byte, error) {
 func (c *streamConn) wait(ctx context.Context, buf []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if c.handshook != nil {
+		select {
+		case <-c.handshook: // a handshake that failed makes the read fail
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if ctx.Done() != nil {
 		defer interruptOn(ctx, c.rd.interrupt)()
