@@ -74,6 +74,7 @@ func (c *Client) callOnce(ctx context.Context, method string, args, reply any, m
 	if err != nil {
 		return err
 	}
+	defer c.release(r)
 	return c.decode(r, method, reply, replyMD)
 }
 
@@ -134,7 +135,8 @@ func (c *Client) unregister(p *pendingCall) {
 	// deliver sends only under c.mu to calls in pending, so nothing more
 	// can arrive; drop a reply that came after the caller stopped waiting.
 	select {
-	case <-p.done:
+	case r := <-p.done:
+		c.release(r)
 	default:
 	}
 	c.calls.Put(p)
