@@ -66,6 +66,14 @@ func (n *Node) notLeader() *NotLeaderError {
 // §6.4). It costs a heartbeat round, not a log entry. On a follower, it
 // asks the leader.
 //
+// The index is often that of a no-op (the entry a new leader commits at
+// the start of its term), which Apply does not deliver. So "applied up to
+// index" means: every command at or below index has been applied. An
+// application that counts the ApplyMsg indexes it has seen, and finds
+// them short of index, looks up the entries between in Storage once they
+// are there: if none is a command, it has caught up (package rsm's
+// caughtUp does this).
+//
 // It returns a *NotLeaderError if no leader is known or leadership changes
 // before the read is confirmed (try again, perhaps at the leader), ErrProposalDropped
 // if too many reads wait, ctx.Err() if ctx ends first (a lost request
