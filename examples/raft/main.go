@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := tr.Prepare(); err != nil {
 		return err
 	}
-	c, err := newCluster(n, seed, tr)
+	c, err := newCluster(n, seed, tr, timing{delay: linkDelay})
 	if err != nil {
 		return err
 	}
