@@ -133,3 +133,59 @@ func (c *cluster) summary() string {
 	}
 	return s + "\n   The applied logs agree: each is a prefix of the longest."
 }
+
+// idOf returns the ID of the server called node on the network.
+func (c *cluster) idOf(node string) (uint64, bool) {
+	for id, addr := range c.addrs {
+		if addr == node {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// role returns what server id says it is; a stopped server is a follower.
+func (c *cluster) role(id uint64) raft.State {
+	if node := c.node(id); node != nil {
+		return node.Status().State
+	}
+	return raft.Follower
+}
+
+// claimedLeader returns the running server that says it leads the
+// highest term, or 0 if none does.
+func (c *cluster) claimedLeader() uint64 {
+	var leader, term uint64
+	for _, id := range c.ids() {
+		if node := c.node(id); node != nil {
+			if st := node.Status(); st.State == raft.Leader && st.Term > term {
+				leader, term = id, st.Term
+			}
+		}
+	}
+	return leader
+}
+
+// appliedAt returns the command server id applied at index, if it did.
+func (c *cluster) appliedAt(id, index uint64) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cmd, ok := c.applied[id][index]
+	return cmd, ok
+}
+
+// fate returns the term of the entry at p's index in the log of the
+// server that took p (0 if its log ends before), and whether a running
+// server applied p there: committed.
+func (c *cluster) fate(p proposal) (term uint64, committed bool) {
+	for _, id := range c.ids() {
+		if cmd, ok := c.appliedAt(id, p.index); ok && cmd == p.cmd {
+			return p.term, true
+		}
+	}
+	term, err := c.storage[p.at].Term(p.index)
+	if err != nil {
+		return 0, false
+	}
+	return term, false
+}

@@ -16,14 +16,16 @@ import (
 // which term, who wins it and with whose votes, and which leader steps
 // down, and why.
 type watcher struct {
-	c    *cluster
-	out  io.Writer
-	seen map[uint64]raft.Status // what each running server reported last
+	c       *cluster
+	out     io.Writer
+	seen    map[uint64]raft.Status // what each running server reported last
+	leaders map[uint64]uint64      // term -> its leader, as seen
+	behind  map[uint64]uint64      // server -> the older term it was left in
 }
 
 // run looks at the servers every interval until ctx ends.
 func (w *watcher) run(ctx context.Context, interval time.Duration) {
-	w.seen = make(map[uint64]raft.Status)
+	w.seen, w.leaders, w.behind = make(map[uint64]raft.Status), make(map[uint64]uint64), make(map[uint64]uint64)
 	tk := time.NewTicker(interval)
 	defer tk.Stop()
 	for {
@@ -70,9 +72,32 @@ func (w *watcher) look() {
 				follows = ", and follows " + name(st.Leader)
 			}
 			fmt.Fprintf(w.out, "%s, leader of term %d, heard of term %d: it steps down%s.\n", name(id), old.Term, st.Term, follows)
-		case old.State == raft.PreCandidate && st.State == raft.Follower && st.Leader != raft.None:
-			fmt.Fprintf(w.out, "%s had asked for pre-votes without raising its term (PreVote); it hears from %s, leader of term %d, and follows it.\n",
-				name(id), name(st.Leader), st.Term)
+		case w.behind[id] != 0 && st.State == raft.Follower && st.Leader != raft.None && w.leaders[st.Term] == st.Leader:
+			fmt.Fprintf(w.out, "%s, left behind in term %d, hears from %s, leader of term %d: it follows it, and the leader brings its log in line with its own.\n",
+				name(id), w.behind[id], name(st.Leader), st.Term)
+			delete(w.behind, id)
+		}
+	}
+	w.remember(now)
+}
+
+// remember notes the leaders of now, and the servers left behind in an
+// older term than the newest leader's: cut off, or down, while it was
+// elected. look narrates when they follow it.
+func (w *watcher) remember(now map[uint64]raft.Status) {
+	var top uint64
+	for id, st := range now {
+		if st.State == raft.Leader {
+			w.leaders[st.Term] = id
+		}
+		top = max(top, st.Term)
+	}
+	for id, st := range now {
+		if _, had := w.seen[id]; !had {
+			delete(w.behind, id)
+		}
+		if st.Term < top && w.leaders[top] != 0 && w.behind[id] == 0 {
+			w.behind[id] = st.Term
 		}
 	}
 	w.seen = now
