@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/distsys-kit/distsys/examples/demo"
+	"github.com/distsys-kit/distsys/examples/demo/demotest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -30,4 +31,8 @@ func TestEveryAppendIsKeptOnceThroughAKilledAndAPartitionedLeader(t *testing.T) 
 func TestBadFlagsAreUsageErrors(t *testing.T) {
 	var out, errb bytes.Buffer
 	require.ErrorIs(t, run(context.Background(), []string{"-clients", "0"}, &out, &errb), demo.ErrUsage)
+}
+
+func TestHelpIsNotAnError(t *testing.T) {
+	demotest.CheckHelp(t, run, "-dashboard")
 }
