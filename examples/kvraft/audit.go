@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -37,32 +36,37 @@ func outcomeOf(err error) outcome {
 type audit struct {
 	clerks []string
 
-	mu      sync.Mutex         // protects appends, puts
-	appends map[string]outcome // mark -> how its append ended
-	puts    map[string][]put   // clerk -> its puts, in order
+	mu      sync.Mutex           // protects appends, puts
+	appends map[string]outcome   // mark -> how its append ended
+	puts    map[string][]putDone // clerk -> its puts, in order
 }
 
-// put is one Put of a clerk's key.
-type put struct {
+// putDone is one Put of a clerk's key, and how it ended.
+type putDone struct {
 	value string
 	how   outcome
 }
 
 func newAudit(clerks []*liveClerk) *audit {
-	a := &audit{appends: map[string]outcome{}, puts: map[string][]put{}}
+	a := &audit{appends: map[string]outcome{}, puts: map[string][]putDone{}}
 	for _, lc := range clerks {
 		a.clerks = append(a.clerks, lc.name)
 	}
 	return a
 }
 
-// record notes the outcomes of a clerk's round: its append of mark, and
-// its put of the round's number.
-func (a *audit) record(clerk, mark string, r int, appended, putted outcome) {
+// appended notes how the append of mark ended.
+func (a *audit) appended(mark string, how outcome) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.appends[mark] = appended
-	a.puts[clerk] = append(a.puts[clerk], put{strconv.Itoa(r), putted})
+	a.appends[mark] = how
+}
+
+// put notes how clerk's put of value ended.
+func (a *audit) put(clerk, value string, how outcome) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.puts[clerk] = append(a.puts[clerk], putDone{value, how})
 }
 
 // check reads "log" and each clerk's key through checker (linearizable
@@ -72,13 +76,13 @@ func (a *audit) check(ctx context.Context, checker *liveClerk) string {
 	defer cancel()
 	log, _, err := checker.ck.Get(ctx, "log")
 	if err != nil {
-		return fmt.Sprintf("   The checker cannot read log: %v (no majority answers).", err)
+		return fmt.Sprintf("   The checker cannot read log within %v: %v.", liveOpTimeout, err)
 	}
 	keys := map[string]string{}
 	for _, clerk := range a.clerks {
 		v, _, err := checker.ck.Get(ctx, clerk)
 		if err != nil && !errors.Is(err, kv.ErrNoKey) {
-			return fmt.Sprintf("   The checker cannot read %s: %v (no majority answers).", clerk, err)
+			return fmt.Sprintf("   The checker cannot read %s within %v: %v.", clerk, liveOpTimeout, err)
 		}
 		keys[clerk] = v
 	}

@@ -29,11 +29,15 @@ func TestTheCheckFindsEveryWrongValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := &audit{clerks: []string{"c1", "c2"}, appends: map[string]outcome{}, puts: map[string][]put{}}
-			a.record("c1", "c1.1", 1, done, done)
-			a.record("c2", "c2.1", 1, done, done)
-			a.record("c1", "c1.2", 2, done, done)
-			a.record("c2", "c2.2", 2, maybe, maybe)
+			a := &audit{clerks: []string{"c1", "c2"}, appends: map[string]outcome{}, puts: map[string][]putDone{}}
+			a.appended("c1.1", done)
+			a.put("c1", "1", done)
+			a.appended("c2.1", done)
+			a.put("c2", "1", done)
+			a.appended("c1.2", done)
+			a.put("c1", "2", done)
+			a.appended("c2.2", maybe)
+			a.put("c2", "2", maybe)
 			assert.Contains(t, a.judge(tt.log, map[string]string{"c1": tt.c1, "c2": tt.c2}), tt.want)
 		})
 	}
@@ -41,8 +45,9 @@ func TestTheCheckFindsEveryWrongValue(t *testing.T) {
 
 // A clerk told that its append did not apply finds it absent.
 func TestAnAppendToldNotAppliedMustBeAbsent(t *testing.T) {
-	a := &audit{clerks: []string{"c1"}, appends: map[string]outcome{}, puts: map[string][]put{}}
-	a.record("c1", "c1.1", 1, notApplied, notApplied)
+	a := &audit{clerks: []string{"c1"}, appends: map[string]outcome{}, puts: map[string][]putDone{}}
+	a.appended("c1.1", notApplied)
+	a.put("c1", "1", notApplied)
 	assert.Contains(t, a.judge("", map[string]string{"c1": ""}), "0 stray; 0 keys wrong: exact")
 	assert.Contains(t, a.judge("c1.1 ", map[string]string{"c1": "1"}), "1 stray; 1 keys wrong: WRONG")
 }

@@ -228,17 +228,24 @@ func newLiveClerk(net *netsim.Network, name string, id uint64, tr *demo.Tracer) 
 }
 
 // round makes the clerk's two writes of round r, records their outcomes
-// in a, and returns the line that narrates them.
+// in a, and returns the line that narrates them. A clerk whose append
+// did not end in an answer does not put: the service is in trouble, and
+// the round is long enough already.
 func (lc *liveClerk) round(ctx context.Context, r int, a *audit) string {
 	mark := fmt.Sprintf("%s.%d", lc.name, r)
 	actx, cancel := context.WithTimeout(ctx, liveOpTimeout)
 	_, aerr := lc.ck.Append(actx, "log", mark+" ")
 	cancel()
+	a.appended(mark, outcomeOf(aerr))
+	line := fmt.Sprintf("   %s appends %s to log: %s", lc.name, mark, says(aerr))
+	if aerr != nil {
+		return line + "; it makes no put this round."
+	}
 	pctx, cancel := context.WithTimeout(ctx, liveOpTimeout)
 	_, perr := lc.ck.Put(pctx, lc.name, fmt.Sprint(r))
 	cancel()
-	a.record(lc.name, mark, r, outcomeOf(aerr), outcomeOf(perr))
-	return fmt.Sprintf("   %s appends %s to log: %s; puts %s=%d: %s.", lc.name, mark, says(aerr), lc.name, r, says(perr))
+	a.put(lc.name, fmt.Sprint(r), outcomeOf(perr))
+	return line + fmt.Sprintf("; puts %s=%d: %s.", lc.name, r, says(perr))
 }
 
 // says narrates how a write ended.
