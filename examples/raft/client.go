@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -50,30 +51,42 @@ func (cl *client) send(ctx context.Context, cmd string) {
 		return
 	}
 	p := proposal{cmd: cmd, at: cl.leader, index: i, term: term}
+	switch err := cl.await(ctx, p); {
+	case err == nil:
+		fmt.Fprintf(cl.out, "   The client sends %s to %s, leader of term %d: entry %d, committed once a majority had it.\n",
+			cmd, name(p.at), term, i)
+	case errors.Is(err, errGaveUp):
+		fmt.Fprintf(cl.out, "   The client sends %s to %s, leader of term %d as far as it knows: entry %d is NOT committed after %v:\n",
+			cmd, name(p.at), term, i, cl.wait)
+		fmt.Fprintf(cl.out, "   %s cannot reach a majority. The client will ask the other servers who leads.\n", name(p.at))
+		cl.pending = append(cl.pending, p)
+		cl.leader = 0
+	}
+}
+
+// errGaveUp is what await returns when the client stops waiting.
+var errGaveUp = errors.New("not committed in time")
+
+// await waits until the server that took p has applied it (committed),
+// looking every tick, and returns nil; it returns errGaveUp after cl.wait,
+// or ctx.Err().
+func (cl *client) await(ctx context.Context, p proposal) error {
 	tk := time.NewTicker(cl.tick)
 	defer tk.Stop()
 	giveUp := time.NewTimer(cl.wait)
 	defer giveUp.Stop()
 	for {
-		if got, ok := cl.c.appliedAt(p.at, p.index); ok && got == cmd {
-			fmt.Fprintf(cl.out, "   The client sends %s to %s, leader of term %d: entry %d, committed once a majority had it.\n",
-				cmd, name(p.at), term, i)
-			return
+		if got, ok := cl.c.appliedAt(p.at, p.index); ok && got == p.cmd {
+			return nil
 		}
 		select {
 		case <-tk.C:
-			continue
 		case <-giveUp.C:
+			return errGaveUp
 		case <-ctx.Done():
-			return
+			return ctx.Err()
 		}
-		break
 	}
-	fmt.Fprintf(cl.out, "   The client sends %s to %s, leader of term %d as far as it knows: entry %d is NOT committed after %v:\n",
-		cmd, name(p.at), term, i, cl.wait)
-	fmt.Fprintf(cl.out, "   %s cannot reach a majority. The client will ask the other servers who leads.\n", name(p.at))
-	cl.pending = append(cl.pending, p)
-	cl.leader = 0
 }
 
 // settle says what became of the commands the client gave up on: one is
