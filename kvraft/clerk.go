@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distsys-kit/distsys/internal/retry"
 	"github.com/distsys-kit/distsys/kv"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
@@ -162,6 +163,7 @@ func (c *Clerk) call(ctx context.Context, method string, a *Args) (Reply, error)
 	}
 	maybe := false // whether an attempt may have applied the write
 	tried := 0     // replicas tried since the last pause
+	round := retry.Backoff{Initial: DefaultRoundPause}
 	for {
 		srv := c.servers[c.leader]
 		var r Reply
@@ -188,7 +190,7 @@ func (c *Clerk) call(ctx context.Context, method string, a *Args) (Reply, error)
 		c.leader = (c.leader + 1) % len(c.servers)
 		if tried++; tried == len(c.servers) {
 			tried = 0
-			if err := pause(ctx, DefaultRoundPause); err != nil {
+			if err := round.Wait(ctx); err != nil {
 				continue // ctx ended: the next turn returns
 			}
 		}
@@ -212,16 +214,4 @@ func (c *Clerk) try(ctx context.Context, srv, method string, a *Args, r *Reply) 
 		c.clients[srv] = rc
 	}
 	return rc.Call(ctx, ServiceName+"."+method, a, r)
-}
-
-// pause waits d, or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distsys-kit/distsys/internal/retry"
 	"github.com/distsys-kit/distsys/rpc"
 )
 
@@ -163,13 +164,16 @@ func (c *Client) call(ctx context.Context, sess *clientSession, method string, a
 	if sess != nil {
 		life = sess.life
 	}
-	backoff := minBackoff
+	// lctx ends with ctx or with life (Close, or the session's end): it
+	// bounds every attempt and every pause.
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(life, cancel)()
+	backoff := retry.Backoff{Initial: minBackoff, Max: timeout}
 	for {
-		actx, cancel := context.WithTimeout(ctx, timeout)
-		stop := context.AfterFunc(life, cancel)
+		actx, cancelAttempt := context.WithTimeout(lctx, timeout)
 		err := c.caller.Call(actx, method, args, reply)
-		stop()
-		cancel()
+		cancelAttempt()
 		switch {
 		case err == nil:
 			return nil
@@ -190,14 +194,7 @@ func (c *Client) call(ctx context.Context, sess *clientSession, method string, a
 			}
 			continue // the attempt has waited already
 		}
-		pause := time.NewTimer(backoff)
-		select {
-		case <-pause.C:
-		case <-ctx.Done():
-		case <-life.Done():
-		}
-		pause.Stop()
-		backoff = min(2*backoff, timeout)
+		_ = backoff.Wait(lctx) // cut short: the next attempt fails at once, and the switch says why
 	}
 }
 

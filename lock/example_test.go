@@ -78,7 +78,9 @@ func ExampleFencedStore() {
 	n := netsim.NewNetwork(1)
 	defer n.Close()
 
-	srv, _ := lock.NewServer(lock.Config{Dir: dir, TTL: time.Second, LockDelay: 100 * time.Millisecond})
+	// A lease of 2s: long enough that a loaded machine (the race detector,
+	// other tests) does not starve bob's renewals while he waits.
+	srv, _ := lock.NewServer(lock.Config{Dir: dir, TTL: 2 * time.Second, LockDelay: 100 * time.Millisecond})
 	defer srv.Close()
 	l, _ := n.Listen("locks")
 	go srv.Serve(l)
@@ -97,16 +99,24 @@ func ExampleFencedStore() {
 	alice, bob := connect("alice"), connect("bob")
 
 	var store lock.FencedStore // where the data lives: it checks every token
-	la, _ := alice.Mutex("report").Lock(ctx)
+	la, err := alice.Mutex("report").Lock(ctx)
+	if err != nil {
+		fmt.Println("alice:", err)
+		return
+	}
 	fmt.Println("alice writes with token", la.Token(), store.Put(la.Token(), "report", "alice's draft"))
 
 	n.Disconnect("alice") // alice is cut off: her renewals are lost
-	lb, _ := bob.Mutex("report").Lock(ctx)
+	lb, err := bob.Mutex("report").Lock(ctx)
+	if err != nil {
+		fmt.Println("bob:", err)
+		return
+	}
 	fmt.Println("bob writes with token", lb.Token(), store.Put(lb.Token(), "report", "bob's report"))
 
 	<-la.Done()
 	fmt.Println("alice's lease:", la.Err())
-	err := store.Put(la.Token(), "report", "alice's draft, again") // alice did not look
+	err = store.Put(la.Token(), "report", "alice's draft, again") // alice did not look
 	fmt.Println("alice writes:", err, errors.Is(err, lock.ErrStaleToken))
 	v, _ := store.Get("report")
 	fmt.Println("the report is", v)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
 )
@@ -186,4 +187,16 @@ func (w *worker) report(ctx context.Context, args *doneArgs) error {
 		return nil
 	}
 	return err
+}
+
+// pause waits for d, or until ctx ends: an injected slow attempt.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }

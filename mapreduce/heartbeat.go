@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/distsys-kit/distsys/internal/retry"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -27,6 +28,7 @@ import (
 // unreachable, for up to the timeout since it last answered. The calls are
 // safe to repeat: the scheduler ignores a report it has already had.
 func (w *worker) call(ctx context.Context, method string, args, reply any) error {
+	wait := retry.Backoff{Initial: w.o.heartbeat()}
 	for {
 		cctx, cancel := context.WithDeadline(ctx, w.callDeadline())
 		err := w.coord.Call(cctx, coordinatorService+"."+method, args, reply)
@@ -49,7 +51,7 @@ func (w *worker) call(ctx context.Context, method string, args, reply any) error
 		if w.sinceContact() > w.o.timeout {
 			return fmt.Errorf("%w: %w", ErrCoordinatorLost, err)
 		}
-		if err := pause(ctx, w.o.heartbeat()); err != nil {
+		if err := wait.Wait(ctx); err != nil {
 			return err
 		}
 	}
@@ -128,16 +130,4 @@ func (w *worker) heartbeatLoop(ctx context.Context) {
 // that it shut down in an orderly way.
 func saidGoodbye(err error) bool {
 	return errors.Is(err, rpc.ErrServerClosed) || errors.Is(err, ErrClosed)
-}
-
-// pause waits for d, or until ctx ends.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distsys-kit/distsys/internal/retry"
 	"github.com/distsys-kit/distsys/mapreduce/internal/extsort"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
@@ -158,6 +159,7 @@ func (w *worker) connect(ctx context.Context) error {
 	})
 	dctx, cancel := context.WithTimeout(ctx, w.o.timeout)
 	defer cancel()
+	wait := retry.Backoff{Initial: w.o.heartbeat()}
 	for {
 		c, err := rpc.Dial(dctx, w.coordAddr, append([]rpc.DialOption{rpc.WithDialer(record), wireErrors()}, w.o.rpcClient...)...)
 		if err == nil {
@@ -170,7 +172,7 @@ func (w *worker) connect(ctx context.Context) error {
 		if dctx.Err() != nil {
 			return fmt.Errorf("%w: %w", ErrCoordinatorLost, err)
 		}
-		if err := pause(dctx, w.o.heartbeat()); err != nil {
+		if err := wait.Wait(dctx); err != nil {
 			return fmt.Errorf("%w: %w", ErrCoordinatorLost, err)
 		}
 	}

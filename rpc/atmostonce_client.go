@@ -152,6 +152,7 @@ func (c *Client) callAtMostOnce(ctx context.Context, method string, args, reply 
 			continue // redial and send again at once
 		}
 		again, err := c.finishAtMostOnce(r, &h, !severalConns && r.cc == sentOn, method, reply, replyMD)
+		c.release(r)
 		if again && bounces < maxEpochBounces {
 			bounces++
 			resend = false // the server asked for its epoch: not a loss

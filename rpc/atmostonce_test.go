@@ -28,18 +28,15 @@ import (
 func TestRetriedCallsTakeEffectExactlyOnce(t *testing.T) {
 	tests := []struct {
 		name       string
-		netsim     bool // a simulated network, else in-memory pipes
 		faults     transport.Faults
 		seed       int64
 		goroutines int
 	}{
-		{"Netsim/Drop10%", true, transport.Faults{Drop: 0.1}, 1, 1},
-		{"Netsim/Drop10%/seed2", true, transport.Faults{Drop: 0.1}, 2, 1},
-		{"Netsim/Drop10%/concurrent", true, transport.Faults{Drop: 0.1}, 3, 8},
-		{"Netsim/DropDuplicateReorderDelay", true, lossyFaults, 4, 1},
-		{"Netsim/DropDuplicateReorderDelay/concurrent", true, lossyFaults, 5, 8},
-		{"Pipe/Drop10%", false, transport.Faults{Drop: 0.1}, 1, 1},
-		{"Pipe/DropDuplicateReorderDelay/concurrent", false, lossyFaults, 5, 8},
+		{"Drop10%", transport.Faults{Drop: 0.1}, 1, 1},
+		{"Drop10%/seed2", transport.Faults{Drop: 0.1}, 2, 1},
+		{"Drop10%/concurrent", transport.Faults{Drop: 0.1}, 3, 8},
+		{"DropDuplicateReorderDelay", lossyFaults, 4, 1},
+		{"DropDuplicateReorderDelay/concurrent", lossyFaults, 5, 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,17 +47,7 @@ func TestRetriedCallsTakeEffectExactlyOnce(t *testing.T) {
 				}
 			})
 			synctest.Test(t, func(t *testing.T) {
-				var (
-					l   transport.Listener
-					d   transport.Dialer
-					sim *netsim.Network
-				)
-				if tt.netsim {
-					sim, l, d = lossyNetsim(t, tt.faults, tt.seed)
-				} else {
-					pl := newPipeListener(tt.faults, tt.seed) // requests and replies meet the same faults
-					l, d = pl, pl
-				}
+				sim, l, d := lossyNetsim(t, tt.faults, tt.seed)
 				svc := newArith()
 				srv := rpc.NewServer()
 				require.NoError(t, srv.Register(svc))
@@ -102,10 +89,8 @@ func TestRetriedCallsTakeEffectExactlyOnce(t *testing.T) {
 				assert.Equal(t, want, got, "each call saw its own increment")
 				assert.Positive(t, c.Stats().Retries, "the faults made the client retry")
 				assert.Positive(t, srv.Stats().Duplicates, "the faults made copies reach the server")
-				if sim != nil {
-					assert.Positive(t, sim.LinkStats("client", "server").Dropped, "requests were lost")
-					assert.Positive(t, sim.LinkStats("server", "client").Dropped, "replies were lost")
-				}
+				assert.Positive(t, sim.LinkStats("client", "server").Dropped, "requests were lost")
+				assert.Positive(t, sim.LinkStats("server", "client").Dropped, "replies were lost")
 			})
 		})
 	}
@@ -114,34 +99,10 @@ func TestRetriedCallsTakeEffectExactlyOnce(t *testing.T) {
 // lossyNetsim is a simulated network whose links between "client" and
 // "server" both apply f.
 func lossyNetsim(t *testing.T, f transport.Faults, seed int64) (*netsim.Network, transport.Listener, transport.Dialer) {
-	n := netsim.NewNetwork(seed)
-	t.Cleanup(func() { require.NoError(t, n.Close()) })
-	n.LogSeedOnFailure(t)
+	n, l, d := simNet(t, seed)
 	require.NoError(t, n.SetFaults("client", "server", f))
 	require.NoError(t, n.SetFaults("server", "client", f))
-	l, err := n.Listen("server")
-	require.NoError(t, err)
-	return n, l, n.Dialer("client")
-}
-
-// restartable is an address whose server can be replaced: Dial reaches
-// whichever listener is current.
-type restartable struct {
-	mu sync.Mutex
-	l  *pipeListener
-}
-
-func (r *restartable) set(l *pipeListener) {
-	r.mu.Lock()
-	r.l = l
-	r.mu.Unlock()
-}
-
-func (r *restartable) Dial(ctx context.Context, addr string) (transport.Conn, error) {
-	r.mu.Lock()
-	l := r.l
-	r.mu.Unlock()
-	return l.Dial(ctx, addr)
+	return n, l, d
 }
 
 // startServer serves a fresh Arith on l; stop closes the server.
@@ -171,12 +132,9 @@ func startServer(t *testing.T, l transport.Listener) (svc *Arith, stop func()) {
 // one fails with ErrMaybeExecuted rather than run twice.
 func TestServerRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		addr := &restartable{}
-		// A tiny delay, so that the server's ends are FaultyConns whose
-		// faults can be changed later.
-		addr.set(newLossyPipeListener(transport.Faults{}, transport.Faults{Delay: 1}, 0))
-		old, stopOld := startServer(t, addr.l)
-		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(addr),
+		n, l, d := simNet(t, 0)
+		old, stopOld := startServer(t, l)
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d),
 			rpc.WithRetry(rpc.RetryPolicy{Interval: 100 * time.Millisecond}))
 		require.NoError(t, err)
 		defer c.Close()
@@ -184,15 +142,17 @@ func TestServerRestart(t *testing.T) {
 
 		// A call runs on the old server, whose reply is lost; the server
 		// is replaced while the client waits to retry.
-		addr.l.dropReplies()
+		require.NoError(t, n.SetFaults("server", "client", transport.Faults{Drop: 1}))
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
 		call := c.Go(ctx, "Arith.Incr", &Args{A: 1}, new(Reply), nil)
 		synctest.Wait()
 		require.EqualValues(t, 2, old.n.Load(), "the old server ran the call")
-		addr.set(newPipeListener(transport.Faults{}, 0))
-		stopOld()
-		fresh, _ := startServer(t, addr.l)
+		stopOld() // its goodbye is lost too, as the reply was
+		n.ClearFaults("server", "client")
+		l, err = n.Listen("server")
+		require.NoError(t, err)
+		fresh, _ := startServer(t, l)
 
 		err = (<-call.Done).Error
 		var re *rpc.RemoteError
@@ -255,17 +215,17 @@ func TestCrashAndRestartOnNetsim(t *testing.T) {
 // otherwise: see TestIdleClientAfterCrash.
 func TestIdleClientSurvivesRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		addr := &restartable{}
-		addr.set(newPipeListener(transport.Faults{}, 0))
-		_, stopOld := startServer(t, addr.l)
-		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(addr), rpc.WithRetry(rpc.RetryPolicy{}))
+		n, l, d := simNet(t, 0)
+		_, stopOld := startServer(t, l)
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d), rpc.WithRetry(rpc.RetryPolicy{}))
 		require.NoError(t, err)
 		defer c.Close()
 		require.NoError(t, c.Call(t.Context(), "Arith.Incr", &Args{A: 1}, new(Reply)))
 
-		addr.set(newPipeListener(transport.Faults{}, 0))
 		stopOld()
-		fresh, _ := startServer(t, addr.l)
+		l, err = n.Listen("server")
+		require.NoError(t, err)
+		fresh, _ := startServer(t, l)
 		var r Reply
 		require.NoError(t, c.Call(t.Context(), "Arith.Incr", &Args{A: 5}, &r))
 		assert.Equal(t, 5, r.C)
@@ -277,13 +237,13 @@ func TestIdleClientSurvivesRestart(t *testing.T) {
 // cache: calls beyond it are refused, not run.
 func TestTooManyUnacknowledgedCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := newPipeListener(transport.Faults{}, 0)
+		_, l, d := simNet(t, 0)
 		svc := newArith()
 		srv := rpc.NewServer(rpc.WithReplyCache(0, 2))
 		require.NoError(t, srv.Register(svc))
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
-		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(l), rpc.WithRetry(rpc.RetryPolicy{}))
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d), rpc.WithRetry(rpc.RetryPolicy{}))
 		require.NoError(t, err)
 		defer c.Close()
 
@@ -308,9 +268,9 @@ func TestTooManyUnacknowledgedCalls(t *testing.T) {
 // until the oldest finishes.
 func TestWindowHoldsNewCallsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := newPipeListener(transport.Faults{}, 0)
+		_, l, d := simNet(t, 0)
 		svc, _ := startServerWith(t, l)
-		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(l), rpc.WithRetry(rpc.RetryPolicy{Window: 2}))
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d), rpc.WithRetry(rpc.RetryPolicy{Window: 2}))
 		require.NoError(t, err)
 		defer c.Close()
 
@@ -340,12 +300,12 @@ func TestWindowHoldsNewCallsBack(t *testing.T) {
 // WithRetry starts, not a loss: on a perfect network Retries stays zero.
 func TestRetriesCountOnlyLosses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pl := newPipeListener(transport.Faults{}, 1)
+		_, l, d := simNet(t, 1)
 		srv := rpc.NewServer()
 		require.NoError(t, srv.Register(newArith()))
-		go func() { _ = srv.Serve(pl) }()
+		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
-		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(pl),
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d),
 			rpc.WithRetry(rpc.RetryPolicy{Interval: 50 * time.Millisecond}))
 		require.NoError(t, err)
 		defer c.Close()

@@ -33,13 +33,13 @@ func TestGarbageClosesOnlyThatConnection(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				l := newPipeListener(transport.Faults{}, 0)
+				_, l, d := simNet(t, 0)
 				svc, _ := startServerWith(t, l)
-				good, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(l))
+				good, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d))
 				require.NoError(t, err)
 				defer good.Close()
 
-				bad, err := l.Dial(t.Context(), "server")
+				bad, err := d.Dial(t.Context(), "server")
 				require.NoError(t, err)
 				defer bad.Close()
 				require.NoError(t, bad.Send(t.Context(), tt.msg))
@@ -75,7 +75,7 @@ func TestWrongTypes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				e := startEnv(t, pipeNetwork())
+				e := startEnv(t, simNetwork())
 				c := e.dial()
 				err := c.Call(t.Context(), tt.method, tt.args, tt.reply)
 				require.ErrorIs(t, err, tt.want)
@@ -93,7 +93,7 @@ func TestWrongTypes(t *testing.T) {
 // TestNilArgsIsAnErrorNotAPanic checks a caller's mistake is reported.
 func TestNilArgsIsAnErrorNotAPanic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := startEnv(t, pipeNetwork()).dial()
+		c := startEnv(t, simNetwork()).dial()
 		var nilArgs *Args
 		for _, args := range []any{nil, nilArgs} {
 			err := c.Call(t.Context(), "Arith.Add", args, new(Reply))

@@ -74,6 +74,7 @@ func (c *Client) callOnce(ctx context.Context, method string, args, reply any, m
 	if err != nil {
 		return err
 	}
+	defer c.release(r)
 	return c.decode(r, method, reply, replyMD)
 }
 
@@ -95,22 +96,12 @@ func (e *callError) Unwrap() error { return e.err }
 // (see RetryPolicy.Window).
 func (c *Client) register(ctx context.Context, window uint64) (*pendingCall, error) {
 	c.mu.Lock()
-	for window > 0 && c.nextSeq-c.low >= window && !c.closed {
-		if c.lowMoved == nil {
-			c.lowMoved = make(chan struct{})
-		}
-		moved := c.lowMoved
-		c.mu.Unlock()
-		select {
-		case <-moved:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-c.life.Done():
-			return nil, ErrClosed
-		}
-		c.mu.Lock()
-	}
 	defer c.mu.Unlock()
+	for window > 0 && c.nextSeq-c.low >= window && !c.closed {
+		if err := c.lowMoved.Wait(ctx, &c.mu, c.life.Done()); err != nil {
+			return nil, err
+		}
+	}
 	if c.closed {
 		return nil, ErrClosed
 	}
@@ -137,18 +128,15 @@ func (c *Client) unregister(p *pendingCall) {
 		}
 		c.low++
 	}
-	var moved chan struct{}
 	if c.low != low {
-		moved, c.lowMoved = c.lowMoved, nil
+		c.lowMoved.Broadcast()
 	}
 	c.mu.Unlock()
-	if moved != nil {
-		close(moved)
-	}
 	// deliver sends only under c.mu to calls in pending, so nothing more
 	// can arrive; drop a reply that came after the caller stopped waiting.
 	select {
-	case <-p.done:
+	case r := <-p.done:
+		c.release(r)
 	default:
 	}
 	c.calls.Put(p)

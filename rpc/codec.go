@@ -19,6 +19,9 @@ type Codec interface {
 	// Append appends the encoding of v to b and returns the extended slice.
 	Append(b []byte, v any) ([]byte, error)
 	// Decode decodes data into v, a non-nil pointer to a zero value.
+	// Decode must not keep data, or any part of it, after it returns
+	// (copy what v needs): client and server receive messages into
+	// buffers they reuse. encoding/gob and encoding/json copy.
 	Decode(data []byte, v any) error
 }
 

@@ -43,7 +43,7 @@ func (Tally) Lengths(words *[]string, reply *[]int) error {
 // panic in the server.
 func TestMapAndSliceRepliesStartEmpty(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startEnv(t, pipeNetwork())
+		e := startEnv(t, simNetwork())
 		require.NoError(t, e.srv.Register(Tally{}))
 		c := e.dial()
 		words := []string{"a", "bb", "a"}
@@ -105,7 +105,7 @@ func (l *lockedBuffer) String() string {
 func TestPanickingHandlerIsAnErrorReply(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var log lockedBuffer
-		e := startEnv(t, pipeNetwork(), rpc.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
+		e := startEnv(t, simNetwork(), rpc.WithLogger(slog.New(slog.NewTextHandler(&log, nil))))
 		require.NoError(t, e.srv.Register(Panicky{}))
 		c := e.dial()
 
@@ -146,7 +146,7 @@ func (rf *Raft) RequestVote(args *RequestVoteArgs, reply *RequestVoteReply) {
 // reply came, false when none can come by the timeout.
 func TestLabRPCCodePorts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startEnv(t, pipeNetwork())
+		e := startEnv(t, simNetwork())
 		require.NoError(t, e.srv.Register(&Raft{term: 3}))
 		end := rpc.NewClientEnd(e.dial(), 0)
 

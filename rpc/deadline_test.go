@@ -113,7 +113,7 @@ func (c *cutOnSend) Send(ctx context.Context, msg []byte) error {
 
 // mute is a server that reads requests and never answers.
 func mute(t *testing.T) transport.Dialer {
-	l := newPipeListener(transport.Faults{}, 0)
+	_, l, d := simNet(t, 0)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -132,22 +132,23 @@ func mute(t *testing.T) transport.Dialer {
 		l.Close()
 		<-done // the client's Close ends the Recv loop
 	})
-	return l
+	return d
 }
 
 // partitioned is a server that no message reaches, and whose replies
 // would not get out.
 func partitioned(t *testing.T) transport.Dialer {
-	l := newPipeListener(transport.Faults{Drop: 1}, 0)
+	n, l, d := simNet(t, 0)
+	require.NoError(t, n.SetDefaultFaults(transport.Faults{Drop: 1}))
 	serve(t, l)
-	return l
+	return d
 }
 
-// served is a pipe listener served by an Arith and a Slow.
+// served is a simulated network's server of an Arith and a Slow.
 func served(t *testing.T) transport.Dialer {
-	l := newPipeListener(transport.Faults{}, 0)
+	_, l, d := simNet(t, 0)
 	serve(t, l)
-	return l
+	return d
 }
 
 func serve(t *testing.T, l transport.Listener) *rpc.Server {

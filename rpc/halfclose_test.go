@@ -14,6 +14,7 @@ import (
 
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
+	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
 // halfClosedConn is the server's end of a connection whose client sends
@@ -58,8 +59,8 @@ func (c *halfClosedConn) Recv(ctx context.Context) ([]byte, error) {
 	}
 }
 
-func (c *halfClosedConn) LocalAddr() net.Addr  { return pipeAddr{} }
-func (c *halfClosedConn) RemoteAddr() net.Addr { return pipeAddr{} }
+func (c *halfClosedConn) LocalAddr() net.Addr  { return netsim.Addr("client") }
+func (c *halfClosedConn) RemoteAddr() net.Addr { return netsim.Addr("server") }
 
 func (c *halfClosedConn) Close() error {
 	c.once.Do(func() { close(c.closed) })
@@ -151,7 +152,7 @@ func TestHalfCloseOverTCP(t *testing.T) {
 // server, which cancels the calls it still runs for that client.
 func TestClientCloseCancelsItsCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startEnv(t, pipeNetwork())
+		e := startEnv(t, simNetwork())
 		c := e.dial()
 		call := c.Go(t.Context(), "Arith.Wait", &Args{}, new(Reply), nil)
 		e.entered(1)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -127,14 +125,6 @@ func networks() []network {
 	return []network{
 		{name: "tcp", listen: tcpNetwork},
 		{name: "reliable", listen: reliableNetwork},
-		{name: "pipe", bubble: true, listen: func(tb testing.TB) (transport.Listener, transport.Dialer) {
-			l := newPipeListener(transport.Faults{}, 0)
-			return l, l
-		}},
-		{name: "pipe+faults", bubble: true, lossy: true, listen: func(tb testing.TB) (transport.Listener, transport.Dialer) {
-			l := newPipeListener(lossyFaults, 1)
-			return l, l
-		}},
 		{name: "netsim", bubble: true, listen: func(tb testing.TB) (transport.Listener, transport.Dialer) {
 			return netsimNetwork(tb, transport.Faults{})
 		}},
@@ -145,19 +135,30 @@ func networks() []network {
 	}
 }
 
-// pipeNetwork is the fault-free in-memory network, for tests that need one.
-func pipeNetwork() network { return networks()[2] }
+// simNetwork is the fault-free simulated network of the suite, for tests
+// that need one.
+func simNetwork() network { return networks()[2] }
 
-// netsimNetwork is a simulated network whose links all apply f; clients
-// dial from node "client", the server listens on node "server".
-func netsimNetwork(tb testing.TB, f transport.Faults) (transport.Listener, transport.Dialer) {
-	n := netsim.NewNetwork(7)
+// simNet is the in-memory network of a test: a simulated network whose
+// server listens on node "server" and whose clients dial from node
+// "client". Faults go on its links: n.SetFaults("client", "server", f)
+// for requests, n.SetFaults("server", "client", f) for replies. (The tests
+// once had a private listener over net.Pipe for this; netsim does all it
+// did, and its faults are per direction and can change mid-test.)
+func simNet(tb testing.TB, seed int64) (n *netsim.Network, l transport.Listener, d transport.Dialer) {
+	n = netsim.NewNetwork(seed)
 	tb.Cleanup(func() { require.NoError(tb, n.Close()) })
 	n.LogSeedOnFailure(tb)
-	require.NoError(tb, n.SetDefaultFaults(f))
 	l, err := n.Listen("server")
 	require.NoError(tb, err)
-	return l, n.Dialer("client")
+	return n, l, n.Dialer("client")
+}
+
+// netsimNetwork is a simulated network whose links all apply f.
+func netsimNetwork(tb testing.TB, f transport.Faults) (transport.Listener, transport.Dialer) {
+	n, l, d := simNet(tb, 7)
+	require.NoError(tb, n.SetDefaultFaults(f))
+	return l, d
 }
 
 // reliableNetwork is transport/reliable over loopback UDP.
@@ -204,108 +205,6 @@ func tcpNetwork(tb testing.TB) (transport.Listener, transport.Dialer) {
 		return transport.DialTCP(ctx, l.Addr().String())
 	})
 }
-
-// pipeListener is an in-memory listener: Dial makes a net.Pipe, frames both
-// ends with transport.NewConn and hands one to Accept. With faults, the
-// client's end applies client to what it sends and the server's end applies
-// server, each conn with its own seeds.
-type pipeListener struct {
-	client, server transport.Faults
-	conns          chan transport.Conn
-	closed         chan struct{}
-	once           sync.Once
-
-	mu        sync.Mutex // protects seed, serverFCs
-	seed      int64
-	serverFCs []*transport.FaultyConn // the server ends, if faulty
-}
-
-// dropReplies makes every server end accepted so far lose all it sends.
-func (l *pipeListener) dropReplies() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, fc := range l.serverFCs {
-		_ = fc.SetFaults(transport.Faults{Drop: 1})
-	}
-}
-
-func newPipeListener(f transport.Faults, seed int64) *pipeListener {
-	return newLossyPipeListener(f, f, seed)
-}
-
-func newLossyPipeListener(client, server transport.Faults, seed int64) *pipeListener {
-	return &pipeListener{client: client, server: server, seed: seed,
-		conns: make(chan transport.Conn), closed: make(chan struct{})}
-}
-
-func (l *pipeListener) Dial(ctx context.Context, _ string) (transport.Conn, error) {
-	a, b := net.Pipe()
-	ca, cb := transport.NewConn(a), transport.NewConn(b)
-	l.mu.Lock()
-	seed := l.seed
-	l.seed += 2
-	l.mu.Unlock()
-	ca, errA := withFaults(ca, l.client, seed)
-	cb, errB := withFaults(cb, l.server, seed+1)
-	if err := errors.Join(errA, errB); err != nil {
-		return nil, err
-	}
-	if fc, ok := cb.(*transport.FaultyConn); ok {
-		l.mu.Lock()
-		l.serverFCs = append(l.serverFCs, fc)
-		l.mu.Unlock()
-	}
-	select {
-	case l.conns <- cb:
-		return ca, nil
-	case <-l.closed:
-	case <-ctx.Done():
-	}
-	_ = ca.Close()
-	_ = cb.Close()
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return nil, fmt.Errorf("pipe: dial: %w", transport.ErrClosed)
-}
-
-// withFaults wraps c in a FaultyConn applying f with seed, unless f is
-// zero.
-func withFaults(c transport.Conn, f transport.Faults, seed int64) (transport.Conn, error) {
-	if f.IsZero() {
-		return c, nil
-	}
-	f.Seed = seed
-	fc, err := transport.NewFaultyConn(c, f)
-	if err != nil {
-		_ = c.Close()
-		return nil, err
-	}
-	return fc, nil
-}
-
-func (l *pipeListener) Accept(ctx context.Context) (transport.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, transport.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
 
 // env is a server of an Arith on a network, and a way to dial it.
 type env struct {

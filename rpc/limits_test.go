@@ -18,7 +18,9 @@ import (
 
 // serveRaw serves a fresh Arith and Big with opts on one end of a pipe and
 // returns the other end, raw, for a test to play the client by hand. done
-// is closed when ServeConn returns; cleanup closes the server.
+// is closed when ServeConn returns; cleanup closes the server. It is a
+// net.Pipe, not netsim, on purpose: these tests write bytes (half a frame,
+// a header that lies), below the messages that netsim carries.
 func serveRaw(t *testing.T, serverOpts []transport.Option, opts ...rpc.ServerOption) (client net.Conn, svc *Arith, srv *rpc.Server, done chan struct{}) {
 	a, b := net.Pipe()
 	svc = newArith()
@@ -98,7 +100,7 @@ func TestSlowlorisIsClosed(t *testing.T) {
 // closed.
 func TestIdleTimeoutSparesRunningCallsAndDialClients(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startEnv(t, pipeNetwork(), rpc.WithIdleTimeout(time.Minute))
+		e := startEnv(t, simNetwork(), rpc.WithIdleTimeout(time.Minute))
 		c := e.dial()
 		call := c.Go(t.Context(), "Arith.Wait", &Args{A: 4}, new(Reply), nil)
 		e.entered(1)
@@ -117,9 +119,9 @@ func TestIdleTimeoutSparesRunningCallsAndDialClients(t *testing.T) {
 // which cannot redial, sees after its connection was closed for idleness.
 func TestIdleCloseTellsNewClientWhy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := newPipeListener(transport.Faults{}, 0)
+		_, l, d := simNet(t, 0)
 		startServerWith(t, l, rpc.WithIdleTimeout(time.Minute))
-		conn, err := l.Dial(t.Context(), "server")
+		conn, err := d.Dial(t.Context(), "server")
 		require.NoError(t, err)
 		c := rpc.NewClient(conn)
 		defer c.Close()
@@ -168,7 +170,7 @@ func TestStalledReaderIsCut(t *testing.T) {
 // once a connection is free.
 func TestMaxConnsRefusesClearly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startEnv(t, pipeNetwork(), rpc.WithMaxConns(1))
+		e := startEnv(t, simNetwork(), rpc.WithMaxConns(1))
 		first := e.dial()
 		require.NoError(t, first.Call(t.Context(), "Arith.Incr", &Args{A: 1}, new(Reply)))
 
@@ -189,7 +191,7 @@ func TestMaxConnsRefusesClearly(t *testing.T) {
 // not disturbed.
 func TestMaxCallsRefusesClearly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := startEnv(t, pipeNetwork(), rpc.WithMaxCalls(2))
+		e := startEnv(t, simNetwork(), rpc.WithMaxCalls(2))
 		c := e.dial()
 		first := c.Go(t.Context(), "Arith.Wait", &Args{A: 1}, new(Reply), nil)
 		second := c.Go(t.Context(), "Arith.Wait", &Args{A: 2}, new(Reply), nil)

@@ -265,20 +265,21 @@ func zero(v any, keepBytes bool) {
 	case e.Kind() == reflect.Struct:
 		// Save the slices, zero the whole struct (unexported fields
 		// included, which reflect cannot set one by one), put them back.
+		// (Bytes and SetBytes, unlike Slice and Set, allocate nothing.)
 		var kept [4]struct {
 			i int
-			b reflect.Value
+			b []byte
 		}
 		n := 0
 		for i := range e.NumField() {
 			if f := e.Field(i); n < len(kept) && f.CanSet() && isBytes(f.Type()) && f.Cap() > 0 {
-				kept[n].i, kept[n].b = i, f.Slice(0, 0)
+				kept[n].i, kept[n].b = i, f.Bytes()[:0]
 				n++
 			}
 		}
 		e.SetZero()
 		for _, k := range kept[:n] {
-			e.Field(k.i).Set(k.b)
+			e.Field(k.i).SetBytes(k.b)
 		}
 	default:
 		e.SetZero()

@@ -84,7 +84,7 @@ func TestAuthHookRefusesUnknownCallers(t *testing.T) {
 			}
 			return nil
 		})
-		e := startEnv(t, pipeNetwork(), auth)
+		e := startEnv(t, simNetwork(), auth)
 		withToken := rpc.WithClientInterceptor(func(ctx context.Context, call *rpc.Call, invoke rpc.Invoker) error {
 			call.Metadata = rpc.Metadata{"token": "s3cret"}
 			return invoke(ctx, call)
@@ -123,15 +123,13 @@ func TestSignedTransport(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				var clientFaults transport.Faults
+				n, l, d := simNet(t, 0)
 				if tt.corrupt {
-					clientFaults.Corrupt = 1
+					require.NoError(t, n.SetFaults("client", "server", transport.Faults{Corrupt: 1}))
 				}
-				l := newLossyPipeListener(clientFaults, transport.Faults{}, 0)
 				svc, _ := startServerWith(t, transport.NewSignedListener(l, key))
-				var d transport.Dialer = l
 				if tt.key != nil {
-					d = transport.NewSignedDialer(l, tt.key)
+					d = transport.NewSignedDialer(d, tt.key)
 				}
 				c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d))
 				require.NoError(t, err)
@@ -177,10 +175,10 @@ func (r *recorder) recorded() [][]byte {
 func TestSignedRequestReplayIsRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		key := []byte("correct horse battery staple")
-		l := newPipeListener(transport.Faults{}, 0)
+		_, l, d := simNet(t, 0)
 		svc, _ := startServerWith(t, transport.NewSignedListener(l, key))
 		ctx := t.Context()
-		raw, err := l.Dial(ctx, "server")
+		raw, err := d.Dial(ctx, "server")
 		require.NoError(t, err)
 		wire := &recorder{Conn: raw}
 		conn, err := transport.NewSignedConn(ctx, wire, key)
@@ -197,7 +195,7 @@ func TestSignedRequestReplayIsRefused(t *testing.T) {
 		assert.Equal(t, 2, r.C, "the replay did not run")
 
 		// On a new connection: refused, and the attacker is told.
-		attacker, err := l.Dial(ctx, "server")
+		attacker, err := d.Dial(ctx, "server")
 		require.NoError(t, err)
 		defer attacker.Close()
 		for _, msg := range captured {

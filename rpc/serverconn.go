@@ -87,51 +87,64 @@ func (sc *serverConn) readLoop() (halfClosed bool) {
 	for {
 		// No ctx: Close unblocks Recv by closing the conn, and a
 		// cancellable ctx would cost a timer per message.
-		msg, err := sc.conn.Recv(context.Background())
+		//
+		// Each request is received into a pooled buffer, which the call
+		// puts back when its reply is sent: a 4 KiB call allocates 4.8 KB
+		// less (BenchmarkRPC/4KiB).
+		buf := sc.s.bufs.get()
+		msg, err := transport.RecvInto(context.Background(), sc.conn, *buf)
 		if err != nil {
+			sc.s.bufs.put(buf)
 			return errors.Is(err, io.EOF)
 		}
+		*buf = msg[:0] // msg may have outgrown *buf
 		sc.s.stats.received.Add(int64(len(msg)))
 		sc.watch.received.Add(1)
-		if !sc.dispatch(msg) {
+		started, ok := sc.dispatch(msg, buf)
+		if !started {
+			sc.s.bufs.put(buf)
+		}
+		if !ok {
 			return false // a goodbye from the client, or garbage
 		}
 	}
 }
 
 // dispatch starts the call msg asks for, or answers it at once if it cannot
-// run. It returns false if msg is not a request.
-func (sc *serverConn) dispatch(msg []byte) bool {
+// run. msg lies in buf: a call that starts (started) owns buf, and puts it
+// back when done; otherwise the caller may reuse it at once. ok is false if
+// msg is not a request.
+func (sc *serverConn) dispatch(msg []byte, buf *[]byte) (started, ok bool) {
 	s := sc.s
 	h, body, err := parseRequest(msg)
 	if err != nil {
-		return false
+		return false, false
 	}
 	s.stats.calls.Add(1)
 	if name := s.opts.codec.Name(); string(h.codec) != name {
 		sc.refuse(&h, ErrBadRequest, fmt.Sprintf("request encoded with %q, server speaks %q", h.codec, name))
-		return true
+		return false, true
 	}
 	m := s.registry.Load().methods[string(h.method)]
 	if m == nil {
 		sc.refuse(&h, s.unknown(string(h.method)), "")
-		return true
+		return false, true
 	}
 	running := s.inflight.Add(1)
 	switch {
 	case s.draining.Load():
 		s.endCall()
 		sc.refuseNew(&h, ErrServerClosed, "server shutting down")
-		return true
+		return false, true
 	case running > int64(s.opts.limits.maxCalls):
 		s.endCall()
 		sc.refuseNew(&h, ErrServerBusy, fmt.Sprintf("%d calls running", s.opts.limits.maxCalls))
-		return true
+		return false, true
 	}
 	sc.watch.running.Add(1)
 	sc.handlers.Add(1) // handle calls Done; ServeConn waits for it
-	s.workers.run(job{sc: sc, m: m, h: h, body: body})
-	return true
+	s.workers.run(job{sc: sc, m: m, h: h, body: body, buf: buf})
+	return true, true
 }
 
 // unknown says which of service and method is missing.
@@ -147,9 +160,11 @@ func (s *Server) unknown(name string) error {
 	return ErrUnknownService
 }
 
-// handle runs one call and sends its reply.
-func (sc *serverConn) handle(m *method, h requestHeader, body []byte) {
+// handle runs one call and sends its reply, then puts back buf, which
+// holds the request (h's byte fields and body).
+func (sc *serverConn) handle(m *method, h requestHeader, body []byte, buf *[]byte) {
 	s := sc.s
+	defer s.bufs.put(buf)
 	defer sc.handlers.Done()
 	defer sc.watch.running.Add(-1)
 	defer s.endCall()
@@ -165,7 +180,7 @@ func (sc *serverConn) handle(m *method, h requestHeader, body []byte) {
 		ClientID: h.clientID, Seq: h.seq, method: m,
 	}
 	if s.opts.auth != nil {
-		if err := s.opts.auth(ctx, &call); err != nil {
+		if err := onHeap(&call, func(c *ServerCall) error { return s.opts.auth(ctx, c) }); err != nil {
 			sc.refuse(&h, ErrUnauthenticated, err.Error())
 			return
 		}
@@ -212,7 +227,19 @@ func (sc *serverConn) invoke(ctx context.Context, call *ServerCall, body []byte)
 	if s.handler == nil {
 		return m.call(ctx, call.Args, call.Reply)
 	}
-	return s.handler(ctx, call)
+	return onHeap(call, func(c *ServerCall) error { return s.handler(ctx, c) })
+}
+
+// onHeap runs f (an interceptor, or WithAuth's function) on a copy of call
+// on the heap, and copies the result back. Handing f call itself would move
+// the ServerCall of every call to the heap, those that meet no interceptor
+// included: 160 bytes and an allocation a call (BenchmarkRPC/4KiB).
+func onHeap(call *ServerCall, f func(*ServerCall) error) error {
+	c := new(ServerCall)
+	*c = *call
+	err := f(c)
+	*call = *c
+	return err
 }
 
 // replyTo starts the header of the reply to h. The reply to an at-most-once

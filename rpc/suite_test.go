@@ -12,12 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsys-kit/distsys/rpc"
-	"github.com/distsys-kit/distsys/transport"
+	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
-// TestSuite runs the same contract over every network: TCP, in-memory
-// pipes, and in-memory pipes that lose, duplicate, delay and reorder
-// messages (where clients retry, with at-most-once execution).
+// TestSuite runs the same contract over every network: TCP, reliable UDP,
+// the simulated network, and the simulated network losing, duplicating,
+// delaying and reordering messages (where clients retry, with at-most-once
+// execution).
 func TestSuite(t *testing.T) {
 	cases := []struct {
 		name string
@@ -319,9 +320,9 @@ func testJSON(t *testing.T, nw network) {
 // whose server shut down, reports ErrServerClosed when it cannot redial.
 func TestRedialAfterGoodbyeKeepsTheReason(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := newPipeListener(transport.Faults{}, 0)
+		_, l, d := simNet(t, 0)
 		_, srv := startServerWith(t, l)
-		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(l))
+		c, err := rpc.Dial(t.Context(), "server", rpc.WithDialer(d))
 		require.NoError(t, err)
 		defer c.Close()
 		require.NoError(t, c.Call(t.Context(), "Arith.Add", &Args{}, new(Reply)))
@@ -329,6 +330,6 @@ func TestRedialAfterGoodbyeKeepsTheReason(t *testing.T) {
 		synctest.Wait() // the goodbye has arrived
 		err = c.Call(t.Context(), "Arith.Add", &Args{}, new(Reply))
 		require.ErrorIs(t, err, rpc.ErrServerClosed)
-		assert.ErrorIs(t, err, transport.ErrClosed, "and why the redial failed")
+		assert.ErrorIs(t, err, netsim.ErrConnRefused, "and why the redial failed: no one listens")
 	})
 }

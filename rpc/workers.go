@@ -39,6 +39,7 @@ type job struct {
 	m    *method
 	h    requestHeader
 	body []byte
+	buf  *[]byte // the pooled buffer the request lies in; handle puts it back
 }
 
 func newWorkers() *workers {
@@ -59,7 +60,7 @@ func (w *workers) run(j job) {
 func (w *workers) work(j job) {
 	defer w.wg.Done()
 	for {
-		j.sc.handle(j.m, j.h, j.body)
+		j.sc.handle(j.m, j.h, j.body, j.buf)
 		if w.idle.Add(1) > maxIdleWorkers {
 			w.idle.Add(-1)
 			return

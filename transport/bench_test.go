@@ -17,8 +17,9 @@ import (
 // The benchmarks put framed message conns beside the raw TCP baselines they
 // are built on, in the same run:
 //
-//   - framed: transport.NewConn over TCP, one receiver calling Recv (a new
-//     slice per message), 1 or 64 senders.
+//   - framed: transport.NewConn over TCP, one receiver calling Recv (memory
+//     of its own for each message: small ones are cut from shared slabs,
+//     larger ones allocated), 1 or 64 senders.
 //   - framedRecvInto: the same, the receiver reusing one buffer
 //     (transport.RecvInto): no allocation per message.
 //   - rawBatched: one goroutine writing length-prefixed frames through a

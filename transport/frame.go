@@ -43,7 +43,8 @@ type frameReader struct {
 	r          io.Reader
 	max        int
 	buf        []byte
-	start, end int // buf[start:end] holds bytes read but not yet returned
+	start, end int    // buf[start:end] holds bytes read but not yet returned
+	slab       []byte // small messages returned by Recv are cut from it; see slabbed
 
 	chunks [][]byte // a large message being assembled; nil if none
 	have   int      // bytes of it in chunks
@@ -107,8 +108,11 @@ func (fr *frameReader) parse(dst []byte) ([]byte, error) {
 	if avail-headerLen >= size {
 		body := fr.buf[fr.start+headerLen : fr.start+headerLen+size]
 		fr.start += headerLen + size
-		if size == 0 && dst == nil {
+		switch {
+		case size == 0 && dst == nil:
 			return []byte{}, nil // an empty message, not "no message"
+		case dst == nil && size <= maxSlabbed:
+			return fr.slabbed(body), nil
 		}
 		// append, unlike make+copy, does not clear memory it is about
 		// to overwrite: it matters for large messages.
@@ -123,6 +127,34 @@ func (fr *frameReader) parse(dst []byte) ([]byte, error) {
 		fr.start, fr.end = 0, 0
 	}
 	return nil, nil
+}
+
+// A message returned by Recv must lie in memory of its own, which the
+// caller may keep and change. For a small message that meant an allocation
+// per Recv. Small messages are cut from a shared slab instead, one
+// allocation for many messages: each gets its own stretch, capped (a full
+// slice expression) so that appending to it copies instead of writing over
+// the next one. It gains less than one would think: copying each message
+// into memory not yet in the cache is most of what Recv costs beyond
+// RecvInto, and that remains. 64-byte messages, one sender, six
+// interleaved runs under load: 140 ns each (median) against 153 ns with an
+// allocation per message, and no allocation left (BenchmarkTCP/framed/64B).
+// The price: a small message that is kept keeps its whole slab alive, at
+// most slabSize bytes, and not more than slabSize/maxSlabbed times its
+// size.
+const (
+	slabSize   = 4 << 10
+	maxSlabbed = 256
+)
+
+// slabbed returns a copy of body, cut from the slab.
+func (fr *frameReader) slabbed(body []byte) []byte {
+	if cap(fr.slab)-len(fr.slab) < len(body) {
+		fr.slab = make([]byte, 0, slabSize)
+	}
+	start := len(fr.slab)
+	fr.slab = append(fr.slab, body...)
+	return fr.slab[start:len(fr.slab):len(fr.slab)]
 }
 
 // assemble returns the complete large message, in dst's memory if it fits,
@@ -155,7 +187,7 @@ func (fr *frameReader) room() []byte {
 
 // release lets the buffers go: the stream will not be read again.
 func (fr *frameReader) release() {
-	fr.buf, fr.start, fr.end = nil, 0, 0
+	fr.buf, fr.start, fr.end, fr.slab = nil, 0, 0, nil
 	fr.chunks, fr.have, fr.want = nil, 0, 0
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/distsys-kit/distsys/internal/room"
 )
 
 // NewConn returns a message Conn that frames the byte stream nc: each
@@ -36,6 +38,12 @@ import (
 // more of it for the read-progress timeout (WithReadProgressTimeout) is cut
 // off: nc is closed and Recv returns an error matching ErrPeerStalled. Concurrent Recv calls are serialized, and one waiting
 // for another to finish does not see its ctx until its turn comes.
+//
+// Messages of up to 256 bytes that Recv returns are cut from shared 4 KiB
+// blocks, which saves an allocation per message; keeping one such message
+// keeps its block alive, so copy small messages (bytes.Clone) that are kept
+// in large numbers for long. RecvInto, reusing one buffer, allocates
+// nothing.
 func NewConn(nc net.Conn, opts ...Option) Conn {
 	o := newOptions(opts)
 	c := &streamConn{
@@ -49,6 +57,9 @@ func NewConn(nc net.Conn, opts ...Option) Conn {
 		kick:       make(chan struct{}, 1),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
+	}
+	if _, ok := nc.(*tls.Conn); ok {
+		c.handshook = make(chan struct{})
 	}
 	go c.writeLoop() // exits when c.closing is closed
 	return c
@@ -66,6 +77,11 @@ type streamConn struct {
 	kick       chan struct{} // size 1: tells the writer that pending is non-empty
 	closing    chan struct{} // closed by Close
 	writerDone chan struct{} // closed when writeLoop returns
+	// handshook, for a TLS conn, is closed when writeLoop's handshake has
+	// ended; nil for other conns. Recv waits for it without touching the
+	// read deadline: a ctx that ended during the handshake would otherwise
+	// interrupt it, and a TLS conn whose handshake failed fails for good.
+	handshook chan struct{}
 	// shut is set by Close, like closing is closed: Recv checks it rather
 	// than closing, because a channel's state lies next to the kick
 	// channel's, which the sender and the writer write all the time (see
@@ -92,12 +108,12 @@ type streamConn struct {
 
 	_ [128]byte
 
-	mu      sync.Mutex    // protects the fields below
-	pending []byte        // framed messages queued for the writer
-	spare   []byte        // a drained buffer kept for reuse
-	space   chan struct{} // closed when pending is drained; nil if no one waits
-	werr    error         // the first write error; Sends fail with it
-	closed  bool          // Close has been called
+	mu      sync.Mutex // protects the fields below
+	pending []byte     // framed messages queued for the writer
+	spare   []byte     // a drained buffer kept for reuse
+	room    room.Cond  // Sends waiting for room in pending; the writer broadcasts
+	werr    error      // the first write error; Sends fail with it
+	closed  bool       // Close has been called
 
 	closeOnce sync.Once
 }
@@ -126,19 +142,10 @@ func (c *streamConn) Send(ctx context.Context, msg []byte) error {
 		if len(c.pending) == 0 || len(c.pending)+headerLen+len(msg) <= c.sendBuffer {
 			break
 		}
-		if c.space == nil {
-			c.space = make(chan struct{})
+		if err := c.room.Wait(ctx, &c.mu, c.closing); err != nil {
+			c.mu.Unlock()
+			return err
 		}
-		space := c.space
-		c.mu.Unlock()
-		select {
-		case <-space:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.closing:
-			return ErrClosed
-		}
-		c.mu.Lock()
 	}
 	wasEmpty := len(c.pending) == 0
 	c.pending = appendFrame(c.pending, msg)
@@ -170,6 +177,7 @@ func (c *streamConn) writeLoop() {
 			}
 			c.mu.Unlock()
 		}
+		close(c.handshook)
 	}
 	for {
 		select {
@@ -227,15 +235,11 @@ func (c *streamConn) flush() error {
 	}
 }
 
-// wakeSenders wakes the Sends waiting for space in the queue.
+// wakeSenders wakes the Sends waiting for room in the queue.
 func (c *streamConn) wakeSenders() {
 	c.mu.Lock()
-	space := c.space
-	c.space = nil
+	c.room.Broadcast()
 	c.mu.Unlock()
-	if space != nil {
-		close(space)
-	}
 }
 
 func (c *streamConn) Recv(ctx context.Context) ([]byte, error) {
@@ -271,6 +275,13 @@ func (c *streamConn) recv(ctx context.Context, buf []byte) ([]byte, error) {
 func (c *streamConn) wait(ctx context.Context, buf []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if c.handshook != nil {
+		select {
+		case <-c.handshook: // a handshake that failed makes the read fail
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if ctx.Done() != nil {
 		defer interruptOn(ctx, c.rd.interrupt)()

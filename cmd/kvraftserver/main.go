@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -76,7 +77,11 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	}
 	// The client addresses are optional: with them, a follower can tell a
 	// clerk where the leader is; without, clerks try each replica in turn.
-	c.clients, _ = c.raft.Cluster.Numbered("kv")
+	clients, err := c.raft.Cluster.Numbered("kv")
+	if err != nil && !errors.Is(err, cli.ErrNoNumbered) {
+		return nil, cli.Usagef(fs, "%v", err)
+	}
+	c.clients = clients
 	if c.listen == "" {
 		own, ok := c.clients[c.raft.ID]
 		if !ok {

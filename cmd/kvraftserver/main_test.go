@@ -43,6 +43,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"no id", []string{"-data", "d", "-peers", peers}, "-id is required"},
 		{"no client address", []string{"-id", "1", "-data", "d", "-peers", peers}, "where do clients connect? give -listen, or an entry kv1"},
+		{"malformed client entry", []string{"-id", "1", "-data", "d", "-peers", peers + ",kvx=127.0.0.1:7080"}, `peer "kvx": after "kv" comes a number from 1 up`},
 		{"snapshot", []string{"-id", "1", "-data", "d", "-peers", peers, "-snapshot-bytes", "-1"}, "-snapshot-bytes must not be negative"},
 		{"arguments", []string{"-id", "1", "-data", "d", "-peers", peers, "x"}, `takes no arguments, only flags (got "x")`},
 	}

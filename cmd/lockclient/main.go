@@ -1,9 +1,12 @@
 // Command lockclient takes a lock from a lockserver, holds it, and
 // releases it: the lock service from a shell, for trying it out across
-// machines and for scripts.
+// machines and for scripts. With -raft it takes it from the replicas of a
+// lockraftserver cluster (lock.RaftServer) through a lock.ClusterCaller,
+// which follows the leader.
 //
 //	lockclient -server 10.0.0.1:7070 -lock report           # hold until Ctrl-C
 //	lockclient -server lock -config cluster.conf -lock report -hold 5s -n 3
+//	lockclient -raft -config cluster.conf -lock report      # the replicas lock1, lock2, ...
 //
 // It prints one line per event on stdout, "EVENT lock=NAME client=NAME
 // at=TIME key=value ...":
@@ -22,7 +25,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/distsys-kit/distsys/cmd/internal/cli"
@@ -33,12 +39,15 @@ import (
 
 func main() { cli.Main("lockclient", run) }
 
-const about = `Lockclient takes the lock -lock from the lock server -server, holds it for
--hold (until interrupted if 0), releases it, and does so -n times. It prints
-a line per event: granted, work, lost, released, retry.`
+const about = `Lockclient takes the lock -lock from the lock server -server (with -raft,
+from the replicas of lockraftserver), holds it for -hold (until interrupted if
+0), releases it, and does so -n times. It prints a line per event: granted,
+work, lost, released, retry.`
 
 type config struct {
 	server      string
+	servers     []string // -raft: the replicas' addresses
+	raft        bool
 	lock        string
 	name        string
 	hold        time.Duration
@@ -55,7 +64,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	cli.SetUsage(fs, "lockclient -server ADDR -lock NAME [flags]", about)
 	var c config
-	fs.StringVar(&c.server, "server", "", "the lock server: host:port, or an id of the cluster file (required)")
+	fs.StringVar(&c.server, "server", "", "the lock server: host:port, or an id of the cluster file (required); with -raft, a comma-separated list of replicas")
+	fs.BoolVar(&c.raft, "raft", false, "use the replicated service of lockraftserver: the replicas of -server, or else the cluster file's entries lock1, lock2, ...")
 	fs.StringVar(&c.lock, "lock", "", "`name` of the lock (required)")
 	fs.StringVar(&c.name, "name", "", "this client's `name` in the server's status (default: HOST/PID)")
 	fs.DurationVar(&c.hold, "hold", 0, "how long to hold the lock each time (0: until interrupted)")
@@ -71,8 +81,10 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	switch {
 	case fs.NArg() > 0:
 		return nil, cli.Usagef(fs, "lockclient takes no arguments, only flags (got %q)", fs.Arg(0))
-	case c.server == "":
-		return nil, cli.Usagef(fs, "-server is required")
+	case c.server == "" && !(c.raft && c.cluster.File != ""):
+		return nil, cli.Usagef(fs, "-server is required (or, with -raft, -config)")
+	case strings.Contains(c.server, ",") && !c.raft:
+		return nil, cli.Usagef(fs, "a list of servers is for -raft: the replicas of lockraftserver")
 	case c.lock == "":
 		return nil, cli.Usagef(fs, "-lock is required")
 	case c.hold < 0 || c.work < 0 || c.n < 0:
@@ -83,12 +95,36 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if err := c.cluster.Load(); err != nil {
 		return nil, err
 	}
-	c.server = c.cluster.Resolve(c.server)
+	if err := c.findServers(); err != nil {
+		return nil, err
+	}
 	if c.name == "" {
 		host, _ := os.Hostname()
 		c.name = fmt.Sprintf("%s/%d", host, os.Getpid())
 	}
 	return &c, nil
+}
+
+// findServers resolves -server: one server's address, or with -raft the
+// replicas', from -server's list or the cluster file's entries lockN.
+func (c *config) findServers() error {
+	switch {
+	case !c.raft:
+		c.server = c.cluster.Resolve(c.server)
+	case c.server == "":
+		replicas, err := c.cluster.Cluster.Numbered("lock")
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.cluster.File, err)
+		}
+		for _, id := range slices.Sorted(maps.Keys(replicas)) {
+			c.servers = append(c.servers, replicas[id])
+		}
+	default:
+		for _, s := range strings.Split(c.server, ",") {
+			c.servers = append(c.servers, c.cluster.Resolve(strings.TrimSpace(s)))
+		}
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -100,11 +136,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rc, err := dial(ctx, cfg.server, tlsCfg)
+	rc, err := dial(ctx, cfg, tlsCfg)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
+	defer rc.Close() // after c's Close, which releases what is held through it
 	c := lock.NewClient(rc, lock.WithName(cfg.name), lock.WithCallTimeout(cfg.callTimeout))
 	defer c.Close() // releases what is still held
 	m := c.Mutex(cfg.lock)
@@ -123,12 +159,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// dial connects to the server; the client reconnects by itself later.
-func dial(ctx context.Context, addr string, tlsCfg *tls.Config) (*rpc.Client, error) {
-	if tlsCfg == nil {
-		return rpc.Dial(ctx, addr)
+// caller is what the lock client calls through: an rpc.Client of one
+// server, or a lock.ClusterCaller of the replicas.
+type caller interface {
+	lock.Caller
+	Close() error
+}
+
+// dial connects to the server, or with -raft makes a caller of the
+// replicas, which connects lazily and follows the leader. Either
+// reconnects by itself later.
+func dial(ctx context.Context, cfg *config, tlsCfg *tls.Config) (caller, error) {
+	var topts []transport.Option
+	if tlsCfg != nil {
+		topts = append(topts, transport.WithTLS(tlsCfg))
 	}
-	return rpc.Dial(ctx, addr, rpc.WithDialer(transport.NewTCPDialer(transport.WithTLS(tlsCfg))))
+	d := transport.NewTCPDialer(topts...)
+	if cfg.raft {
+		return lock.NewClusterCaller(d, cfg.servers), nil
+	}
+	return rpc.Dial(ctx, cfg.server, rpc.WithDialer(d))
 }
 
 // acquire takes the lock, asking again when the session ends while it
@@ -196,13 +246,29 @@ func hold(ctx context.Context, m *lock.Mutex, lease *lock.Lease, cfg *config, ev
 		}
 	}
 	// Release even when interrupted, with a context of its own.
-	uctx, cancel := context.WithTimeout(context.Background(), 2*cfg.callTimeout)
+	uctx, cancel := context.WithTimeout(context.Background(), cfg.releaseTimeout())
 	defer cancel()
 	if err := m.Unlock(uctx); err != nil {
 		ev.print("lost", "token=%d err=%q", lease.Token(), err)
 		return
 	}
 	ev.print("released", "token=%d", lease.Token())
+}
+
+// raftRelease is how long a client of the replicated service tries to
+// release a lock: long enough to outlast an election (a few hundred
+// milliseconds, seconds across a slow network), since a release lost
+// keeps the lock from the others until the session expires and the
+// lock-delay passes.
+const raftRelease = 5 * time.Second
+
+// releaseTimeout is how long the client tries to release a lock: two
+// call timeouts, or with -raft long enough for an election.
+func (c *config) releaseTimeout() time.Duration {
+	if c.raft {
+		return max(2*c.callTimeout, raftRelease)
+	}
+	return 2 * c.callTimeout
 }
 
 // events prints the client's event lines.

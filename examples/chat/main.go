@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := tr.Prepare(); err != nil {
 		return err
 	}
-	if err := chat(ctx, cfg, tr, stdout); err != nil {
+	if _, err := chat(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
 	return tr.Write(stdout)
@@ -63,10 +63,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // maxTraceEvents bounds the -trace diagram: a longer run shows its start.
 const maxTraceEvents = 2000
 
-func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error {
+// account is what became of the messages meant for one member.
+type account struct{ meant, received, dropped int }
+
+// chat runs the room and returns each member's account.
+func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (map[string]account, error) {
 	srv, err := startServer(ctx, cfg.queue, tr, out)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer srv.stop()
 	fmt.Fprintf(out, "server listening on %s; each member has a queue of %d messages\n", srv.addr(), cfg.queue)
@@ -81,7 +85,7 @@ func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error
 	for _, name := range names {
 		c, err := joinRoom(ctx, srv.addr(), name, name == "carol", tr)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer c.conn.Close()
 		clients[name] = c
@@ -110,21 +114,22 @@ func chat(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error
 
 	fmt.Fprintln(out)
 	var losers []string
+	accounts := map[string]account{}
 	for _, name := range names {
-		want := cfg.messages
+		a := account{meant: cfg.messages, received: clients[name].received, dropped: dropped[name]}
 		if name == "carol" {
-			want = 2 * cfg.messages
+			a.meant = 2 * cfg.messages
 		}
-		got := clients[name].received
+		accounts[name] = a
 		fmt.Fprintf(out, "%-5s received %4d messages; the server dropped %4d meant for %s: %d of %d accounted for\n",
-			name, got, dropped[name], name, got+dropped[name], want)
-		if dropped[name] > 0 {
+			name, a.received, a.dropped, name, a.received+a.dropped, a.meant)
+		if a.dropped > 0 {
 			losers = append(losers, name)
 		}
 	}
 	fmt.Fprintln(out)
 	conclude(out, cfg, losers)
-	return ctx.Err()
+	return accounts, ctx.Err()
 }
 
 // conclude says what the counts show: who lost messages, and why.

@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"regexp"
-	"strconv"
 	"testing"
+	"time"
 
 	"os"
 	"path/filepath"
@@ -16,55 +15,49 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/trace"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var accountRE = regexp.MustCompile(`(?m)^(\w+)\s+received\s+(\d+) messages; the server dropped\s+(\d+) meant for \w+: (\d+) of (\d+) accounted for$`)
+// talk runs the room with cfg (and its trace, if cfg.traceDir is set) and
+// returns each member's account, and the narration for failure messages.
+func talk(t *testing.T, cfg config) (map[string]account, string) {
+	t.Helper()
+	var out bytes.Buffer
+	tr := demo.NewTracer(cfg.traceDir, "chat room")
+	require.NoError(t, tr.Prepare())
+	accounts, err := chat(context.Background(), cfg, tr, &out)
+	require.NoError(t, err, out.String())
+	require.NoError(t, tr.Write(&out))
+	require.Len(t, accounts, 3, out.String())
+	return accounts, out.String()
+}
 
 func TestSlowReaderLosesMessagesAndTheRoomGoesOn(t *testing.T) {
-	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"-messages", "300", "-pace", "0", "-slow", "5ms", "-queue", "4"}, &out, &errb)
-	require.NoError(t, err, errb.String())
-
-	rows := accountRE.FindAllStringSubmatch(out.String(), -1)
-	require.Len(t, rows, 3, out.String())
-	for _, row := range rows {
-		name := row[1]
-		got, _ := strconv.Atoi(row[2])
-		dropped, _ := strconv.Atoi(row[3])
-		want, _ := strconv.Atoi(row[5])
-		assert.Equal(t, want, got+dropped, "%s: every message is either received or reported dropped", name)
-		if name == "carol" {
-			assert.Equal(t, 600, want)
-			assert.Positive(t, dropped, "carol reads slowly: the server dropped some of hers")
-		}
+	accounts, out := talk(t, config{messages: 300, queue: 4, slow: 5 * time.Millisecond})
+	for name, a := range accounts {
+		assert.Equal(t, a.meant, a.received+a.dropped, "%s: every message is either received or reported dropped\n%s", name, out)
 	}
-	assert.Contains(t, out.String(), "carol's queue of 4 is full")
+	assert.Equal(t, 300, accounts["alice"].meant, "bob's messages")
+	assert.Equal(t, 600, accounts["carol"].meant, "alice's and bob's")
+	assert.Positive(t, accounts["carol"].dropped, "carol reads slowly: the server dropped some of hers")
 }
 
-func TestNobodyBlamedWhenNothingWasLost(t *testing.T) {
-	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"-messages", "3", "-slow", "5ms"}, &out, &errb)
-	require.NoError(t, err, errb.String())
-	rows := accountRE.FindAllStringSubmatch(out.String(), -1)
-	require.Len(t, rows, 3, out.String())
-	for _, row := range rows {
-		assert.Equal(t, "0", row[3], "%s: a backlog of 6 messages fits in the queue and TCP's buffers", row[1])
+func TestNothingIsLostWhenTheBacklogFits(t *testing.T) {
+	accounts, out := talk(t, config{messages: 3, queue: 8, pace: 2 * time.Millisecond, slow: 5 * time.Millisecond})
+	for name, a := range accounts {
+		assert.Zero(t, a.dropped, "%s: a backlog of 6 messages fits in the queue and TCP's buffers\n%s", name, out)
+		assert.Equal(t, a.meant, a.received, name)
 	}
-	assert.NotContains(t, out.String(), "lost messages", "no one is said to have lost anything")
 }
 
-func TestEveryoneWhoLostIsNamed(t *testing.T) {
-	var out bytes.Buffer
-	conclude(&out, config{queue: 8}, []string{"alice", "bob", "carol"})
-	assert.Contains(t, out.String(), "alice, bob and carol lost messages")
-	out.Reset()
-	conclude(&out, config{queue: 8}, []string{"carol"})
-	assert.Contains(t, out.String(), "the slow reader lost messages")
-	assert.NotContains(t, out.String(), "alice")
+func TestJoinAndNamesEveryone(t *testing.T) {
+	assert.Equal(t, "carol", joinAnd([]string{"carol"}))
+	assert.Equal(t, "alice and bob", joinAnd([]string{"alice", "bob"}))
+	assert.Equal(t, "alice, bob and carol", joinAnd([]string{"alice", "bob", "carol"}))
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {
@@ -109,11 +102,7 @@ func TestDashboardIsRefused(t *testing.T) {
 // for. The run is short enough that the trace keeps every event.
 func TestTraceDrawsTheRoomsDrops(t *testing.T) {
 	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"-messages", "60", "-pace", "0", "-slow", "20ms", "-queue", "1", "-trace", dir}, &out, &errb)
-	require.NoError(t, err, errb.String())
-	rows := accountRE.FindAllStringSubmatch(out.String(), -1)
-	require.Len(t, rows, 3, out.String())
+	accounts, _ := talk(t, config{messages: 60, queue: 1, slow: 20 * time.Millisecond, traceDir: dir})
 
 	events, err := os.ReadFile(filepath.Join(dir, trace.JSONFile))
 	require.NoError(t, err)
@@ -127,9 +116,8 @@ func TestTraceDrawsTheRoomsDrops(t *testing.T) {
 			discards[e.Peer]++
 		}
 	}
-	for _, row := range rows {
-		dropped, _ := strconv.Atoi(row[3])
-		assert.Equal(t, dropped, discards[row[1]], "%s: every message the room dropped for %s is drawn", row[1], row[1])
+	for name, a := range accounts {
+		assert.Equal(t, a.dropped, discards[name], "%s: every message the room dropped for %s is drawn", name, name)
 	}
 	assert.Positive(t, discards["carol"], "carol's queue of 1 overflowed")
 }

@@ -12,14 +12,25 @@ import (
 	"github.com/distsys-kit/distsys/examples/demo"
 )
 
+// report is what the run counted: the summary prints it, and the tests
+// check it.
+type report struct {
+	alice, bob           afs.ClientStats
+	aliceStale, bobStale int // opens that read an old version
+	server               afs.ServerStats
+	failed               int   // calls that got no answer in time, or failed otherwise
+	messages, lost       int64 // what netsim carried, and lost
+	gaveUp               bool  // the network lost everything, and the demo stopped early
+}
+
 // dfs runs the demo: alice opens the file again and again while bob edits
 // it, and the narration says where each open was served from and whether
 // what alice read was the file as the server has it.
-func dfs(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error {
+func dfs(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (report, error) {
 	s, err := startSystem(ctx, cfg, tr)
 	defer s.close()
 	if err != nil {
-		return err
+		return report{}, err
 	}
 	n := &narrator{out: out, s: s, timeout: cfg.timeout, stale: map[*afs.Client]int{}, breaks: map[*afs.Client]int{}}
 
@@ -37,7 +48,7 @@ func dfs(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error 
 	for range cfg.opens {
 		n.open(ctx, s.alice, "alice")
 		if n.hopeless() {
-			return n.giveUp(ctx)
+			return report{failed: n.failed, gaveUp: true}, n.giveUp(ctx)
 		}
 	}
 	for r := range cfg.rounds {
@@ -52,19 +63,18 @@ func dfs(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error 
 			n.open(ctx, s.alice, "alice")
 		}
 		if n.hopeless() {
-			return n.giveUp(ctx)
+			return report{failed: n.failed, gaveUp: true}, n.giveUp(ctx)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return err // interrupted: the narration above is cut short
+		return report{}, err // interrupted: the narration above is cut short
 	}
 	// Late copies of duplicated messages may still be on their way: let
 	// them land, so that the counts do not depend on when the demo looks.
 	if err := demo.Settle(ctx, s.net, "server", "alice", "bob"); err != nil {
-		return err
+		return report{}, err
 	}
-	n.summary(cfg)
-	return nil
+	return n.summary(cfg), nil
 }
 
 // hopeless reports whether the network is losing everything: every call
@@ -163,10 +173,14 @@ func (n *narrator) failure(err error) string {
 }
 
 // summary prints the counts: where opens were served from, the calls made
-// and the messages the network carried, and what they mean.
-func (n *narrator) summary(cfg config) {
+// and the messages the network carried, and what they mean. It returns
+// them.
+func (n *narrator) summary(cfg config) report {
 	a, b, srv := n.s.alice.Stats(), n.s.bob.Stats(), n.s.server.Stats()
 	stale := n.stale[n.s.alice] + n.stale[n.s.bob]
+	sent, lost := n.s.messages()
+	r := report{alice: a, bob: b, aliceStale: n.stale[n.s.alice], bobStale: n.stale[n.s.bob],
+		server: srv, failed: n.failed, messages: sent, lost: lost}
 	fmt.Fprintln(n.out, "\nSummary:")
 	fmt.Fprintf(n.out, "   alice opened %s %s: %d from the cache, %d fetched; %d stale reads; %d callbacks received.\n",
 		fileName, times(a.Opens), a.Hits, a.Fetches, n.stale[n.s.alice], a.Breaks)
@@ -178,7 +192,6 @@ func (n *narrator) summary(cfg config) {
 	if n.failed > 0 {
 		fmt.Fprintf(n.out, "   %s got no answer in time: the network lost its requests or their replies.\n", plural(n.failed, "call"))
 	}
-	sent, lost := n.s.messages()
 	fmt.Fprintf(n.out, "   netsim carried %d messages and lost %d.\n", sent, lost)
 
 	fmt.Fprintln(n.out)
@@ -198,6 +211,7 @@ func (n *narrator) summary(cfg config) {
 		fmt.Fprintf(n.out, "%s made for %d writes, and no open read a stale copy;\n", plural(srv.Broken, "callback was"), srv.Stores)
 		fmt.Fprintln(n.out, "every other open was served from the cache without a message. Try -nocallbacks.")
 	}
+	return r
 }
 
 // plural returns "1 thing" or "n things"; a thing of two words

@@ -48,18 +48,23 @@ type config struct {
 	traceDir    string
 }
 
+// defaults is the config before the flags change it. A little delay, as
+// on a real network: then every message has its own time of arrival, and
+// a seed replays the same run.
+func defaults() config {
+	return config{opens: 3, rounds: 2, faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond, Seed: 1}}
+}
+
 // maxTraceEvents bounds the -trace diagram: a longer run shows its start.
 const maxTraceEvents = 2000
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dfs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	// A little delay by default, as on a real network: then every message
-	// has its own time of arrival, and a seed replays the same run.
-	cfg := config{faults: transport.Faults{Delay: time.Millisecond, Jitter: time.Millisecond}}
+	cfg := defaults()
 	fs.BoolVar(&cfg.nocallbacks, "nocallbacks", false, "the server makes no callback promises: cached copies are never invalidated")
-	fs.IntVar(&cfg.opens, "opens", 3, "how many times alice opens the file in each step")
-	fs.IntVar(&cfg.rounds, "rounds", 2, "how many times bob edits the file")
+	fs.IntVar(&cfg.opens, "opens", cfg.opens, "how many times alice opens the file in each step")
+	fs.IntVar(&cfg.rounds, "rounds", cfg.rounds, "how many times bob edits the file")
 	demo.TimeoutFlag(fs, &cfg.timeout)
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
@@ -85,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.Lookup("dashboard").Value.String() != "" {
 		return live(ctx, cfg, fs, tr, stdout)
 	}
-	if err := dfs(ctx, cfg, tr, stdout); err != nil {
+	if _, err := dfs(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
 	return tr.Write(stdout)

@@ -3,10 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/trace"
 )
@@ -32,7 +32,7 @@ func runDemo(t *testing.T, args ...string) string {
 	return out.String()
 }
 
-// counts are the numbers of the summary.
+// counts are the numbers of a report, in one comparable row.
 type counts struct {
 	aliceOpens, aliceHits, aliceFetches, aliceStale, aliceCallbacks int
 	bobOpens, bobHits, bobFetches, bobStale                         int
@@ -41,53 +41,74 @@ type counts struct {
 	messages, lost                                                  int
 }
 
-var summaryRE = regexp.MustCompile(`(?s)alice opened notes.txt (\d+) times: (\d+) from the cache, (\d+) fetched; (\d+) stale reads; (\d+) callbacks received\.` +
-	`.*bob   opened notes.txt (\d+) times: (\d+) from the cache, (\d+) fetched; (\d+) stale reads` +
-	`.*server: (\d+) fetches, (\d+) stores, (\d+) callbacks made, (\d+) undelivered\.` +
-	`.*The cache served (\d+) of (\d+) opens without a message\.` +
-	`.*netsim carried (\d+) messages and lost (\d+)\.`)
+func countsOf(r report) counts {
+	a, b, srv := r.alice, r.bob, r.server
+	return counts{a.Opens, a.Hits, a.Fetches, r.aliceStale, a.Breaks,
+		b.Opens, b.Hits, b.Fetches, r.bobStale,
+		srv.Fetches, srv.Stores, srv.Broken, srv.Unreachable,
+		a.Hits + b.Hits, a.Opens + b.Opens,
+		int(r.messages), int(r.lost)}
+}
 
-func summary(t *testing.T, out string) counts {
+// tell runs the demo with cfg (defaults() changed by the test, as flags
+// would) in a synctest bubble and returns its report, and the narration
+// for failure messages.
+func tell(t *testing.T, cfg config) (report, string) {
 	t.Helper()
-	m := summaryRE.FindStringSubmatch(out)
-	require.NotNil(t, m, out)
-	n := make([]int, len(m)-1)
-	for i, s := range m[1:] {
+	cfg.timeout = demo.ReplyTimeout(cfg.timeout, cfg.faults)
+	var out bytes.Buffer
+	var r report
+	synctest.Test(t, func(t *testing.T) {
 		var err error
-		n[i], err = strconv.Atoi(s)
+		r, err = dfs(context.Background(), cfg, demo.NewTracer("", ""), &out)
 		require.NoError(t, err)
-	}
-	return counts{n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], n[9], n[10], n[11], n[12], n[13], n[14], n[15], n[16]}
+	})
+	return r, out.String()
+}
+
+// summary runs the demo with cfg to its end and returns its counts.
+func summary(t *testing.T, cfg config) counts {
+	t.Helper()
+	r, out := tell(t, cfg)
+	require.False(t, r.gaveUp, out)
+	return countsOf(r)
+}
+
+// changed returns defaults() changed by f.
+func changed(f func(*config)) config {
+	cfg := defaults()
+	f(&cfg)
+	return cfg
 }
 
 func TestCacheCounts(t *testing.T) {
 	tests := []struct {
 		name string
-		args []string
+		cfg  config
 		want counts // messages and lost are checked apart
 	}{
 		{
 			name: "callbacks keep every read fresh",
-			args: nil,
+			cfg:  defaults(),
 			// alice: 9 opens, a fetch after each of bob's 2 writes; bob: a fetch, then a hit.
 			want: counts{9, 6, 3, 0, 2, 2, 1, 1, 0, 4, 2, 2, 0, 7, 11, 0, 0},
 		},
 		{
 			name: "without callbacks alice reads stale copies",
-			args: []string{"-nocallbacks"},
+			cfg:  changed(func(c *config) { c.nocallbacks = true }),
 			// alice fetches once and reads version 1 for ever: 3 stale reads after each write.
 			want: counts{9, 8, 1, 6, 0, 2, 1, 1, 0, 2, 2, 0, 0, 9, 11, 0, 0},
 		},
 		{
 			name: "more opens save more fetches",
-			args: []string{"-opens", "5", "-rounds", "3"},
+			cfg:  changed(func(c *config) { c.opens, c.rounds = 5, 3 }),
 			want: counts{20, 16, 4, 0, 3, 3, 2, 1, 0, 5, 3, 3, 0, 18, 23, 0, 0},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := summary(t, runDemo(t, tt.args...))
+			got := summary(t, tt.cfg)
 			assert.Positive(t, got.messages)
 			got.messages = 0
 			assert.Equal(t, tt.want, got)
@@ -97,7 +118,7 @@ func TestCacheCounts(t *testing.T) {
 
 func TestCallbacksCostMessagesAndBuyFreshReads(t *testing.T) {
 	t.Parallel()
-	with, without := summary(t, runDemo(t)), summary(t, runDemo(t, "-nocallbacks"))
+	with, without := summary(t, defaults()), summary(t, changed(func(c *config) { c.nocallbacks = true }))
 	assert.Zero(t, with.aliceStale)
 	assert.Equal(t, 2, with.callbacks, "one callback per write of bob's")
 	assert.Equal(t, 6, without.aliceStale, "every open after a write, without callbacks")
@@ -106,7 +127,7 @@ func TestCallbacksCostMessagesAndBuyFreshReads(t *testing.T) {
 
 func TestLossyNetworkKeepsTheCountsExact(t *testing.T) {
 	t.Parallel()
-	got := summary(t, runDemo(t, "-drop", "0.2", "-dup", "0.1", "-seed", "7"))
+	got := summary(t, changed(func(c *config) { c.faults.Drop, c.faults.Duplicate, c.faults.Seed = 0.2, 0.1, 7 }))
 	assert.Positive(t, got.lost, "the faults hit")
 	// Retries with at-most-once execution: every call ran once, as on a
 	// perfect network.
@@ -152,18 +173,17 @@ func TestTraceDrawsTheRun(t *testing.T) {
 
 func TestLostCallbacksAreBlamedForStaleReads(t *testing.T) {
 	t.Parallel()
-	out := runDemo(t, "-drop", "0.5", "-seed", "1")
-	got := summary(t, out)
-	require.Positive(t, got.aliceStale, "seed 1 loses a callback, and alice reads stale copies\n%s", out)
-	require.Positive(t, got.undelivered)
-	assert.NotContains(t, out, "no open read a stale copy", "the conclusion follows the counts")
+	r, out := tell(t, changed(func(c *config) { c.faults.Drop, c.faults.Seed = 0.5, 1 }))
+	require.False(t, r.gaveUp, out)
+	assert.Positive(t, r.aliceStale, "seed 1 loses a callback, and alice reads stale copies\n%s", out)
+	assert.Positive(t, r.server.Unreachable, "the server knows it could not call back")
 }
 
 func TestALostNetworkStopsAtOnce(t *testing.T) {
 	t.Parallel()
-	out := runDemo(t, "-drop", "1")
-	assert.Equal(t, 2, strings.Count(out, "TIMED OUT"), "it stops after the first calls\n%s", out)
-	assert.NotContains(t, out, "Summary:", out)
+	r, out := tell(t, changed(func(c *config) { c.faults.Drop = 1 }))
+	assert.True(t, r.gaveUp, "the demo stopped early\n%s", out)
+	assert.Equal(t, 2, r.failed, "after the first two calls")
 }
 
 func TestSameSeedSameRun(t *testing.T) {
@@ -176,19 +196,23 @@ func TestSameSeedSameRun(t *testing.T) {
 // client's first resend adds a message to netsim's count; everything else
 // replays.
 func TestSameSeedSameRunOnTheRealClock(t *testing.T) {
-	messages := regexp.MustCompile(`netsim carried \d+ messages`)
-	var a, b, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-seed", "3"}, &a, &errb), errb.String())
-	require.NoError(t, run(context.Background(), []string{"-seed", "3"}, &b, &errb), errb.String())
-	assert.Equal(t, messages.ReplaceAllString(a.String(), "N messages"), messages.ReplaceAllString(b.String(), "N messages"))
+	cfg := changed(func(c *config) { c.faults.Seed = 3 })
+	cfg.timeout = demo.ReplyTimeout(0, cfg.faults)
+	var reports [2]report
+	for i := range reports {
+		var err error
+		reports[i], err = dfs(context.Background(), cfg, demo.NewTracer("", ""), io.Discard)
+		require.NoError(t, err)
+		reports[i].messages = 0
+	}
+	assert.Equal(t, reports[0], reports[1])
 }
 
 func TestHeavyLossIsNarratedNotFatal(t *testing.T) {
 	t.Parallel()
-	out := runDemo(t, "-drop", "0.6", "-seed", "2")
-	assert.Regexp(t, `TIMED OUT: no reply within \d+ms`, out)
-	assert.Regexp(t, `\d+ calls? got no answer in time`, out)
-	assert.Contains(t, out, "Summary:", "the demo goes on to the end")
+	r, out := tell(t, changed(func(c *config) { c.faults.Drop, c.faults.Seed = 0.6, 2 }))
+	assert.Positive(t, r.failed, "some calls got no answer in time\n%s", out)
+	assert.False(t, r.gaveUp, "the demo goes on to the end")
 }
 
 func TestTraceIntoAFileFailsBeforeTheRun(t *testing.T) {

@@ -48,17 +48,23 @@ type config struct {
 	faults  transport.Faults
 }
 
+// defaults is the config before the flags change it.
+func defaults() config {
+	return config{n: 1000, size: 1000, burst: 50, silence: 3 * time.Second,
+		faults: transport.Faults{Drop: 0.1, Duplicate: 0.05, Reorder: 0.1, Seed: 1}}
+}
+
 // maxTraceEvents bounds the -trace diagram: a longer run shows its start.
 const maxTraceEvents = 2000
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lossy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := config{faults: transport.Faults{Drop: 0.1, Duplicate: 0.05, Reorder: 0.1}} // the defaults of the fault flags
-	fs.IntVar(&cfg.n, "n", 1000, "how many numbered messages to send each way")
-	fs.IntVar(&cfg.size, "size", 1000, "bytes per message")
-	fs.IntVar(&cfg.burst, "burst", 50, fmt.Sprintf("UDP datagrams sent back to back before the sender rests %v (0: it never rests)", pause))
-	fs.DurationVar(&cfg.silence, "silence", 3*time.Second, "the reliable run gives up on its peer after this long without a packet from it")
+	cfg := defaults()
+	fs.IntVar(&cfg.n, "n", cfg.n, "how many numbered messages to send each way")
+	fs.IntVar(&cfg.size, "size", cfg.size, "bytes per message")
+	fs.IntVar(&cfg.burst, "burst", cfg.burst, fmt.Sprintf("UDP datagrams sent back to back before the sender rests %v (0: it never rests)", pause))
+	fs.DurationVar(&cfg.silence, "silence", cfg.silence, "the reliable run gives up on its peer after this long without a packet from it")
 	traceDir := fs.String("trace", "", "write the space-time diagram of the reliable run to this `directory`")
 	demo.FaultFlags(fs, &cfg.faults)
 	if ok, err := demo.Parse(fs, args); !ok {
@@ -86,13 +92,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := tr.Prepare(); err != nil {
 		return err
 	}
-	if err := lossy(ctx, cfg, tr, stdout); err != nil {
+	if _, err := lossy(ctx, cfg, tr, stdout); err != nil {
 		return err
 	}
 	return tr.Write(stdout)
 }
 
-func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) error {
+// runs is what the three runs did: lossy narrates it, and the tests check
+// it.
+type runs struct {
+	raw, bad result
+	did      transport.FaultStats // what the faults did to run 2's datagrams
+	rel      reliableRun
+}
+
+func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (runs, error) {
+	var rs runs
 	fmt.Fprintf(out, "Sending messages 1..%d of %d bytes from one socket to another on 127.0.0.1, three ways.\n", cfg.n, cfg.size)
 	fmt.Fprintf(out, "The faults of runs 2 and 3: %s (seed %d).\n\n", cfg.faults, cfg.faults.Seed)
 
@@ -105,8 +120,9 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 	fmt.Fprintf(out, "   UDP has no end of stream: the receiver stops once the sender is done and %v pass with nothing new.\n", settle)
 	raw, err := rawUDP(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("raw UDP: %w", err)
+		return rs, fmt.Errorf("raw UDP: %w", err)
 	}
+	rs.raw = raw
 	raw.describe(out)
 	if len(raw.missing) == 0 {
 		fmt.Fprintln(out, "   Loopback lost nothing, as it usually does: no wire, no router. But UDP promises nothing:")
@@ -126,8 +142,9 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 	}
 	bad, did, err := faultyUDP(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("UDP with faults: %w", err)
+		return rs, fmt.Errorf("UDP with faults: %w", err)
 	}
+	rs.bad, rs.did = bad, did
 	fmt.Fprintf(out, "   the faults dropped %d, duplicated %d and held back %d of the %d datagrams\n",
 		did.Dropped, did.Duplicated, did.Reordered, did.Messages)
 	bad.describe(out)
@@ -139,8 +156,9 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 	fmt.Fprintln(out, "\n3. transport/reliable over the same faults, on both sockets (data one way, acknowledgements back).")
 	rel, err := overReliable(ctx, cfg, tr, out)
 	if err != nil {
-		return fmt.Errorf("reliable: %w", err)
+		return rs, fmt.Errorf("reliable: %w", err)
 	}
+	rs.rel = rel
 	rel.describe(out)
 	if rel.err == nil || rel.distinct > 0 {
 		fmt.Fprintf(out, "   the sender sent %d segments again (losses seen: %d by a gap in later acknowledgements, %d by a timeout);\n",
@@ -154,7 +172,7 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 		fmt.Fprintf(out, "   %d of %d messages, in order. No protocol does better than the network lets it: reliability\n", rel.distinct, rel.sent)
 		fmt.Fprintln(out, "   costs retransmissions, and past a point it costs the connection.")
 	case rel.err != nil:
-		return ctx.Err()
+		return rs, ctx.Err()
 	case rel.perfect():
 		fmt.Fprintln(out, "   Every message arrived exactly once, in order: numbered, acknowledged, sent again until acknowledged.")
 		fmt.Fprintln(out, "   The receiver knew the stream was over from the sender's Close (io.EOF), not from silence.")
@@ -164,5 +182,5 @@ func lossy(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) erro
 
 	fmt.Fprintln(out)
 	printTable(out, []result{raw, bad, rel.result})
-	return ctx.Err()
+	return rs, ctx.Err()
 }

@@ -5,93 +5,80 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/trace"
+	"github.com/distsys-kit/distsys/transport"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// row is one line of the table lossy prints at the end.
-type row struct {
-	sent, arrived, lost, duplicated, reordered int
-	inOrder                                    bool
-}
-
-var rowRE = regexp.MustCompile(`(?m)^(raw UDP|UDP with faults|reliable over faults)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(yes|no)\s+\S+$`)
-
-// runLossy runs the example with args and returns its output and table.
-func runLossy(t *testing.T, args ...string) (string, map[string]row) {
+// runLossy runs the three runs with cfg and returns what they did, and
+// the narration (for failure messages).
+func runLossy(t *testing.T, cfg config, tr *demo.Tracer) (runs, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	require.NoError(t, run(context.Background(), args, &out, &errb), errb.String())
-	rows := map[string]row{}
-	for _, m := range rowRE.FindAllStringSubmatch(out.String(), -1) {
-		num := func(i int) int { n, _ := strconv.Atoi(m[i]); return n }
-		rows[m[1]] = row{num(2), num(3), num(4), num(5), num(6), m[7] == "yes"}
+	var out bytes.Buffer
+	rs, err := lossy(context.Background(), cfg, tr, &out)
+	require.NoError(t, err, out.String())
+	for _, r := range []result{rs.raw, rs.bad, rs.rel.result} {
+		assert.Equal(t, r.sent, r.distinct+len(r.missing), "%s: every message arrived or is counted lost", r.name)
 	}
-	require.Len(t, rows, 3, out.String())
-	for name, r := range rows {
-		assert.Equal(t, r.sent, r.arrived+r.lost, "%s: every message arrived or is counted lost", name)
-	}
-	return out.String(), rows
+	return rs, out.String()
 }
 
-// number returns the integer the first group of re matches in s.
-func number(t *testing.T, re, s string) int {
-	t.Helper()
-	m := regexp.MustCompile(re).FindStringSubmatch(s)
-	require.NotNil(t, m, "no %q in:\n%s", re, s)
-	n, err := strconv.Atoi(m[1])
-	require.NoError(t, err)
-	return n
-}
+// noTrace is the tracer of a run that draws nothing.
+func noTrace() *demo.Tracer { return demo.NewTracer("", "") }
 
 func TestFaultsDamageUDPAndReliableRepairsIt(t *testing.T) {
 	t.Parallel()
-	out, rows := runLossy(t, "-n", "300", "-seed", "3", "-drop", "0.1", "-dup", "0.1", "-reorder", "0.1")
+	cfg := defaults()
+	cfg.n = 300
+	cfg.faults = transport.Faults{Drop: 0.1, Duplicate: 0.1, Reorder: 0.1, Seed: 3}
+	rs, out := runLossy(t, cfg, noTrace())
 
-	raw := rows["raw UDP"]
-	assert.Equal(t, 300, raw.sent)
-	assert.Zero(t, raw.duplicated, "loopback never duplicates")
+	assert.Equal(t, 300, rs.raw.sent)
+	assert.Zero(t, rs.raw.duplicated, "loopback never duplicates")
 
-	bad := rows["UDP with faults"]
-	dropped := number(t, `the faults dropped (\d+),`, out)
-	assert.Positive(t, dropped, "the seed's faults drop some datagrams")
-	assert.GreaterOrEqual(t, bad.lost, dropped, "what the faults dropped is lost")
-	assert.Positive(t, bad.duplicated, "the faults' duplicates arrive twice")
-	assert.False(t, bad.inOrder)
+	assert.Positive(t, rs.did.Dropped, "the seed's faults drop some datagrams")
+	assert.GreaterOrEqual(t, int64(len(rs.bad.missing)), rs.did.Dropped, "what the faults dropped is lost")
+	assert.Positive(t, rs.bad.duplicated, "the faults' duplicates arrive twice")
+	assert.False(t, rs.bad.perfect())
 
-	rel := rows["reliable over faults"]
-	assert.Equal(t, row{sent: 300, arrived: 300, inOrder: true}, rel, "the reliable run delivers all, once, in order")
-	assert.Positive(t, number(t, `the sender sent (\d+) segments again`, out), "the faults hit the reliable run too")
-	assert.Contains(t, out, "Every message arrived exactly once, in order")
+	rel := rs.rel
+	require.NoError(t, rel.err, out)
+	assert.Equal(t, 300, rel.sent)
+	assert.Equal(t, 300, rel.arrived, "every message arrived once")
+	assert.True(t, rel.perfect(), "the reliable run delivers all, once, in order")
+	assert.Positive(t, rel.sender.Retransmissions, "the faults hit the reliable run too")
 }
 
 func TestReceiverWaitsForDelayedDatagrams(t *testing.T) {
 	t.Parallel()
 	// Small messages, so that the kernel's buffer holds them all even if
 	// the receiver is slow: only the delay can make them late.
-	_, rows := runLossy(t, "-n", "100", "-size", "20", "-drop", "0", "-dup", "0", "-reorder", "0", "-delay", "30ms", "-jitter", "10ms")
-	bad := rows["UDP with faults"]
-	assert.Equal(t, 100, bad.arrived, "the quiet period covers the delay: nothing was given up on")
-	assert.Zero(t, bad.duplicated)
-	assert.True(t, rows["reliable over faults"].inOrder)
+	cfg := defaults()
+	cfg.n, cfg.size = 100, 20
+	cfg.faults = transport.Faults{Delay: 30 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: 1}
+	rs, _ := runLossy(t, cfg, noTrace())
+	assert.Equal(t, 100, rs.bad.arrived, "the quiet period covers the delay: nothing was given up on")
+	assert.Zero(t, rs.bad.duplicated)
+	assert.True(t, rs.rel.perfect())
 }
 
 func TestTraceDrawsTheReliableRun(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	out, _ := runLossy(t, "-n", "10", "-trace", dir)
-	assert.Contains(t, out, filepath.Join(dir, trace.HTMLFile))
+	var out, errb bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-n", "10", "-trace", dir}, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), filepath.Join(dir, trace.HTMLFile), "the path of the diagram is printed")
 	for _, name := range []string{trace.HTMLFile, trace.ShiVizFile, trace.JSONFile} {
 		assert.FileExists(t, filepath.Join(dir, name))
 	}
@@ -102,15 +89,14 @@ func TestTraceDrawsTheReliableRun(t *testing.T) {
 	assert.Contains(t, string(events), "message 10")
 }
 
-func TestAHopelessNetworkEndsWithTheTable(t *testing.T) {
-	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"-drop", "1", "-silence", "1s", "-n", "20"}, &out, &errb)
-	require.NoError(t, err, errb.String())
-	assert.Contains(t, out.String(), "reliable (gave up)", "the table is printed, with the run that gave up\n%s", out.String())
-	rows := regexp.MustCompile(`(?m)^reliable \(gave up\)\s+20\s+(\d+)\s+(\d+)`).FindStringSubmatch(out.String())
-	require.NotNil(t, rows, out.String())
-	assert.Equal(t, "0", rows[1], "nothing arrived")
-	assert.Equal(t, "20", rows[2], "everything was lost")
+func TestAHopelessNetworkGivesUpAndCountsTheLoss(t *testing.T) {
+	cfg := defaults()
+	cfg.n, cfg.silence = 20, time.Second
+	cfg.faults = transport.Faults{Drop: 1, Seed: 1}
+	rs, out := runLossy(t, cfg, noTrace())
+	require.Error(t, rs.rel.err, "the reliable run gave up\n%s", out)
+	assert.Zero(t, rs.rel.distinct, "nothing arrived")
+	assert.Len(t, rs.rel.missing, 20, "everything was lost")
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {

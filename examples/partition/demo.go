@@ -24,7 +24,9 @@ func partition(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) 
 // narration is made from the same counts.
 type result struct {
 	whole, cut, healed tally
-	hopeless           bool // nothing was delivered: the run stopped in step 1
+	hopeless           bool  // nothing was delivered: the run stopped in step 1
+	lostAtCut          int64 // messages netsim lost to the partition or crash
+	lostToFaults       int64 // messages netsim lost to the faults (-drop)
 }
 
 // runSteps runs the three steps and returns what the clients saw in each.
@@ -50,7 +52,7 @@ func runSteps(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (
 	n.put(ctx, "alice", "x", "1")
 	n.put(ctx, "bob", "y", "1")
 	if n.hopeless() {
-		res.hopeless = true
+		res.hopeless, res.whole = true, n.tally
 		return res, n.giveUp(ctx)
 	}
 	n.waitSynced(ctx, "   (the demo waits until the backup has confirmed the primary's table)")
@@ -100,6 +102,7 @@ func runSteps(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (
 		return res, err // interrupted: the narration above is cut short
 	}
 	res.cut, res.healed = n.cut, n.tally.minus(n.cut).minus(res.whole)
+	res.lostAtCut, res.lostToFaults = lost, c.lostToFaults()
 
 	t := n.tally
 	fmt.Fprintf(out, "\nSummary: %d calls answered, %d timed out, %d refused, %d failed otherwise; reads at the backup: %d fresh, %d stale.\n",
@@ -108,7 +111,7 @@ func runSteps(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (
 	if cfg.crash {
 		cause = "the crash"
 	}
-	fmt.Fprintf(out, "netsim lost %d messages to %s and %d to the faults.\n\n", lost, cause, c.lostToFaults())
+	fmt.Fprintf(out, "netsim lost %d messages to %s and %d to the faults.\n\n", res.lostAtCut, cause, res.lostToFaults)
 	conclude(out, cfg, n.cut)
 	return res, nil
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -18,62 +16,20 @@ import (
 	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/examples/demo/demotest"
 	"github.com/distsys-kit/distsys/trace"
+	"github.com/distsys-kit/distsys/transport"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// story is a run's output, cut into its three steps.
-type story struct {
-	all, whole, split, healed string
-}
-
 // runDemo runs the demo with args in a synctest bubble, so that its
 // timeouts pass in virtual time, and returns what it printed.
-func runDemo(t *testing.T, args ...string) story {
+func runDemo(t *testing.T, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	synctest.Test(t, func(t *testing.T) {
 		require.NoError(t, run(context.Background(), args, &out, &errb), errb.String())
 	})
-	s := out.String()
-	i, j := strings.Index(s, "\n2. "), strings.Index(s, "\n3. ")
-	require.True(t, i > 0 && j > i, "the three steps are narrated:\n%s", s)
-	return story{all: s, whole: s[:i], split: s[i:j], healed: s[j:]}
-}
-
-var (
-	summaryRE = regexp.MustCompile(`Summary: (\d+) calls answered, (\d+) timed out, (\d+) refused, (\d+) failed otherwise; reads at the backup: (\d+) fresh, (\d+) stale\.`)
-	lostRE    = regexp.MustCompile(`netsim: (\d+) messages lost so far`)
-	faultsRE  = regexp.MustCompile(`netsim lost (\d+) messages to the (?:partition|crash) and (\d+) to the faults`)
-)
-
-// summary returns the numbers of the summary line: answered, timed out,
-// refused, failed, fresh, stale.
-func summary(t *testing.T, s story) []int {
-	t.Helper()
-	m := summaryRE.FindStringSubmatch(s.all)
-	require.NotNil(t, m, s.all)
-	return atoi(t, m[1:])
-}
-
-func atoi(t *testing.T, ss []string) []int {
-	t.Helper()
-	ns := make([]int, len(ss))
-	for i, s := range ss {
-		n, err := strconv.Atoi(s)
-		require.NoError(t, err)
-		ns[i] = n
-	}
-	return ns
-}
-
-// lostAtCut returns how many messages the narration says the network lost
-// during step 2.
-func lostAtCut(t *testing.T, s story) int {
-	t.Helper()
-	m := lostRE.FindStringSubmatch(s.split)
-	require.NotNil(t, m, s.split)
-	return atoi(t, m[1:])[0]
+	return out.String()
 }
 
 // steps runs the demo's steps with cfg (on a perfect network, seed 1, by
@@ -129,16 +85,12 @@ func TestCrashedBackupLooksLikeAPartitionAndIsRefilledAfterRestart(t *testing.T)
 
 func TestFaultsAreCountedAndHealingStillRecovers(t *testing.T) {
 	t.Parallel()
-	s := runDemo(t, "-drop", "0.2", "-dup", "0.1", "-seed", "7")
-
-	m := faultsRE.FindStringSubmatch(s.all)
-	require.NotNil(t, m, s.all)
-	lost := atoi(t, m[1:])
-	assert.Positive(t, lost[0], "messages lost to the partition")
-	assert.Positive(t, lost[1], "messages lost to -drop")
-	assert.Contains(t, s.split, "bob   put y=2 at the primary: TIMED OUT", "no retry crosses a partition")
-	assert.NotContains(t, s.healed, "STALE", "after the heal the backup has caught up")
-	assert.NotContains(t, s.all, "FAILED")
+	res, out := steps(t, config{faults: transport.Faults{Drop: 0.2, Duplicate: 0.1, Seed: 7}})
+	assert.Positive(t, res.lostAtCut, "messages lost to the partition\n%s", out)
+	assert.Positive(t, res.lostToFaults, "messages lost to -drop")
+	assert.Positive(t, res.cut.timedOut, "no retry crosses a partition: bob's put times out")
+	assert.Zero(t, res.healed.stale, "after the heal the backup has caught up")
+	assert.Zero(t, res.whole.failed+res.cut.failed+res.healed.failed, "every failure is a timeout")
 }
 
 func TestBadFlagsAreExplained(t *testing.T) {
@@ -160,7 +112,7 @@ func TestTraceDrawsTheRun(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := runDemo(t, "-trace", dir)
-	assert.Contains(t, s.all, filepath.Join(dir, trace.HTMLFile))
+	assert.Contains(t, s, filepath.Join(dir, trace.HTMLFile))
 
 	page, err := os.ReadFile(filepath.Join(dir, trace.HTMLFile))
 	require.NoError(t, err)
@@ -180,28 +132,23 @@ func TestTraceDrawsTheRun(t *testing.T) {
 
 func TestHeavyLossIsNarratedNotFatal(t *testing.T) {
 	t.Parallel()
-	s := runDemo(t, "-drop", "0.6", "-seed", "2")
-	assert.Contains(t, s.whole, "TIMED OUT: no reply within 400ms", "calls time out even before the partition")
-	assert.NotContains(t, s.all, "Not one message has been delivered", "a lossy network is not a lost one")
-	assert.Contains(t, s.all, "Summary:", "the demo goes on to the end")
-	assert.NotContains(t, s.all, "FAILED")
+	res, out := steps(t, config{faults: transport.Faults{Drop: 0.6, Seed: 2}})
+	assert.Positive(t, res.whole.timedOut, "calls time out even before the partition\n%s", out)
+	assert.False(t, res.hopeless, "a lossy network is not a lost one: the demo goes on to the end")
+	assert.Zero(t, res.whole.failed+res.cut.failed+res.healed.failed, "every failure is a timeout")
 }
 
 func TestALostNetworkStopsAtOnce(t *testing.T) {
 	t.Parallel()
-	var out, errb bytes.Buffer
-	synctest.Test(t, func(t *testing.T) {
-		require.NoError(t, run(context.Background(), []string{"-drop", "1"}, &out, &errb), errb.String())
-	})
-	assert.Equal(t, 2, strings.Count(out.String(), "TIMED OUT"), "it stops after two calls\n%s", out.String())
-	assert.NotContains(t, out.String(), "Summary:")
-	assert.NotContains(t, out.String(), "got through", "nothing got through")
+	res, out := steps(t, config{faults: transport.Faults{Drop: 1, Seed: 1}})
+	assert.True(t, res.hopeless, "it stops in step 1\n%s", out)
+	assert.Equal(t, tally{timedOut: 2}, res.whole, "after two calls, neither answered")
 }
 
 func TestSameSeedSameRun(t *testing.T) {
 	t.Parallel()
 	args := []string{"-drop", "0.2", "-dup", "0.1", "-seed", "5"}
-	assert.Equal(t, runDemo(t, args...).all, runDemo(t, args...).all)
+	assert.Equal(t, runDemo(t, args...), runDemo(t, args...))
 }
 
 func TestTraceIntoAFileFailsBeforeTheRun(t *testing.T) {

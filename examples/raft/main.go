@@ -75,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = tell(ctx, stdout, c)
+	_, err = tell(ctx, stdout, c)
 	c.close()
 	if err != nil {
 		return err

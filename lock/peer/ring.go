@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distsys-kit/distsys/internal/retry"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
 )
@@ -237,6 +238,7 @@ func (r *Ring) pass() bool {
 	args := &passArgs{Hops: r.hops}
 	r.stats.Passes++
 	r.mu.Unlock()
+	wait := retry.Backoff{Initial: 10 * time.Millisecond} // the next member may be restarting
 	for r.life.Err() == nil {
 		if c, err := r.nextClient(); err == nil {
 			ctx, cancel := context.WithTimeout(r.life, time.Second)
@@ -246,12 +248,7 @@ func (r *Ring) pass() bool {
 				return true
 			}
 		}
-		pause := time.NewTimer(10 * time.Millisecond)
-		select {
-		case <-pause.C:
-		case <-r.life.Done():
-			pause.Stop()
-		}
+		_ = wait.Wait(r.life) // an error is r.life's end: the loop stops
 	}
 	return false
 }

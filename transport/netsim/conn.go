@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/distsys-kit/distsys/internal/room"
 	"github.com/distsys-kit/distsys/transport"
 )
 
@@ -28,12 +29,12 @@ type conn struct {
 	stop     chan struct{} // closed when this end can no longer send (closed or reset)
 
 	// Guarded by n.mu:
-	queue    fifo[[]byte]  // messages arrived and not yet received
-	used     int           // bytes sent to this end, not yet received or lost: the window in use
-	space    chan struct{} // closed when used shrinks; nil if no sender waits
-	lastAt   time.Time     // the latest arrival time of a message sent to this end
-	eof      bool          // the peer's end-of-stream mark arrived
-	reset    bool          // the peer answered with a reset
+	queue    fifo[[]byte] // messages arrived and not yet received
+	used     int          // bytes sent to this end, not yet received or lost: the window in use
+	room     room.Cond    // Sends to this end waiting for used to shrink
+	lastAt   time.Time    // the latest arrival time of a message sent to this end
+	eof      bool         // the peer's end-of-stream mark arrived
+	reset    bool         // the peer answered with a reset
 	closed   bool
 	closeErr error  // what calls return once closed
 	stopped  bool   // stop is closed
@@ -89,15 +90,21 @@ func (c *conn) Send(ctx context.Context, msg []byte) error {
 			n.mu.Unlock()
 			return err
 		}
-		space, wait := c.mustWait(len(msg), time.Now())
-		if space == nil && wait <= 0 {
+		var err error
+		if p := c.peer; p.used > 0 && p.used+len(msg) > n.opts.window {
+			// The peer's window is full: Recv makes room.
+			err = p.room.Wait(ctx, &n.mu, c.stop)
+		} else if wait := c.out.queueWait(len(msg), time.Now()); wait > 0 {
+			// The link's queue is full: time makes room, as the link
+			// sends what it holds at its bandwidth.
+			err = c.sleep(ctx, wait)
+		} else {
 			break
 		}
-		n.mu.Unlock()
-		if err := c.waitToSend(ctx, space, wait); err != nil {
+		if err != nil {
+			n.mu.Unlock()
 			return err
 		}
-		n.mu.Lock()
 	}
 	c.seq++
 	it := item{kind: kindMessage, link: c.out, fromInc: c.inc, dst: c.peer, srcID: c.id, seq: c.seq}
@@ -118,32 +125,17 @@ func (c *conn) sendErr() error {
 	return nil
 }
 
-// mustWait says what Send must wait for before a message of size bytes
-// may go: space in the peer's window (a channel closed when some frees
-// up), or room in the link's queue (a duration). The caller holds n.mu.
-func (c *conn) mustWait(size int, now time.Time) (space chan struct{}, wait time.Duration) {
-	p := c.peer
-	if p.used > 0 && p.used+size > c.n.opts.window {
-		if p.space == nil {
-			p.space = make(chan struct{})
-		}
-		return p.space, 0
-	}
-	return nil, c.out.queueWait(size, now)
-}
-
-// waitToSend waits until space is closed, wait has passed, c stops, or ctx
-// ends (the only case that returns an error).
-func (c *conn) waitToSend(ctx context.Context, space chan struct{}, wait time.Duration) error {
-	var timeout <-chan time.Time
-	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		timeout = t.C
-	}
+// sleep releases n.mu, which the caller holds, for d, or until c stops or
+// ctx ends; then it locks n.mu again. It returns ctx.Err() if ctx ended.
+// (Not room.Cond: no one broadcasts when a link's queue drains, because
+// the queue is only a departure time, and time drains it.)
+func (c *conn) sleep(ctx context.Context, d time.Duration) error {
+	c.n.mu.Unlock()
+	defer c.n.mu.Lock()
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
-	case <-space:
-	case <-timeout:
+	case <-t.C:
 	case <-c.stop:
 	case <-ctx.Done():
 		return ctx.Err()
@@ -200,10 +192,7 @@ func (c *conn) Recv(ctx context.Context) ([]byte, error) {
 // caller holds n.mu.
 func (c *conn) release(size int) {
 	c.used -= size
-	if c.space != nil {
-		close(c.space)
-		c.space = nil
-	}
+	c.room.Broadcast()
 }
 
 // stopSending closes c.stop, once. The caller holds n.mu.

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/distsys-kit/distsys/internal/room"
 	"github.com/distsys-kit/distsys/transport"
 )
 
@@ -28,14 +29,14 @@ type Conn struct {
 
 	halfOpen bool // guarded by sock.mu: listener side, nothing heard since the CONNECT
 
-	// mu protects sess, space, closed and shook. The loop goroutine, the
+	// mu protects sess, room, closed and shook. The loop goroutine, the
 	// socket's reader, Send and Recv all reach the session through it;
 	// none holds it while writing to the socket or waiting.
 	mu     sync.Mutex
 	sess   *session
-	space  chan struct{} // closed when the send queue has room; nil if no Send waits
-	closed bool          // Close has been called
-	shook  bool          // established is closed
+	room   room.Cond // Sends waiting for room in the send queue; wake broadcasts
+	closed bool      // Close has been called
+	shook  bool      // established is closed
 
 	kick        chan struct{} // size 1: something for the loop to do
 	readable    chan struct{} // size 1: something for Recv to read
@@ -154,9 +155,8 @@ func (c *Conn) wake() {
 		default:
 		}
 	}
-	if c.space != nil && (s.terminal() || s.state == stateOpen && s.canWrite(0)) {
-		close(c.space)
-		c.space = nil
+	if s.terminal() || s.state == stateOpen && s.canWrite(0) {
+		c.room.Broadcast()
 	}
 	if !c.shook && s.state != stateConnecting {
 		c.shook = true
@@ -189,19 +189,10 @@ func (c *Conn) Send(ctx context.Context, msg []byte) error {
 		if c.sess.canWrite(len(msg)) {
 			break
 		}
-		if c.space == nil {
-			c.space = make(chan struct{})
+		if err := c.room.Wait(ctx, &c.mu, c.closing); err != nil {
+			c.mu.Unlock()
+			return err
 		}
-		space := c.space
-		c.mu.Unlock()
-		select {
-		case <-space:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.closing:
-			return transport.ErrClosed
-		}
-		c.mu.Lock()
 	}
 	c.sess.write(buf)
 	c.mu.Unlock()

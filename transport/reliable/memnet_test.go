@@ -17,8 +17,12 @@ import (
 // come from transport.NewFaultyPacketConn wrapped around its sockets, so
 // inside a testing/synctest bubble everything runs in virtual time.
 //
-// (Package netsim will provide ListenPacket with the same faults built in;
-// this small stand-in keeps these tests independent of it.)
+// It stays beside netsim on purpose (netsim_test.go runs the protocol over
+// netsim's packet sockets): here the faults come from
+// transport.NewFaultyPacketConn, the wrapper that examples/lossy and users
+// put around real UDP sockets, so the protocol is tested over that path
+// too; and a crash is one socket's, its name free at once for the
+// restarted program (crash), where netsim crashes a whole node.
 type memNet struct {
 	mu    sync.Mutex // protects socks
 	socks map[string]*memSocket

@@ -3,10 +3,10 @@
 // process's arguments and a context ending on SIGINT or SIGTERM), the
 // cluster file that names the machines of a deployment, the TLS flags, the
 // HTTP server of the status endpoint, and for the programs that run a raft
-// server (raftnode, kvraftserver) their flags (RaftFlags: numbered peers
-// raft1, raft2, ..., a write-ahead log), their status (RaftStatus), the
-// printing of elections (WatchRaft) and the hand-over on shutdown
-// (HandOver).
+// server (raftnode, kvraftserver, lockraftserver) their flags (RaftFlags:
+// numbered peers raft1, raft2, ..., a write-ahead log), their status
+// (RaftStatus), the printing of elections (WatchRaft) and the hand-over on
+// shutdown (HandOver).
 //
 // Every program keeps its logic in a RunFunc:
 //

@@ -20,6 +20,14 @@ func TestNumberedPicksThePrefixedPeers(t *testing.T) {
 	assert.Equal(t, map[uint64]string{1: "h:3"}, kv)
 }
 
+func TestNumberedIgnoresTheBarePrefix(t *testing.T) {
+	c, err := ParsePeerList("lock=h:1,lock2=h:2,lock1=h:3")
+	require.NoError(t, err)
+	got, err := c.Numbered("lock")
+	require.NoError(t, err)
+	assert.Equal(t, map[uint64]string{1: "h:3", 2: "h:2"}, got, "lockserver's entry lock is not a replica")
+}
+
 func TestNumberedErrors(t *testing.T) {
 	tests := []struct {
 		name string

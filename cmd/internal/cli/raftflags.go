@@ -12,9 +12,9 @@ import (
 )
 
 // RaftFlags are the flags of a program that runs one server of a raft
-// cluster (raftnode, kvraftserver): its number, where it keeps its log,
-// and its peers, which come from -peers or from the cluster file's
-// entries raft1, raft2, ... (see Cluster.Numbered):
+// cluster (raftnode, kvraftserver, lockraftserver): its number, where it
+// keeps its log, and its peers, which come from -peers or from the
+// cluster file's entries raft1, raft2, ... (see Cluster.Numbered):
 //
 //	-id N          this server's number: it is entry raftN
 //	-data DIR      its write-ahead log (raft/wal), kept across restarts

@@ -16,6 +16,12 @@
 //     cut: the others elect a leader in a later term and commit without
 //     it, the old leader steps down and commits nothing; healed, it
 //     follows the new leader and applies what it missed.
+//   - replicated lock service: a lockraftserver on each of three
+//     namespaces and lockclient -raft clients on others, taking turns at
+//     one lock while the leader's link is cut and healed: the turns go
+//     on after an election, tokens grow across the failover, no client
+//     works under a token older than one already used, and the old
+//     leader catches up; a holder keeps its lease through the cut.
 //   - replicated key-value service: a kvraftserver on each of three
 //     namespaces and kvclient -raft on a fourth, appending before, during
 //     and after the leader's cut: every append succeeds, the value shows

@@ -128,7 +128,14 @@ func (c *lockCluster) client(t *testing.T, name string, args []string, opts ...n
 // above after, and returns it.
 func (c *lockCluster) waitGrant(t *testing.T, client string, after uint64) event {
 	t.Helper()
-	line := c.events.WaitMatch(t, fmt.Sprintf("a grant to %q above token %d", client, after), func(line string) bool {
+	return waitGrant(t, c.events, client, after)
+}
+
+// waitGrant waits for a line in events granting the lock to client (any
+// client if "") with a token above after, and returns it.
+func waitGrant(t *testing.T, events *clitest.Output, client string, after uint64) event {
+	t.Helper()
+	line := events.WaitMatch(t, fmt.Sprintf("a grant to %q above token %d", client, after), func(line string) bool {
 		m := eventRE.FindStringSubmatch(line)
 		if m == nil || m[1] != "granted" || (client != "" && m[2] != client) {
 			return false

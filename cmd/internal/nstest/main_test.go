@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 }
 
 // programs are the commands the suite runs.
-var programs = []string{"lockserver", "lockclient", "mapreduce", "raftnode", "kvraftserver", "kvclient"}
+var programs = []string{"lockserver", "lockclient", "mapreduce", "raftnode", "kvraftserver", "kvclient", "lockraftserver"}
 
 // bin returns the path of the built program name, building them all the
 // first time (without the race detector: they are the system under test,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -211,6 +212,75 @@ func kvraftCutFailover(t *testing.T, delay, tick time.Duration) (took time.Durat
 		cut := time.Now()
 		c.appendN(t, client, "log", 2, 3)
 		took = time.Since(cut)
+	})
+	return took
+}
+
+// TestMeasureLockRaftFailover times, for the replicated lock service
+// (lockraftserver, default -tick), how long after the leader's link is
+// cut a waiting client is granted the lock: when the holder, on a machine
+// of its own, lets go at the cut (what the failover costs a hand-off),
+// and when the holder is on the leader's machine and is cut off with it
+// (the new leader gives every session a full TTL, so the waiter waits
+// the election, a TTL and the lock-delay), for the default TTL and
+// lock-delay and for short ones. Compare TestMeasureLockFailover's single
+// server.
+func TestMeasureLockRaftFailover(t *testing.T) {
+	needMeasure(t)
+	settings := []struct{ ttl, lockDelay time.Duration }{
+		{10 * time.Second, 5 * time.Second}, // lock.DefaultTTL, lock.DefaultLockDelay
+		{2 * time.Second, time.Second},
+	}
+	var report []string
+	for _, s := range settings {
+		var handOff, withHolder []time.Duration
+		for len(handOff) < 5 || len(withHolder) < 5 { // a run skipped (the leader changed early) returns 0
+			if t.Failed() {
+				t.FailNow()
+			}
+			if d := lockRaftCutFailover(t, s.ttl, s.lockDelay, false); d > 0 && len(handOff) < 5 {
+				handOff = append(handOff, d)
+			}
+			if d := lockRaftCutFailover(t, s.ttl, s.lockDelay, true); d > 0 && len(withHolder) < 5 {
+				withHolder = append(withHolder, d)
+			}
+		}
+		report = append(report,
+			fmt.Sprintf("ttl %v, lock-delay %v: leader's link cut, the holder lets go at the cut: waiter granted after %s", s.ttl, s.lockDelay, summary(handOff)),
+			fmt.Sprintf("ttl %v, lock-delay %v: the link of the leader and the holder on it cut: waiter granted after %s", s.ttl, s.lockDelay, summary(withHolder)))
+	}
+	t.Logf("replicated lock failover, 20 ms one way between machines:\n  %s", strings.Join(report, "\n  "))
+}
+
+// lockRaftCutFailover starts three lockraftservers, a holder (on the
+// leader's node if onLeader, else on its own) and a waiter, cuts the
+// leader's link (and if the holder is elsewhere, interrupts it, so that
+// it releases), and returns how long after the cut the waiter got the
+// lock.
+func lockRaftCutFailover(t *testing.T, ttl, lockDelay time.Duration, onLeader bool) (took time.Duration) {
+	t.Run("lockraftserver", func(t *testing.T) {
+		n := netns.New(t)
+		c := startLockRaft(t, n, []string{"-ttl", ttl.String(), "-lock-delay", lockDelay.String()}, netns.WithDelay(linkDelay))
+		old, _ := c.waitLeader(t, 0, -1)
+		var at *netns.Node
+		if onLeader {
+			at = c.nodes[old]
+		}
+		holder := c.client(t, at, "holder", nil, netns.WithDelay(linkDelay))
+		first := waitGrant(t, c.events, "holder", 0)
+		c.client(t, nil, "waiter", []string{"-hold", "10ms"}, netns.WithDelay(linkDelay))
+		c.waitQueued(t, "waiter")
+		if l, _ := c.waitLeader(t, 0, -1); l != old {
+			t.Skipf("the leader changed from replica %d to %d before the cut", old+1, l+1)
+		}
+		require.NoError(t, c.nodes[old].Cut())
+		cut := time.Now()
+		if !onLeader {
+			require.NoError(t, holder.Signal(syscall.SIGTERM))
+		}
+		got := waitGrant(t, c.events, "waiter", first.token)
+		took = got.at.Sub(cut)
+		t.Logf("granted token %d after %v", got.token, took.Round(time.Millisecond))
 	})
 	return took
 }

