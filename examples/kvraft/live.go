@@ -33,14 +33,14 @@ const (
 	liveOpTimeout     = 3 * time.Second
 )
 
-// live runs the service for a lecture, under the dashboard of -dashboard:
+// runLive runs the service for a lecture, under the dashboard of -dashboard:
 // every round each clerk appends a mark to the key "log" and puts the
 // round's number in its own key, until Ctrl-C, while the instructor
 // crashes replicas and cuts links on the page. Each round ends with a
 // check, through a linearizable read, that "log" holds every
 // acknowledged append once and nothing twice, and that each clerk's key
 // holds its last put.
-func live(ctx context.Context, c config, fs *flag.FlagSet, tr *demo.Tracer, stdout io.Writer) error {
+func runLive(ctx context.Context, c config, fs *flag.FlagSet, tr *demo.Tracer, stdout io.Writer) error {
 	tr.RecordInMemory() // the clerks' rpc calls carry stamps: the page names them
 	net := netsim.NewNetwork(c.seed, tr.NetsimOptions()...)
 	defer net.Close()

@@ -42,6 +42,7 @@ func TestDashboardDrivesTheLiveDemo(t *testing.T) {
 	m := l.Await(t, `Replica (\d) leads now, in term (\d+)`)
 	leader, term := m[1], m[2]
 	l.CheckPage(t, "kvraft: a replicated key-value store, live", "s1", "r1", "s2", "r2", "s3", "r3", "c1", "c2")
+	l.CheckNarrated(t, "Replica "+leader+" leads now")
 	first := checkExact(t, l.Await(t, `(?s)Round \d+:.*?`+checkRE.String())[0])
 	assert.Positive(t, first)
 

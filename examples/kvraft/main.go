@@ -30,6 +30,10 @@ import (
 
 func main() { demo.Main("kvraft", run) }
 
+// maxLiveClients bounds the clerks of the live demo, so that the page
+// stays readable.
+const maxLiveClients = 8
+
 // config is what the flags say.
 type config struct {
 	clients  int
@@ -50,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err
 	}
+	live := fs.Lookup("dashboard").Value.String() != ""
 	switch {
 	case c.clients < 1 || c.clients > 64:
 		return demo.Usagef(fs, "-clients must be between 1 and 64")
@@ -57,13 +62,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "-n must be between 1 and 1000")
 	case fs.NArg() > 0:
 		return demo.Usagef(fs, "kvraft takes no arguments, only flags (got %q)", fs.Arg(0))
+	case live && c.clients > maxLiveClients:
+		return demo.Usagef(fs, "-clients must be at most %d with -dashboard, so that the page stays readable", maxLiveClients)
 	}
 	tr := demo.NewTracer(c.traceDir, "kvraft: a leader killed, then partitioned", trace.WithMaxEvents(5000))
 	if err := tr.Prepare(); err != nil {
 		return err
 	}
-	if fs.Lookup("dashboard").Value.String() != "" {
-		return live(ctx, c, fs, tr, stdout)
+	if live {
+		return runLive(ctx, c, fs, tr, stdout)
 	}
 	res, err := show(ctx, c, tr, stdout)
 	if err != nil {

@@ -33,6 +33,12 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 	require.ErrorIs(t, run(context.Background(), []string{"-clients", "0"}, &out, &errb), demo.ErrUsage)
 }
 
+func TestTooManyClerksForThePageAreRefused(t *testing.T) {
+	demotest.CheckUsage(t, run, "kvraft", []demotest.UsageCase{
+		{Name: "nine clerks", Args: []string{"-dashboard", "127.0.0.1:0", "-clients", "9"}, Want: "-clients must be at most 8 with -dashboard"},
+	})
+}
+
 func TestHelpIsNotAnError(t *testing.T) {
 	demotest.CheckHelp(t, run, "-dashboard")
 }

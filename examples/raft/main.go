@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err // nil after -h
 	}
-	dashboard := fs.Lookup("dashboard").Value.String() != ""
+	liveMode := fs.Lookup("dashboard").Value.String() != ""
 	ticked := false
 	fs.Visit(func(f *flag.Flag) { ticked = ticked || f.Name == "tick" })
 	switch {
@@ -61,14 +61,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "-n must be between 3 and 7")
 	case tick < time.Millisecond || tick > time.Second:
 		return demo.Usagef(fs, "-tick must be between 1ms and 1s")
-	case ticked && !dashboard:
+	case ticked && !liveMode:
 		return demo.Usagef(fs, "-tick is for the live demo: add -dashboard ADDR")
 	}
 	tr := demo.NewTracer(traceDir, "raft: an election, a partitioned leader, log repair", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err
 	}
-	if dashboard {
+	if liveMode {
 		return live(ctx, n, seed, tick, fs, tr, stdout)
 	}
 	c, err := newCluster(n, seed, tr, timing{delay: linkDelay})
