@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/distsys-kit/distsys/examples/demo"
+	"github.com/distsys-kit/distsys/examples/demo/demotest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -30,4 +31,14 @@ func TestEveryAppendIsKeptOnceThroughAKilledAndAPartitionedLeader(t *testing.T) 
 func TestBadFlagsAreUsageErrors(t *testing.T) {
 	var out, errb bytes.Buffer
 	require.ErrorIs(t, run(context.Background(), []string{"-clients", "0"}, &out, &errb), demo.ErrUsage)
+}
+
+func TestTooManyClerksForThePageAreRefused(t *testing.T) {
+	demotest.CheckUsage(t, run, "kvraft", []demotest.UsageCase{
+		{Name: "nine clerks", Args: []string{"-dashboard", "127.0.0.1:0", "-clients", "9"}, Want: "-clients must be at most 8 with -dashboard"},
+	})
+}
+
+func TestHelpIsNotAnError(t *testing.T) {
+	demotest.CheckHelp(t, run, "-dashboard")
 }

@@ -29,8 +29,13 @@ type cluster struct {
 	servers map[uint64]*kvraft.Server
 	raft    map[uint64]string
 	kv      map[uint64]string
-	hurt    map[uint64]bool // killed or cut off
-	storage map[uint64]*raft.MemoryStorage
+	hurt    map[uint64]bool                // killed or cut off
+	storage map[uint64]*raft.MemoryStorage // kept across a replica's crash, as a disk
+
+	// The replicas' raft timing: zero (raft's defaults) in the batch
+	// demo, slower in the live one, so that a class can follow it.
+	tick                        time.Duration
+	electionTick, heartbeatTick int
 }
 
 func show(ctx context.Context, c config, tr *demo.Tracer, out io.Writer) (result, error) {
@@ -154,10 +159,12 @@ func (cl *cluster) start(id uint64, seed int64, tr *demo.Tracer) (*kvraft.Server
 	}
 	s, err := kvraft.NewServer(kvraft.Config{
 		Raft: raft.NodeConfig{
-			Config:   raft.Config{ID: id, Storage: cl.storage[id], Seed: seed, PreVote: true, CheckQuorum: true},
-			Addrs:    cl.raft,
-			Listener: rl,
-			Dialer:   cl.net.Dialer(cl.raft[id]),
+			Config: raft.Config{ID: id, Storage: cl.storage[id], Seed: seed, PreVote: true, CheckQuorum: true,
+				ElectionTick: cl.electionTick, HeartbeatTick: cl.heartbeatTick},
+			Addrs:        cl.raft,
+			Listener:     rl,
+			Dialer:       cl.net.Dialer(cl.raft[id]),
+			TickInterval: cl.tick,
 		},
 		Listener:    kl,
 		ClientAddrs: cl.kv,

@@ -17,15 +17,32 @@ import (
 )
 
 // cluster is n raft.Nodes on one simulated network, and what each has
-// applied.
+// applied. A server can be stopped and started again (the live demo's
+// crash and restart): its raft.MemoryStorage outlives it, as a disk
+// would, and what it applied, which a state machine keeps in memory, does
+// not.
 type cluster struct {
 	net     *netsim.Network
-	nodes   map[uint64]*raft.Node
-	storage map[uint64]*raft.MemoryStorage
-	wg      sync.WaitGroup // the appliers
+	tr      *demo.Tracer
+	t       timing
+	seed    int64
+	addrs   map[uint64]string
+	storage map[uint64]*raft.MemoryStorage // kept across crashes
 
-	mu      sync.Mutex                   // protects applied
-	applied map[uint64]map[uint64]string // server -> index -> command
+	mu       sync.Mutex                   // protects nodes, appliers, applied
+	nodes    map[uint64]*raft.Node        // the servers running
+	appliers map[uint64]chan struct{}     // closed when a server's applier has exited
+	applied  map[uint64]map[uint64]string // server -> index -> command
+}
+
+// timing is how fast the servers and the network run: the batch demo
+// runs at raft's own pace; the live demo slows raft down so that a class
+// can follow an election on the page.
+type timing struct {
+	tick          time.Duration // raft.NodeConfig.TickInterval; 0 is raft's default
+	electionTick  int           // raft.Config.ElectionTick; 0 is raft's default
+	heartbeatTick int           // raft.Config.HeartbeatTick; 0 is raft's default
+	delay         time.Duration // every message's delay
 }
 
 // linkDelay is every message's delay, enough to see in the diagram;
@@ -44,19 +61,24 @@ const (
 // name is server id's name on the network and in the narration.
 func name(id uint64) string { return fmt.Sprintf("n%d", id) }
 
-func newCluster(n int, seed int64, tr *demo.Tracer) (*cluster, error) {
+func newCluster(n int, seed int64, tr *demo.Tracer, t timing) (*cluster, error) {
 	c := &cluster{
-		net:     netsim.NewNetwork(seed, tr.NetsimOptions()...),
-		nodes:   make(map[uint64]*raft.Node),
-		storage: make(map[uint64]*raft.MemoryStorage),
-		applied: make(map[uint64]map[uint64]string),
+		net:      netsim.NewNetwork(seed, tr.NetsimOptions()...),
+		tr:       tr,
+		t:        t,
+		seed:     seed,
+		addrs:    make(map[uint64]string),
+		storage:  make(map[uint64]*raft.MemoryStorage),
+		nodes:    make(map[uint64]*raft.Node),
+		appliers: make(map[uint64]chan struct{}),
+		applied:  make(map[uint64]map[uint64]string),
 	}
-	if err := c.net.SetDefaultFaults(transport.Faults{Delay: linkDelay}); err != nil {
+	if err := c.net.SetDefaultFaults(transport.Faults{Delay: t.delay}); err != nil {
 		return nil, err
 	}
-	addrs := make(map[uint64]string)
 	for id := uint64(1); id <= uint64(n); id++ {
-		addrs[id] = name(id)
+		c.addrs[id] = name(id)
+		c.storage[id] = raft.NewMemoryStorage()
 	}
 	for id := range uint64(n) {
 		id++
@@ -66,45 +88,81 @@ func newCluster(n int, seed int64, tr *demo.Tracer) (*cluster, error) {
 			// elects the same leader.
 			time.Sleep(bootGap)
 		}
-		l, err := c.net.Listen(name(id))
-		if err != nil {
+		if err := c.start(id); err != nil {
 			c.close()
 			return nil, err
 		}
-		var d transport.Dialer = c.net.Dialer(name(id))
-		if rec := tr.Recorder(); rec != nil {
-			d = labelDialer{rec.Node(name(id)).WrapDialer(d)}
-		}
-		c.storage[id] = raft.NewMemoryStorage()
-		node, err := raft.NewNode(raft.NodeConfig{
-			Config: raft.Config{ID: id, Storage: c.storage[id], Seed: seed, PreVote: true, CheckQuorum: true},
-			Addrs:  addrs, Listener: tr.WrapListener(name(id), l), Dialer: d,
-		})
-		if err != nil {
-			c.close()
-			return nil, err
-		}
-		c.nodes[id] = node
-		c.applied[id] = make(map[uint64]string)
-		c.wg.Go(func() { // exits when Close closes node's Apply
-			for m := range node.Apply() {
-				c.mu.Lock()
-				c.applied[id][m.Index] = string(m.Command)
-				c.mu.Unlock()
-			}
-		})
 	}
 	return c, nil
 }
 
-func (c *cluster) ids() []uint64 { return slices.Sorted(maps.Keys(c.nodes)) }
+// start starts server id on its storage: empty at first, what it saved
+// before on a restart. It stops the server first if it runs.
+func (c *cluster) start(id uint64) error {
+	c.stop(id)
+	l, err := c.net.Listen(name(id))
+	if err != nil {
+		return err
+	}
+	var d transport.Dialer = c.net.Dialer(name(id))
+	if rec := c.tr.Recorder(); rec != nil {
+		d = labelDialer{rec.Node(name(id)).WrapDialer(d)}
+	}
+	node, err := raft.NewNode(raft.NodeConfig{
+		Config: raft.Config{ID: id, Storage: c.storage[id], Seed: c.seed, PreVote: true, CheckQuorum: true,
+			ElectionTick: c.t.electionTick, HeartbeatTick: c.t.heartbeatTick},
+		Addrs: c.addrs, Listener: c.tr.WrapListener(name(id), l), Dialer: d, TickInterval: c.t.tick,
+	})
+	if err != nil {
+		return err // NewNode has closed l
+	}
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.nodes[id], c.appliers[id], c.applied[id] = node, done, make(map[uint64]string)
+	c.mu.Unlock()
+	go func() { // exits when Close closes node's Apply
+		defer close(done)
+		for m := range node.Apply() {
+			c.mu.Lock()
+			c.applied[id][m.Index] = string(m.Command)
+			c.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+// stop stops server id, if it runs, and forgets what it applied.
+func (c *cluster) stop(id uint64) {
+	c.mu.Lock()
+	node, done := c.nodes[id], c.appliers[id]
+	delete(c.nodes, id)
+	delete(c.appliers, id)
+	c.mu.Unlock()
+	if node == nil {
+		return
+	}
+	_ = node.Close() // not under c.mu: the applier needs it to drain Apply
+	<-done
+	c.mu.Lock()
+	delete(c.applied, id)
+	c.mu.Unlock()
+}
+
+// node returns server id, or nil if it is stopped.
+func (c *cluster) node(id uint64) *raft.Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[id]
+}
+
+// ids returns every server's ID, running or not.
+func (c *cluster) ids() []uint64 { return slices.Sorted(maps.Keys(c.addrs)) }
 
 // close stops every node and the network.
 func (c *cluster) close() {
-	for _, n := range c.nodes {
-		_ = n.Close()
+	for _, id := range c.ids() {
+		c.stop(id)
 	}
-	c.wg.Wait()
 	_ = c.net.Close()
 }
 
@@ -112,13 +170,13 @@ func (c *cluster) close() {
 // its term, or 0 if they do not agree on one.
 func (c *cluster) leaderOf(ids []uint64) (leader, term uint64) {
 	for _, id := range ids {
-		st := c.nodes[id].Status()
+		st := c.node(id).Status()
 		if st.Leader == raft.None || (leader != 0 && (st.Leader != leader || st.Term != term)) {
 			return 0, 0
 		}
 		leader, term = st.Leader, st.Term
 	}
-	if !slices.Contains(ids, leader) || c.nodes[leader].Status().State != raft.Leader {
+	if !slices.Contains(ids, leader) || c.node(leader).Status().State != raft.Leader {
 		return 0, 0
 	}
 	return leader, term

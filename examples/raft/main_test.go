@@ -38,7 +38,7 @@ func story(t *testing.T, n int) (outcome, string) {
 	var out bytes.Buffer
 	var o outcome
 	synctest.Test(t, func(t *testing.T) {
-		c, err := newCluster(n, 1, demo.NewTracer("", ""))
+		c, err := newCluster(n, 1, demo.NewTracer("", ""), timing{delay: linkDelay})
 		require.NoError(t, err)
 		o, err = tell(context.Background(), &out, c)
 		c.close()
@@ -93,9 +93,12 @@ func TestBadFlagsAreExplained(t *testing.T) {
 		{Args: []string{"-n", "2"}, Want: "-n must be between 3 and 7"},
 		{Args: []string{"extra"}, Want: "raft takes no arguments"},
 		{Args: []string{"-nosuchflag"}, Want: "flag provided but not defined"},
+		{Args: []string{"-tick", "50ms"}, Want: "-tick is for the live demo: add -dashboard ADDR"},
+		{Args: []string{"-dashboard", "127.0.0.1:0", "-tick", "0s"}, Want: "-tick must be between 1ms and 1s"},
 	})
 }
 
 func TestHelpIsNotAnError(t *testing.T) {
 	demotest.CheckHelp(t, run, "-trace")
+	demotest.CheckHelp(t, run, "-dashboard")
 }

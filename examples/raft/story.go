@@ -55,7 +55,7 @@ func tell(ctx context.Context, out io.Writer, c *cluster) (outcome, error) {
 	fmt.Fprintf(out, "\n2. A partition: {%s} | {%s}\n", names(minority), names(majority))
 	var y []uint64
 	for _, cmd := range []string{"y=1", "y=2"} {
-		i, _, err := c.nodes[leader].Propose(ctx, []byte(cmd))
+		i, _, err := c.node(leader).Propose(ctx, []byte(cmd))
 		if err != nil {
 			return o, fmt.Errorf("propose %s at the old leader: %w", cmd, err)
 		}
@@ -79,7 +79,7 @@ func tell(ctx context.Context, out io.Writer, c *cluster) (outcome, error) {
 		fmt.Fprintf(out, "\n   (index %d holds the no-op entry a new leader starts its term with)", x[2]+1)
 	}
 	fmt.Fprintf(out, ".\n")
-	if err := await(ctx, func() bool { return c.nodes[leader].Status().State != raft.Leader }); err != nil {
+	if err := await(ctx, func() bool { return c.node(leader).Status().State != raft.Leader }); err != nil {
 		return o, err
 	}
 	o.steppedDown = true
@@ -141,7 +141,7 @@ func (c *cluster) awaitLeader(ctx context.Context, ids []uint64, after uint64) (
 func (c *cluster) commit(ctx context.Context, leader uint64, ids []uint64, cmds ...string) ([]uint64, error) {
 	var indexes []uint64
 	for _, cmd := range cmds {
-		i, _, err := c.nodes[leader].Propose(ctx, []byte(cmd))
+		i, _, err := c.node(leader).Propose(ctx, []byte(cmd))
 		if err != nil {
 			return nil, fmt.Errorf("propose %s: %w", cmd, err)
 		}
