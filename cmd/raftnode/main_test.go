@@ -165,9 +165,18 @@ func TestThreeServersReplicateLines(t *testing.T) {
 	assert.Equal(t, `a line with "quotes"`, s.LastLine)
 	assert.Len(t, s.RaftPeers, 2)
 	assert.Len(t, s.Peers, 3)
-	for id, p := range s.RaftPeers {
-		assert.Equal(t, s.LastIndex, p.Match, "%s has the whole log", id)
-	}
+	// A follower prints a line as soon as it applies it, which can be
+	// before its acknowledgement reaches the leader: wait for the
+	// leader's record of what each follower holds to catch up.
+	require.Eventually(t, func() bool {
+		s := getStatus(t, nodes[l])
+		for _, p := range s.RaftPeers {
+			if p.Match != s.LastIndex {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 10*time.Millisecond, "every follower has the whole log")
 	fs := getStatus(t, follower)
 	assert.Equal(t, "follower", fs.Role)
 	assert.Equal(t, s.Term, fs.Term)
