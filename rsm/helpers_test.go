@@ -150,14 +150,22 @@ func (c *cluster) submit(req rsm.Request) string {
 	return ""
 }
 
-// read reads replica id's journal through Read.
+// read reads replica id's journal through Read, asking again while
+// leadership is changing (a follower that asked an old leader, or one that
+// has not yet heard of the new one, gets a *raft.NotLeaderError).
 func (c *cluster) read(id uint64) string {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res, err := c.replicas[id].Read(ctx, nil)
-	require.NoError(c.t, err)
-	return string(res)
+	for {
+		res, err := c.replicas[id].Read(ctx, nil)
+		if errors.Is(err, raft.ErrNotLeader) && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond) // virtual time: an election takes a few hundred ms
+			continue
+		}
+		require.NoError(c.t, err)
+		return string(res)
+	}
 }
 
 // logBytes is the size of replica id's log: the data of its entries.
