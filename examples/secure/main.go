@@ -20,6 +20,10 @@
 // package devcert; mallory is a proxy on the path. Every verdict is
 // computed from what happened: what mallory captured, what the bank did.
 //
+// Unlike chat and lossy, secure has no live mode: -dashboard is refused.
+// Its lesson is what a man in the middle reads and changes in the bytes
+// of a TCP connection, not what the page's drops, cuts and crashes do.
+//
 //	go run ./examples/secure
 //	go run ./examples/secure -trace /tmp/secure   # the space-time diagram of the calls
 package main
@@ -45,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	traceDir := fs.String("trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.DashboardFlag(fs) // refused below: there is no simulated network to show
+	fs.Lookup("dashboard").Usage = "a live dashboard on this `address`: refused, as secure has no live mode (its attacker is a TCP proxy reading the bytes on 127.0.0.1; the page's drops, cuts and crashes are not its lesson)"
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err // nil after -h
 	}
