@@ -6,6 +6,11 @@
 //	go run ./examples/chat
 //	go run ./examples/chat -queue 1000   # a big queue: carol gets everything, late
 //	go run ./examples/chat -messages 10 -trace /tmp/chat   # the space-time diagram of a short run
+//	go run ./examples/chat -dashboard 127.0.0.1:8080       # live, for a lecture: the room on a simulated network, on a web page
+//
+// With -dashboard the room runs on the simulated network of package
+// netsim instead of TCP, round after round, drawn on a web page where the
+// instructor slows and cuts members' links and crashes nodes (live.go).
 package main
 
 import (
@@ -35,24 +40,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config
-	fs.IntVar(&cfg.messages, "messages", 200, "messages that alice and bob each send")
+	fs.IntVar(&cfg.messages, "messages", 200, fmt.Sprintf("messages that alice and bob each send (with -dashboard: that every member sends each round, default %d)", liveMessages))
 	fs.IntVar(&cfg.queue, "queue", 8, "messages the server queues per member before dropping")
-	fs.DurationVar(&cfg.pace, "pace", 2*time.Millisecond, "pause between two messages of a sender")
-	fs.DurationVar(&cfg.slow, "slow", 20*time.Millisecond, "how long carol takes to read one message while the others talk")
+	fs.DurationVar(&cfg.pace, "pace", 2*time.Millisecond, "pause between two messages of a sender (not with -dashboard)")
+	fs.DurationVar(&cfg.slow, "slow", 20*time.Millisecond, "how long carol takes to read one message while the others talk (not with -dashboard: slow her link on the page)")
 	fs.StringVar(&cfg.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
-	demo.DashboardFlag(fs) // refused below: there is no simulated network to show
+	demo.DashboardFlag(fs)
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err // nil after -h
+	}
+	if fs.Lookup("dashboard").Value.String() != "" && !given(fs, "messages") {
+		cfg.messages = liveMessages
 	}
 	if cfg.messages < 1 || cfg.queue < 1 || cfg.pace < 0 || cfg.slow < 0 || fs.NArg() > 0 {
 		return demo.Usagef(fs, "-messages and -queue must be at least 1, -pace and -slow not negative, and no arguments")
 	}
-	if _, err := demo.StartDashboard(fs, nil, stdout); err != nil {
-		return err // the dashboard shows a simulated network, and this example runs over real sockets
+	isLive := fs.Lookup("dashboard").Value.String() != ""
+	if isLive && cfg.messages > maxLiveMessages {
+		return demo.Usagef(fs, "-dashboard sends at most %d messages per member a round (-messages)", maxLiveMessages)
 	}
 	tr := demo.NewTracer(cfg.traceDir, "chat room", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if isLive {
+		return live(ctx, cfg, fs, tr, stdout)
 	}
 	if _, err := chat(ctx, cfg, tr, stdout); err != nil {
 		return err

@@ -91,12 +91,6 @@ func TestTraceDrawsTheRun(t *testing.T) {
 	assert.GreaterOrEqual(t, strings.Count(string(events), `"kind":"send"`), 24)
 }
 
-// chat runs over real sockets, which the dashboard cannot show: -dashboard
-// is refused in one line, before anything runs.
-func TestDashboardIsRefused(t *testing.T) {
-	demotest.CheckNoDashboard(t, run)
-}
-
 // The room's own drops (a full queue) are in the diagram, as discards of
 // the server's: one per message the room dropped, toward the member it was
 // for. The run is short enough that the trace keeps every event.

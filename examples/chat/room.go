@@ -53,9 +53,9 @@ func (r *room) join(ctx context.Context, c transport.Conn) {
 			return
 		}
 		m := &member{name: string(name), conn: c, out: make(chan []byte, r.queueLen), gone: make(chan struct{})}
-		r.mu.Lock()
-		r.members[m] = true
-		r.mu.Unlock()
+		for _, old := range r.add(m) {
+			old.conn.Close() // its goroutine sees the conn closed, and leaves
+		}
 
 		r.wg.Add(1)
 		go r.writeTo(ctx, m) // exits when m.gone is closed or the room closes
@@ -75,6 +75,23 @@ func (r *room) join(ctx context.Context, c transport.Conn) {
 		r.mu.Unlock()
 		close(m.gone)
 	}()
+}
+
+// add puts m in the room, and takes out and returns the members of the
+// same name: a member that joins again, after a crash (see live.go), has
+// a dead connection in the room that nobody would otherwise notice, and
+// messages queued for it would count as dropped for the member.
+func (r *room) add(m *member) (replaced []*member) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for old := range r.members {
+		if old.name == m.name {
+			delete(r.members, old)
+			replaced = append(replaced, old)
+		}
+	}
+	r.members[m] = true
+	return replaced
 }
 
 // writeTo sends m's queue to m, as fast as m reads.

@@ -21,7 +21,7 @@ const dashboardFlag = "dashboard"
 // add it alone. StartDashboard reads it.
 func DashboardFlag(fs *flag.FlagSet) {
 	if fs.Lookup(dashboardFlag) == nil {
-		fs.String(dashboardFlag, "", "serve a live dashboard of the simulated network on this `address` (such as 127.0.0.1:8080), and run until Ctrl-C (refused by a run over real sockets)")
+		fs.String(dashboardFlag, "", "serve a live dashboard of the simulated network on this `address` (such as 127.0.0.1:8080), and run until Ctrl-C (an example that cannot run on the simulated network refuses it)")
 	}
 }
 

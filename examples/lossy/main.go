@@ -12,11 +12,16 @@
 // network may do, and the reliable protocol shows that every message can
 // still arrive exactly once, in order.
 //
+// With -dashboard the same lesson runs round after round on the simulated
+// network of package netsim, drawn on a web page where the instructor
+// changes the faults, cuts the link and crashes a node (see live.go).
+//
 //	go run ./examples/lossy
 //	go run ./examples/lossy -drop 0.3 -dup 0.2 -seed 7    # a worse network
 //	go run ./examples/lossy -drop 0 -dup 0 -reorder 0     # no faults: all three agree
 //	go run ./examples/lossy -burst 0 -n 20000             # no rests: the kernel's buffer overflows
 //	go run ./examples/lossy -n 20 -trace /tmp/lossy       # the reliable run's space-time diagram
+//	go run ./examples/lossy -dashboard 127.0.0.1:8080     # live, for a lecture: round after round on a simulated network, faults on a web page
 package main
 
 import (
@@ -61,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lossy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := defaults()
-	fs.IntVar(&cfg.n, "n", cfg.n, "how many numbered messages to send each way")
+	fs.IntVar(&cfg.n, "n", cfg.n, fmt.Sprintf("how many numbered messages to send each way (with -dashboard: each round, default %d)", liveMessages))
 	fs.IntVar(&cfg.size, "size", cfg.size, "bytes per message")
 	fs.IntVar(&cfg.burst, "burst", cfg.burst, fmt.Sprintf("UDP datagrams sent back to back before the sender rests %v (0: it never rests)", pause))
 	fs.DurationVar(&cfg.silence, "silence", cfg.silence, "the reliable run gives up on its peer after this long without a packet from it")
@@ -69,6 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	demo.FaultFlags(fs, &cfg.faults)
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err // nil after -h
+	}
+	isLive := fs.Lookup("dashboard").Value.String() != ""
+	if isLive && !given(fs, "n") {
+		cfg.n = liveMessages
 	}
 	switch {
 	case cfg.n < 1 || cfg.n > maxMessages:
@@ -81,16 +90,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "-silence must be between 1s and 1m")
 	case fs.NArg() > 0:
 		return demo.Usagef(fs, "lossy takes no arguments, only flags")
+	case isLive && cfg.n > maxLiveMessages:
+		return demo.Usagef(fs, "-dashboard sends at most %d messages a round (-n)", maxLiveMessages)
 	}
 	if err := cfg.faults.Validate(); err != nil {
 		return demo.Usagef(fs, "%v", err)
 	}
-	if _, err := demo.StartDashboard(fs, nil, stdout); err != nil {
-		return err // the dashboard shows a simulated network, and this example runs over real sockets
-	}
 	tr := demo.NewTracer(*traceDir, "lossy: reliable messages over faulty UDP", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if isLive {
+		return live(ctx, cfg, fs, tr, stdout)
 	}
 	if _, err := lossy(ctx, cfg, tr, stdout); err != nil {
 		return err

@@ -176,9 +176,3 @@ func FuzzTallyAdd(f *testing.F) {
 		assert.Equal(t, r.arrived, r.distinct+r.duplicated)
 	})
 }
-
-// lossy runs over real sockets, which the dashboard cannot show: -dashboard
-// is refused in one line, before anything runs.
-func TestDashboardIsRefused(t *testing.T) {
-	demotest.CheckNoDashboard(t, run)
-}

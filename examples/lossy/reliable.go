@@ -53,8 +53,7 @@ const progressEvery = 2 * time.Second
 
 // overReliable sends the stream over a transport/reliable connection
 // whose two UDP sockets both meet f: the data one way, the
-// acknowledgements the other. The receiver knows the stream has ended
-// when Recv returns io.EOF: the sender's Close says so, reliably.
+// acknowledgements the other.
 func overReliable(ctx context.Context, cfg config, tr *demo.Tracer, out io.Writer) (reliableRun, error) {
 	ack := cfg.faults
 	ack.Seed++ // the receiver's socket gets a schedule of its own
@@ -62,19 +61,34 @@ func overReliable(ctx context.Context, cfg config, tr *demo.Tracer, out io.Write
 	if err != nil {
 		return reliableRun{}, err
 	}
+	spc, err := faultySocket(cfg.faults)
+	if err != nil {
+		lpc.Close()
+		return reliableRun{}, err
+	}
+	var delivered atomic.Int64
+	stopProgress := showProgress(out, &delivered, cfg.n)
+	defer stopProgress()
+	return reliableStream(ctx, lpc, spc, cfg, tr, &delivered)
+}
+
+// reliableStream sends the stream over a transport/reliable connection
+// from the socket spc to a listener on the socket lpc, and counts what is
+// delivered. The receiver knows the stream has ended when Recv returns
+// io.EOF: the sender's Close says so, reliably. It closes both sockets.
+func reliableStream(ctx context.Context, lpc, spc net.PacketConn, cfg config, tr *demo.Tracer, delivered *atomic.Int64) (reliableRun, error) {
 	l, err := reliable.ListenPacket(lpc, protocol(cfg))
 	if err != nil {
+		lpc.Close()
+		spc.Close()
 		return reliableRun{}, err
 	}
 	receiver := make(chan received, 1)
-	var delivered atomic.Int64
-	go func() { receiver <- receiveReliable(ctx, l, cfg.n, tr, &delivered) }() // exits at the end of the stream, or when l closes
+	go func() { receiver <- receiveReliable(ctx, l, cfg.n, tr, delivered) }() // exits at the end of the stream, or when l closes
 
-	stopProgress := showProgress(out, &delivered, cfg.n)
-	start, sent, err := sendReliable(ctx, l.Addr(), cfg, tr)
+	start, sent, err := sendReliable(ctx, spc, l.Addr(), cfg, tr)
 	l.Close() // unblocks an Accept still waiting; the accepted conn stays open
 	got := <-receiver
-	stopProgress()
 	if got.conn != nil {
 		// Only now, after the sender's Close has returned: see receiveReliable.
 		got.conn.Close()
@@ -108,14 +122,11 @@ func showProgress(out io.Writer, delivered *atomic.Int64, n int) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
-// sendReliable dials the listener at addr and sends messages 1..n, then
-// closes the connection, which returns once the receiver has acknowledged
-// everything. It returns when it started sending, and its counters.
-func sendReliable(ctx context.Context, addr net.Addr, cfg config, tr *demo.Tracer) (time.Time, reliable.Stats, error) {
-	pc, err := faultySocket(cfg.faults)
-	if err != nil {
-		return time.Time{}, reliable.Stats{}, err
-	}
+// sendReliable dials the listener at addr from the socket pc and sends
+// messages 1..n, then closes the connection, which returns once the
+// receiver has acknowledged everything. It returns when it started
+// sending, and its counters.
+func sendReliable(ctx context.Context, pc net.PacketConn, addr net.Addr, cfg config, tr *demo.Tracer) (time.Time, reliable.Stats, error) {
 	c, err := reliable.DialPacket(ctx, pc, addr, protocol(cfg)) // owns pc, even on error
 	if err != nil {
 		return time.Time{}, reliable.Stats{}, fmt.Errorf("dial: %w", err)

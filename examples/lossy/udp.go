@@ -37,7 +37,12 @@ func rawUDP(ctx context.Context, cfg config) (result, error) {
 		return result{}, err
 	}
 	defer send.Close()
-	t, elapsed, err := streamOverUDP(ctx, send, cfg, settle)
+	recv, err := transport.ListenUDP("127.0.0.1:0")
+	if err != nil {
+		return result{}, err
+	}
+	defer recv.Close()
+	t, elapsed, err := streamOverUDP(ctx, send, recv, cfg, settle)
 	return t.result("raw UDP", elapsed), err
 }
 
@@ -56,20 +61,20 @@ func faultyUDP(ctx context.Context, cfg config) (result, transport.FaultStats, e
 	}
 	send := transport.NewEndpoint(fp) // owns fp, which owns pc
 	defer send.Close()
-	t, elapsed, err := streamOverUDP(ctx, send, cfg, quietPeriod(cfg.faults))
+	recv, err := transport.ListenUDP("127.0.0.1:0")
+	if err != nil {
+		return result{}, transport.FaultStats{}, err
+	}
+	defer recv.Close()
+	t, elapsed, err := streamOverUDP(ctx, send, recv, cfg, quietPeriod(cfg.faults))
 	return t.result("UDP with faults", elapsed), fp.Stats(), err
 }
 
-// streamOverUDP sends messages 1..cfg.n, in bursts of cfg.burst, to a
-// fresh UDP socket, and returns what that socket received and how long it
-// took from the first send to the last arrival.
-func streamOverUDP(ctx context.Context, send *transport.Endpoint, cfg config, quiet time.Duration) (*tally, time.Duration, error) {
+// streamOverUDP sends messages 1..cfg.n, in bursts of cfg.burst, from
+// send to recv, and returns what recv received and how long it took from
+// the first send to the last arrival.
+func streamOverUDP(ctx context.Context, send, recv *transport.Endpoint, cfg config, quiet time.Duration) (*tally, time.Duration, error) {
 	t := newTally(cfg.n)
-	recv, err := transport.ListenUDP("127.0.0.1:0")
-	if err != nil {
-		return t, 0, err
-	}
-	defer recv.Close()
 
 	// sending ends when the sender has sent its last message.
 	sending, doneSending := context.WithCancel(ctx)

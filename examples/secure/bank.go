@@ -89,7 +89,13 @@ func serve(name string, rcvr any, g guard, tr *demo.Tracer, node string) (*serve
 	if err != nil {
 		return nil, err
 	}
-	l := g.listener(tcp)
+	return serveOn(tcp, name, rcvr, g, tr, node)
+}
+
+// serveOn serves rcvr as service name on l (whose TLS, if any, is done),
+// with g's signing; it closes l when it fails.
+func serveOn(ln transport.Listener, name string, rcvr any, g guard, tr *demo.Tracer, node string) (*server, error) {
+	l := g.listener(ln)
 	opts := append(tr.ServerOptions(node), rpc.WithCodec(rpc.NewJSONCodec()), declared)
 	srv := rpc.NewServer(opts...)
 	if err := srv.RegisterName(name, rcvr); err != nil {
@@ -113,8 +119,14 @@ func dial(ctx context.Context, addr string, g guard, tr *demo.Tracer, node strin
 	if g.tls != nil {
 		topts = append(topts, transport.WithTLS(g.tls))
 	}
+	return dialVia(ctx, addr, g, tr, node, transport.NewTCPDialer(topts...))
+}
+
+// dialVia connects node to the server at addr through d (whose TLS, if
+// any, is done), with g's signing.
+func dialVia(ctx context.Context, addr string, g guard, tr *demo.Tracer, node string, d transport.Dialer) (*rpc.Client, error) {
 	opts := append(tr.ClientOptions(node, "bank"), rpc.WithCodec(rpc.NewJSONCodec()), declared,
-		rpc.WithDialer(g.dialer(transport.NewTCPDialer(topts...))))
+		rpc.WithDialer(g.dialer(d)))
 	return rpc.Dial(ctx, addr, opts...)
 }
 

@@ -20,8 +20,14 @@
 // package devcert; mallory is a proxy on the path. Every verdict is
 // computed from what happened: what mallory captured, what the bank did.
 //
+// With -dashboard, steps 1 and 2 run round after round on the simulated
+// network of package netsim, drawn on a web page: alice, mallory (a node
+// relaying messages) and the bank; TLS runs over netsim conns seen as
+// streams (live.go).
+//
 //	go run ./examples/secure
 //	go run ./examples/secure -trace /tmp/secure   # the space-time diagram of the calls
+//	go run ./examples/secure -dashboard 127.0.0.1:8080   # live, for a lecture: mallory on a web page
 package main
 
 import (
@@ -44,19 +50,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("secure", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	traceDir := fs.String("trace", "", "write the space-time diagram of the run to this `directory`")
-	demo.DashboardFlag(fs) // refused below: there is no simulated network to show
+	demo.DashboardFlag(fs)
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err // nil after -h
 	}
 	if fs.NArg() > 0 {
 		return demo.Usagef(fs, "secure takes no arguments, only flags (got %q)", fs.Arg(0))
 	}
-	if _, err := demo.StartDashboard(fs, nil, stdout); err != nil {
-		return err // the dashboard shows a simulated network, and this example runs over real sockets
-	}
 	tr := demo.NewTracer(*traceDir, "secure: attacks and their fixes", trace.WithMaxEvents(maxTraceEvents))
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if fs.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, fs, tr, stdout)
 	}
 	if _, err := show(ctx, tr, stdout); err != nil {
 		return err

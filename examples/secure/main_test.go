@@ -82,9 +82,3 @@ func TestBadFlagsAreExplained(t *testing.T) {
 func TestHelpIsNotAnError(t *testing.T) {
 	demotest.CheckHelp(t, run, "-trace")
 }
-
-// secure runs over real sockets, which the dashboard cannot show: -dashboard
-// is refused in one line, before anything runs.
-func TestDashboardIsRefused(t *testing.T) {
-	demotest.CheckNoDashboard(t, run)
-}
