@@ -17,6 +17,7 @@
 //	go run ./examples/bankraft
 //	go run ./examples/bankraft -tellers 8 -transfers 200 -seed 3
 //	go run ./examples/bankraft -trace /tmp/bankraft   # the space-time diagram
+//	go run ./examples/bankraft -dashboard 127.0.0.1:8080   # live, for a lecture: crash the lock leader on a web page
 package main
 
 import (
@@ -49,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.tellers, "tellers", 4, "number of tellers making transfers at once")
 	fs.StringVar(&c.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.SeedFlag(fs, &c.seed)
+	demo.DashboardFlag(fs)
 	if ok, err := demo.Parse(fs, args); !ok {
 		return err
 	}
@@ -59,12 +61,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demo.Usagef(fs, "-transfers must be between 2 and 100000")
 	case c.tellers < 1 || c.tellers > 64:
 		return demo.Usagef(fs, "-tellers must be between 1 and 64")
+	case fs.Lookup("dashboard").Value.String() != "" && c.tellers > maxLiveTellers:
+		return demo.Usagef(fs, "-dashboard draws at most %d tellers", maxLiveTellers)
 	case fs.NArg() > 0:
 		return demo.Usagef(fs, "bankraft takes no arguments, only flags (got %q)", fs.Arg(0))
 	}
 	tr := demo.NewTracer(c.traceDir, "bankraft: transfers under a replicated lock, its leader killed", trace.WithMaxEvents(5000))
 	if err := tr.Prepare(); err != nil {
 		return err
+	}
+	if fs.Lookup("dashboard").Value.String() != "" {
+		return live(ctx, c, fs, tr, stdout)
 	}
 	res, err := show(ctx, c, tr, stdout)
 	if err != nil {

@@ -193,45 +193,72 @@ func cmpErr(first, err error) error {
 // clients, "raft1" speaks raft, for each.
 type cluster struct {
 	net     *netsim.Network
-	servers map[uint64]*lock.RaftServer
+	servers map[uint64]*lock.RaftServer // the running replicas
+	storage map[uint64]*raft.MemoryStorage
 	raft    map[uint64]string
 	lock    map[uint64]string
 	callers []*lock.ClusterCaller
 	killed  uint64
+	seed    int64
+	tr      *demo.Tracer
+
+	// The live mode's pace and leases; zero means raft's and lock's
+	// defaults.
+	tick                        time.Duration
+	electionTick, heartbeatTick int
+	ttl, lockDelay              time.Duration
+}
+
+func newCluster(net *netsim.Network, seed int64, tr *demo.Tracer) *cluster {
+	cl := &cluster{net: net, servers: map[uint64]*lock.RaftServer{}, storage: map[uint64]*raft.MemoryStorage{},
+		raft: map[uint64]string{}, lock: map[uint64]string{}, seed: seed, tr: tr}
+	for id := uint64(1); id <= 3; id++ {
+		cl.raft[id], cl.lock[id] = fmt.Sprintf("raft%d", id), fmt.Sprintf("lock%d", id)
+		cl.storage[id] = raft.NewMemoryStorage()
+	}
+	return cl
 }
 
 func startCluster(net *netsim.Network, seed int64, tr *demo.Tracer) (*cluster, error) {
-	cl := &cluster{net: net, servers: map[uint64]*lock.RaftServer{}, raft: map[uint64]string{}, lock: map[uint64]string{}}
+	cl := newCluster(net, seed, tr)
 	for id := uint64(1); id <= 3; id++ {
-		cl.raft[id], cl.lock[id] = fmt.Sprintf("raft%d", id), fmt.Sprintf("lock%d", id)
-	}
-	for id := uint64(1); id <= 3; id++ {
-		rl, err := net.Listen(cl.raft[id])
-		if err != nil {
+		if err := cl.start(id); err != nil {
 			cl.close()
 			return nil, err
 		}
-		ll, err := net.Listen(cl.lock[id])
-		if err != nil {
-			cl.close()
-			return nil, err
-		}
-		s, err := lock.NewRaftServer(lock.RaftConfig{
-			Raft: raft.NodeConfig{
-				Config:   raft.Config{ID: id, Storage: raft.NewMemoryStorage(), Seed: seed, PreVote: true, CheckQuorum: true},
-				Addrs:    cl.raft,
-				Listener: rl,
-				Dialer:   net.Dialer(cl.raft[id]),
-			},
-			Listener: ll, ClientAddrs: cl.lock, RPCOptions: tr.ServerOptions(cl.lock[id]),
-		})
-		if err != nil {
-			cl.close()
-			return nil, err
-		}
-		cl.servers[id] = s
 	}
 	return cl, nil
+}
+
+// start starts replica id from its storage (empty the first time), as a
+// machine reboots from its disk.
+func (cl *cluster) start(id uint64) error {
+	rl, err := cl.net.Listen(cl.raft[id])
+	if err != nil {
+		return err
+	}
+	ll, err := cl.net.Listen(cl.lock[id])
+	if err != nil {
+		_ = rl.Close()
+		return err
+	}
+	s, err := lock.NewRaftServer(lock.RaftConfig{
+		Raft: raft.NodeConfig{
+			Config: raft.Config{ID: id, Storage: cl.storage[id], Seed: cl.seed, PreVote: true, CheckQuorum: true,
+				ElectionTick: cl.electionTick, HeartbeatTick: cl.heartbeatTick},
+			Addrs:        cl.raft,
+			Listener:     rl,
+			Dialer:       cl.net.Dialer(cl.raft[id]),
+			TickInterval: cl.tick,
+		},
+		Listener: ll, ClientAddrs: cl.lock, RPCOptions: cl.tr.ServerOptions(cl.lock[id]),
+		TTL: cl.ttl, LockDelay: cl.lockDelay,
+	})
+	if err != nil {
+		return err // NewRaftServer closed both listeners
+	}
+	cl.servers[id] = s
+	return nil
 }
 
 // caller returns a ClusterCaller for a client called name.
