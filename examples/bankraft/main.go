@@ -46,8 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var c config
 	fs.IntVar(&c.accounts, "accounts", 6, "number of accounts (at least 2)")
-	fs.IntVar(&c.transfers, "transfers", 100, "number of transfers, all tellers together")
-	fs.IntVar(&c.tellers, "tellers", 4, "number of tellers making transfers at once")
+	fs.IntVar(&c.transfers, "transfers", 100, "number of transfers, all tellers together (with -dashboard: one per teller a round, until Ctrl-C)")
+	fs.IntVar(&c.tellers, "tellers", 4, fmt.Sprintf("number of tellers making transfers at once (at most %d with -dashboard)", maxLiveTellers))
 	fs.StringVar(&c.traceDir, "trace", "", "write the space-time diagram of the run to this `directory`")
 	demo.SeedFlag(fs, &c.seed)
 	demo.DashboardFlag(fs)

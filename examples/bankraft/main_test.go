@@ -35,4 +35,6 @@ func TestBadFlagsAreUsageErrors(t *testing.T) {
 	var out, errb bytes.Buffer
 	require.ErrorIs(t, run(context.Background(), []string{"-tellers", "0"}, &out, &errb), demo.ErrUsage)
 	require.ErrorIs(t, run(context.Background(), []string{"extra"}, &out, &errb), demo.ErrUsage)
+	require.ErrorIs(t, run(context.Background(), []string{"-dashboard", "127.0.0.1:0", "-tellers", "9"}, &out, &errb), demo.ErrUsage)
+	assert.Empty(t, out.String(), "nothing ran")
 }
