@@ -34,7 +34,8 @@ func lastRound(t *testing.T, out string) roundCounts {
 // With -dashboard the tellers make a locked transfer each per round until
 // Ctrl-C; the page crashes the lock service's leader, the others elect a
 // new one, transfers go on with growing tokens, and the total is
-// conserved; the crashed replica restarts from its storage.
+// conserved; the crashed replica restarts from its storage; a crashed
+// teller makes no transfer, and makes them again once restarted.
 func TestDashboardDrivesTheLiveDemo(t *testing.T) {
 	l := demotest.StartLive(t, run, "-tellers", "2")
 	leader := l.Await(t, `Replica (\d) leads now`)[1]
@@ -53,7 +54,13 @@ func TestDashboardDrivesTheLiveDemo(t *testing.T) {
 	assert.Greater(t, after.token, before.token, "tokens keep growing")
 
 	l.Post(t, "api/restart", `{"node": "lock`+leader+`"}`)
-	l.Await(t, `(?s)Replica `+leader+` starts again from its storage \(\d+ log entries\).*?Round \d+:.*?`+totalRE.String())
+	l.Post(t, "api/crash", `{"node": "teller2"}`)
+	down := lastRound(t, l.Await(t, `(?s)Replica `+leader+` starts again from its storage \(\d+ log entries\).*?Round \d+:\n   teller1: done[^\n]*\n   teller2 is down[^\n]*\n   `+totalRE.String())[0])
+	assert.Greater(t, down.done, after.done, "the teller up goes on")
+
+	l.Post(t, "api/restart", `{"node": "teller2"}`)
+	back := lastRound(t, l.Await(t, `(?s)teller2 restarted.*?Round \d+:\n   teller1: done[^\n]*\n   teller2: done[^\n]*\n   `+totalRE.String())[0])
+	assert.Greater(t, back.token, down.token, "the restarted teller is granted the lock again")
 	l.Stop(t)
 	lastRound(t, l.Output()) // every round, to the end, conserved the total
 }
