@@ -11,7 +11,8 @@ import (
 	"github.com/distsys-kit/distsys/examples/demo/demotest"
 )
 
-// soFarRE matches the tally that ends a live round.
+// soFarRE matches the tally that ends a live round. The tests wait for
+// all of it: the two lines may be printed by two writes.
 var soFarRE = regexp.MustCompile(`So far: (\d+) receives, (\d+) stamped BEFORE their send by the physical clocks, (\d+) by Lamport's; carol's last\n   writer wins was WRONG (\d+) times by physical clocks and (\d+) by Lamport's; the two writes were concurrent (\d+) times\.`)
 
 // liveTally returns the last tally in out, and checks that in every round
@@ -38,7 +39,7 @@ func lastTally(t *testing.T, out string) liveTally {
 // call the two concurrent. Lamport clocks are never wrong about an order.
 func TestDashboardDrivesTheLiveDemo(t *testing.T) {
 	l := demotest.StartLive(t, run)
-	first := lastTally(t, l.Await(t, `(?s)Round 2:.*?So far[^\n]*\n[^\n]*`)[0])
+	first := lastTally(t, l.Await(t, `(?s)Round 2:.*?`+soFarRE.String())[0])
 	assert.Positive(t, first.physicalBefore, "bob's clock is 30ms slow, and messages take 5 to 15ms")
 	assert.Positive(t, first.physicalWrong, "so carol keeps alice's older write by physical clock")
 	l.CheckPage(t, "clocks: physical, Lamport and vector timestamps", "alice", "bob", "carol")
@@ -48,7 +49,7 @@ func TestDashboardDrivesTheLiveDemo(t *testing.T) {
 	l.Await(t, `(?s)Faults changed.*?bob   receives x=a\d+ from alice: [^\n]*, after its send;`)
 
 	l.Post(t, "api/link", `{"from": "alice", "to": "bob", "cut": true}`)
-	cut := lastTally(t, l.Await(t, `(?s)The network is cut.*?are CONCURRENT by their vector clocks.*?So far[^\n]*\n[^\n]*`)[0])
+	cut := lastTally(t, l.Await(t, `(?s)The network is cut.*?are CONCURRENT by their vector clocks.*?`+soFarRE.String())[0])
 	assert.Positive(t, cut.concurrent)
 	l.Stop(t)
 	lastTally(t, l.Output())
