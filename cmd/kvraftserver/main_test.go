@@ -60,9 +60,9 @@ func TestReplicasFromTheClusterFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte(conf), 0o644))
 	cfg, err := parse([]string{"-id", "2", "-data", "d", "-config", file}, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, ":7180", cfg.listen, "kv2's port")
-	assert.Equal(t, ":7001", cfg.raft.Listen, "raft2's port")
-	assert.Equal(t, map[uint64]string{1: "10.0.0.1:7080", 2: "10.0.0.2:7180"}, cfg.clients)
+	assert.Equal(t, ":7180", cfg.Listen, "kv2's port")
+	assert.Equal(t, ":7001", cfg.Raft.Listen, "raft2's port")
+	assert.Equal(t, map[uint64]string{1: "10.0.0.1:7080", 2: "10.0.0.2:7180"}, cfg.Clients)
 }
 
 // replica is a kvraftserver running in the test.
@@ -124,13 +124,13 @@ func leaderOf(t *testing.T, r *replica, not int) int {
 	return id - 1
 }
 
-func getStatus(t *testing.T, r *replica) status {
+func getStatus(t *testing.T, r *replica) cli.ReplicaStatus {
 	t.Helper()
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := hc.Get("http://" + r.http + "/status")
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var s status
+	var s cli.ReplicaStatus
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
 	return s
 }

@@ -61,9 +61,9 @@ func TestReplicasFromTheClusterFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte(conf), 0o644))
 	cfg, err := parse([]string{"-id", "2", "-data", "d", "-config", file}, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, ":7170", cfg.listen, "lock2's port")
-	assert.Equal(t, ":7001", cfg.raft.Listen, "raft2's port")
-	assert.Equal(t, map[uint64]string{1: "10.0.0.1:7070", 2: "10.0.0.2:7170"}, cfg.clients, "a single server's entry lock is not a replica")
+	assert.Equal(t, ":7170", cfg.Listen, "lock2's port")
+	assert.Equal(t, ":7001", cfg.Raft.Listen, "raft2's port")
+	assert.Equal(t, map[uint64]string{1: "10.0.0.1:7070", 2: "10.0.0.2:7170"}, cfg.Clients, "a single server's entry lock is not a replica")
 }
 
 // replica is a lockraftserver running in the test.
