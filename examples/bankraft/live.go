@@ -14,7 +14,6 @@ import (
 	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/lock"
 	"github.com/distsys-kit/distsys/raft"
-	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/netsim"
 )
@@ -70,7 +69,7 @@ func live(ctx context.Context, c config, fs *flag.FlagSet, tr *demo.Tracer, stdo
 		tellers[i], rs[i] = client.Mutex("bank"), rand.New(rand.NewPCG(uint64(c.seed), uint64(i)))
 		tellerNames[i] = name
 	}
-	dash, err := demo.StartDashboard(fs, net, stdout, dashboard.WithLabel(label),
+	dash, err := demo.StartDashboard(fs, net, stdout, dashboard.WithLabel(demo.RaftLabel),
 		dashboard.WithTitle("bankraft: transfers under a replicated lock service"), dashboard.WithNodes(append([]string{"lock1", "raft1", "lock2", "raft2", "lock3", "raft3"}, tellerNames...)...))
 	if err != nil {
 		return err
@@ -223,16 +222,4 @@ func liveLeader(cl *cluster) (id, term uint64) {
 		}
 	}
 	return id, term
-}
-
-// label names a message on the page: an rpc call by its trace stamp, a
-// raft message by its type.
-func label(msg []byte) string {
-	if s, err := trace.FindStamp(msg); err == nil {
-		return s.Label
-	}
-	if m, err := raft.DecodeMessage(msg); err == nil {
-		return m.Type.String()
-	}
-	return ""
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"github.com/distsys-kit/distsys/dashboard"
+	"github.com/distsys-kit/distsys/raft"
+	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport/netsim"
 )
 
@@ -88,4 +90,17 @@ func (d *Dashboard) Close() {
 	if d.srv != nil {
 		d.srv.Close()
 	}
+}
+
+// RaftLabel names a message on the dashboard of a service on raft (pass
+// it to dashboard.WithLabel): an rpc call by its trace stamp, a raft
+// message by its type, anything else not at all.
+func RaftLabel(msg []byte) string {
+	if s, err := trace.FindStamp(msg); err == nil {
+		return s.Label
+	}
+	if m, err := raft.DecodeMessage(msg); err == nil {
+		return m.Type.String()
+	}
+	return ""
 }

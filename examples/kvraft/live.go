@@ -15,7 +15,6 @@ import (
 	"github.com/distsys-kit/distsys/examples/demo"
 	"github.com/distsys-kit/distsys/kvraft"
 	"github.com/distsys-kit/distsys/raft"
-	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
 	"github.com/distsys-kit/distsys/transport/netsim"
 )
@@ -73,7 +72,7 @@ func runLive(ctx context.Context, c config, fs *flag.FlagSet, tr *demo.Tracer, s
 	}
 	checker := newLiveClerk(net, "checker", uint64(c.seed)<<8|255, tr)
 	defer checker.ck.Close()
-	dash, err := demo.StartDashboard(fs, net, stdout, dashboard.WithLabel(label),
+	dash, err := demo.StartDashboard(fs, net, stdout, dashboard.WithLabel(demo.RaftLabel),
 		dashboard.WithTitle("kvraft: a replicated key-value store, live"), dashboard.WithNodes(append(names, "checker")...))
 	if err != nil {
 		return err
@@ -201,18 +200,6 @@ func liveLeader(cl *cluster) (id, term uint64) {
 		}
 	}
 	return id, term
-}
-
-// label names a message on the page: an rpc call by its trace stamp, a
-// raft message by its type.
-func label(msg []byte) string {
-	if s, err := trace.FindStamp(msg); err == nil {
-		return s.Label
-	}
-	if m, err := raft.DecodeMessage(msg); err == nil {
-		return m.Type.String()
-	}
-	return ""
 }
 
 // liveClerk is a clerk of the live demo, on its own node.
