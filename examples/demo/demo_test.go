@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/distsys-kit/distsys/raft"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/trace"
 	"github.com/distsys-kit/distsys/transport"
@@ -268,4 +269,10 @@ func TestTracerInMemoryWritesNothing(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, tr.Write(&out))
 	assert.Empty(t, out.String(), "no directory, no files")
+}
+
+func TestRaftLabelNamesRaftMessagesByType(t *testing.T) {
+	msg := raft.AppendMessage(nil, raft.Message{Type: raft.RequestVote, From: 1, To: 2, Term: 3})
+	assert.Equal(t, "RequestVote", RaftLabel(msg))
+	assert.Empty(t, RaftLabel([]byte("not a message")))
 }
