@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	lin "github.com/distsys-kit/distsys/linearizability"
 	"github.com/distsys-kit/distsys/lock"
 	"github.com/distsys-kit/distsys/rpc"
 	"github.com/distsys-kit/distsys/transport"
@@ -145,7 +146,9 @@ func runHistory(t *testing.T, seed int64, clients, perClient int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runClient(ctx, t, n, h, names[i], rand.New(rand.NewPCG(uint64(seed), uint64(i))), perClient)
+			rc := dialServer(ctx, n, names[i])
+			defer rc.Close()
+			runClient(ctx, t, rc, h, nil, names[i], rand.New(rand.NewPCG(uint64(seed), uint64(i))), perClient, 100)
 		}()
 	}
 	go func() {
@@ -264,17 +267,26 @@ func (p *pausable) pause(d time.Duration) {
 	p.mu.Unlock()
 }
 
-// runClient takes the lock perClient times, writing to the store each time.
-func runClient(ctx context.Context, t *testing.T, n *netsim.Network, h *history, name string, r *rand.Rand, perClient int) {
-	var rc *rpc.Client
-	for rc == nil { // the server may be down: wait for it, as a client would
-		var err error
-		if rc, err = rpc.Dial(ctx, "server", rpc.WithDialer(n.Dialer(name))); err != nil {
-			time.Sleep(chaosCallTimeout)
+// dialServer connects name to the lock server, waiting for it while it is
+// down, as a client would.
+func dialServer(ctx context.Context, n *netsim.Network, name string) *rpc.Client {
+	for {
+		rc, err := rpc.Dial(ctx, "server", rpc.WithDialer(n.Dialer(name)))
+		if err == nil {
+			return rc
 		}
+		time.Sleep(chaosCallTimeout)
 	}
-	defer rc.Close()
-	p := &pausable{next: rc}
+}
+
+// runClient takes the lock perClient times through caller, writing to the
+// store each time; once in pauseOdds grants it pauses for longer than a
+// lease while holding the lock, then writes without looking. If rec is
+// not nil, it records its grants and writes for the linearizability
+// check.
+func runClient(ctx context.Context, t *testing.T, caller lock.Caller, h *history, rec *lin.LockRecorder,
+	name string, r *rand.Rand, perClient, pauseOdds int) {
+	p := &pausable{next: caller}
 	rate := 0.4 + 1.6*r.Float64() // a clock running at 0.4 to 2 times real speed
 	if r.IntN(2) == 0 {
 		rate = 1 + r.Float64() // half the clocks run no slower than real time
@@ -293,6 +305,10 @@ func runClient(ctx context.Context, t *testing.T, n *netsim.Network, h *history,
 	h.last[name] = time.Now()
 	h.mu.Unlock()
 	for done := 0; done < perClient; {
+		var call int64
+		if rec != nil {
+			call = rec.Now()
+		}
 		l, err := m.Lock(ctx)
 		switch {
 		case errors.Is(err, lock.ErrSessionExpired), errors.Is(err, lock.ErrLeaseExpired):
@@ -306,10 +322,13 @@ func runClient(ctx context.Context, t *testing.T, n *netsim.Network, h *history,
 			}
 			return
 		}
+		if rec != nil {
+			rec.Grant(name, call, l.Token(), rec.Now())
+		}
 		h.grant(name, l.Token())
 		done++
 		writes, hold := 1, time.Duration(r.Int64N(int64(2*time.Millisecond)))
-		switch r.IntN(100) {
+		switch r.IntN(pauseOdds) {
 		case 0: // a long pause while holding the lock, then a write without looking
 			p.pause(chaosTTL + chaosLockDelay + time.Duration(r.Int64N(int64(chaosTTL))))
 			hold = 0
@@ -318,7 +337,14 @@ func runClient(ctx context.Context, t *testing.T, n *netsim.Network, h *history,
 		}
 		for range writes {
 			time.Sleep(hold)
-			h.write(name, l.Token(), rate >= 1 && l.Err() == nil) // the store decides
+			live := rate >= 1 && l.Err() == nil
+			if rec == nil {
+				h.write(name, l.Token(), live) // the store decides
+				continue
+			}
+			call := rec.Now()
+			accepted := h.write(name, l.Token(), live)
+			rec.Write(name, l.Token(), call, accepted, rec.Now())
 		}
 		if err := m.Unlock(ctx); err != nil && !isLeaseLoss(err) {
 			t.Errorf("%s: Unlock: %v", name, err)

@@ -2,7 +2,6 @@ package lock_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -61,7 +60,7 @@ func runReplicatedHistory(t *testing.T, seed int64, clients, perClient int) {
 		name := fmt.Sprint("c", i)
 		caller := c.caller()
 		wg.Go(func() {
-			runRaftClient(ctx, t, caller, h, rec, name, rand.New(rand.NewPCG(uint64(seed), uint64(i))), perClient)
+			runClient(ctx, t, caller, h, rec, name, rand.New(rand.NewPCG(uint64(seed), uint64(i))), perClient, 50)
 		})
 	}
 	finished := make(chan struct{})
@@ -109,6 +108,7 @@ wait:
 	if len(h.broken) > 0 {
 		t.Errorf("(4) %d writes refused under a live lease; the first: %v", len(h.broken), h.broken[:min(len(h.broken), 5)])
 	}
+	assert.Len(t, rec.History(), h.count+len(h.accepted)+h.refused, "the checker sees every grant and every write")
 	assert.Equal(t, porcupine.Ok, rec.Check(t, seed, time.Minute), "grants and fenced writes are linearizable")
 	t.Logf("seed %d: %d grants, %d writes accepted, %d refused (stale token), %d Locks lost with their session; "+
 		"%s; finished %v after healing", seed, h.count, len(h.accepted), h.refused, h.expired, stats, time.Since(healed))
@@ -156,70 +156,4 @@ func leaderChaos(t *testing.T, c *cluster, r *rand.Rand, finished <-chan struct{
 	require.NoError(t, c.net.SetDefaultFaults(calm))
 	c.net.Heal()
 	return stats
-}
-
-// runRaftClient takes the lock perClient times through caller, writing
-// to the store each time, and records its grants and writes in rec.
-func runRaftClient(ctx context.Context, t *testing.T, caller lock.Caller, h *history, rec *lin.LockRecorder,
-	name string, r *rand.Rand, perClient int) {
-	p := &pausable{next: caller}
-	rate := 0.4 + 1.6*r.Float64() // a clock running at 0.4 to 2 times real speed
-	if r.IntN(2) == 0 {
-		rate = 1 + r.Float64() // half the clocks run no slower than real time
-	}
-	offset := time.Duration(r.Int64N(int64(2*time.Hour))) - time.Hour
-	cl := lock.NewClient(p, lock.WithName(name), lock.WithCallTimeout(chaosCallTimeout),
-		lock.WithClock(newSkewedClock(offset, rate)))
-	defer cl.Close()
-	m := cl.Mutex("x")
-	defer func() {
-		h.mu.Lock()
-		h.finished[name] = true
-		h.mu.Unlock()
-	}()
-	h.mu.Lock()
-	h.last[name] = time.Now()
-	h.mu.Unlock()
-	for done := 0; done < perClient; {
-		call := rec.Now()
-		l, err := m.Lock(ctx)
-		switch {
-		case errors.Is(err, lock.ErrSessionExpired), errors.Is(err, lock.ErrLeaseExpired):
-			h.mu.Lock()
-			h.expired++
-			h.mu.Unlock()
-			continue // the waiter's session died; try again on a new one
-		case err != nil:
-			if ctx.Err() == nil {
-				t.Errorf("%s: Lock: %v", name, err)
-			}
-			return
-		}
-		rec.Grant(name, call, l.Token(), rec.Now())
-		h.grant(name, l.Token())
-		done++
-		writes, hold := 1, time.Duration(r.Int64N(int64(2*time.Millisecond)))
-		switch r.IntN(50) {
-		case 0: // a long pause while holding the lock, then a write without looking
-			p.pause(chaosTTL + chaosLockDelay + time.Duration(r.Int64N(int64(chaosTTL))))
-			hold = 0
-		case 1: // a long hold, on renewed leases, with many writes
-			writes, hold = 10, time.Duration(r.Int64N(int64(chaosTTL/5)))
-		}
-		for range writes {
-			time.Sleep(hold)
-			recordedWrite(h, rec, name, l.Token(), rate >= 1 && l.Err() == nil)
-		}
-		if err := m.Unlock(ctx); err != nil && !isLeaseLoss(err) {
-			t.Errorf("%s: Unlock: %v", name, err)
-			return
-		}
-	}
-}
-
-// recordedWrite is history.write, recorded for the linearizability check.
-func recordedWrite(h *history, rec *lin.LockRecorder, name string, token uint64, live bool) {
-	call := rec.Now()
-	accepted := h.write(name, token, live)
-	rec.Write(name, token, call, accepted, rec.Now())
 }
