@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -65,36 +62,14 @@ func TestReplicasFromTheClusterFile(t *testing.T) {
 	assert.Equal(t, map[uint64]string{1: "10.0.0.1:7080", 2: "10.0.0.2:7180"}, cfg.Clients)
 }
 
-// replica is a kvraftserver running in the test.
-type replica struct {
-	*clitest.Proc
-	args []string
-	http string
-}
-
-func (r *replica) start(t *testing.T) {
-	t.Helper()
-	r.Proc = clitest.Start(t, run, r.args...)
-	r.http = r.Addr(t, "status on")
-}
+// replica is a replica running in the test.
+type replica = clitest.Replica
 
 // startCluster starts n replicas on 127.0.0.1 and returns them and their
 // client addresses.
 func startCluster(t *testing.T, n int, extra ...string) ([]*replica, []string) {
 	t.Helper()
-	addrs := clitest.FreeAddrs(t, 2*n)
-	var peers []string
-	for i := range n {
-		peers = append(peers, fmt.Sprintf("raft%d=%s", i+1, addrs[i]), fmt.Sprintf("kv%d=%s", i+1, addrs[n+i]))
-	}
-	dir := t.TempDir()
-	rs := make([]*replica, n)
-	for i := range rs {
-		rs[i] = &replica{args: append([]string{"-id", fmt.Sprint(i + 1), "-data", filepath.Join(dir, fmt.Sprint(i+1)),
-			"-peers", strings.Join(peers, ","), "-raft-listen", addrs[i], "-listen", addrs[n+i], "-http", "127.0.0.1:0"}, extra...)}
-		rs[i].start(t)
-	}
-	return rs, addrs[n:]
+	return clitest.StartReplicas(t, run, "kv", n, extra...)
 }
 
 func newClerk(t *testing.T, servers []string, tlsCfg *tls.Config) *kvraft.Clerk {
@@ -108,30 +83,10 @@ func newClerk(t *testing.T, servers []string, tlsCfg *tls.Config) *kvraft.Clerk 
 	return c
 }
 
-var leaderRE = regexp.MustCompile(`role=\w+ leader=(\d+)$`)
-
-// leaderOf waits until r's output names a leader other than not (0: any)
-// and returns its index.
-func leaderOf(t *testing.T, r *replica, not int) int {
-	t.Helper()
-	line := r.Stdout().WaitMatch(t, "a leader", func(l string) bool {
-		m := leaderRE.FindStringSubmatch(l)
-		return m != nil && m[1] != "0" && m[1] != fmt.Sprint(not+1)
-	})
-	var id int
-	_, err := fmt.Sscan(leaderRE.FindStringSubmatch(line)[1], &id)
-	require.NoError(t, err)
-	return id - 1
-}
-
 func getStatus(t *testing.T, r *replica) cli.ReplicaStatus {
 	t.Helper()
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := hc.Get("http://" + r.http + "/status")
-	require.NoError(t, err)
-	defer resp.Body.Close()
 	var s cli.ReplicaStatus
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
+	require.NoError(t, r.Status(&s))
 	return s
 }
 
@@ -145,7 +100,7 @@ func TestAClerkKeepsWorkingWhenTheLeaderStops(t *testing.T) {
 	_, err = c.PutIf(ctx, "greeting", "hi", 0)
 	require.ErrorIs(t, err, kv.ErrConflict)
 
-	l := leaderOf(t, rs[0], -1)
+	l := rs[0].Leader(t, -1)
 	s := getStatus(t, rs[l])
 	assert.Equal(t, "kvraftserver", s.Program)
 	assert.Equal(t, "leader", s.Role)
@@ -176,7 +131,7 @@ func TestRestartedClusterKeepsTheStore(t *testing.T) {
 		require.NoError(t, r.Stop())
 	}
 	for _, r := range rs {
-		r.start(t)
+		r.Start(t)
 	}
 	v, ver, err := c.Get(ctx, "log")
 	require.NoError(t, err)

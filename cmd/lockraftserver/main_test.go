@@ -3,14 +3,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
-	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -66,36 +61,14 @@ func TestReplicasFromTheClusterFile(t *testing.T) {
 	assert.Equal(t, map[uint64]string{1: "10.0.0.1:7070", 2: "10.0.0.2:7170"}, cfg.Clients, "a single server's entry lock is not a replica")
 }
 
-// replica is a lockraftserver running in the test.
-type replica struct {
-	*clitest.Proc
-	args []string
-	http string
-}
-
-func (r *replica) start(t *testing.T) {
-	t.Helper()
-	r.Proc = clitest.Start(t, run, r.args...)
-	r.http = r.Addr(t, "status on")
-}
+// replica is a replica running in the test.
+type replica = clitest.Replica
 
 // startCluster starts n replicas on 127.0.0.1 and returns them and their
 // client addresses.
 func startCluster(t *testing.T, n int, extra ...string) ([]*replica, []string) {
 	t.Helper()
-	addrs := clitest.FreeAddrs(t, 2*n)
-	var peers []string
-	for i := range n {
-		peers = append(peers, fmt.Sprintf("raft%d=%s", i+1, addrs[i]), fmt.Sprintf("lock%d=%s", i+1, addrs[n+i]))
-	}
-	dir := t.TempDir()
-	rs := make([]*replica, n)
-	for i := range rs {
-		rs[i] = &replica{args: append([]string{"-id", fmt.Sprint(i + 1), "-data", filepath.Join(dir, fmt.Sprint(i+1)),
-			"-peers", strings.Join(peers, ","), "-raft-listen", addrs[i], "-listen", addrs[n+i], "-http", "127.0.0.1:0"}, extra...)}
-		rs[i].start(t)
-	}
-	return rs, addrs[n:]
+	return clitest.StartReplicas(t, run, "lock", n, extra...)
 }
 
 // newClient returns a lock client of the replicas at servers.
@@ -114,38 +87,17 @@ func newClient(t *testing.T, name string, servers []string, tlsCfg *tls.Config) 
 	return c
 }
 
-var leaderRE = regexp.MustCompile(`role=\w+ leader=(\d+)$`)
-
-// leaderOf waits until r's output names a leader and returns its index.
-func leaderOf(t *testing.T, r *replica) int {
-	t.Helper()
-	line := r.Stdout().WaitMatch(t, "a leader", func(l string) bool {
-		m := leaderRE.FindStringSubmatch(l)
-		return m != nil && m[1] != "0"
-	})
-	var id int
-	_, err := fmt.Sscan(leaderRE.FindStringSubmatch(line)[1], &id)
-	require.NoError(t, err)
-	return id - 1
-}
-
 func getStatus(t *testing.T, r *replica) status {
 	t.Helper()
-	s, err := r.status()
+	s, err := fetchStatus(r)
 	require.NoError(t, err)
 	return s
 }
 
 // status fetches r's status; it may be called from any goroutine.
-func (r *replica) status() (status, error) {
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := hc.Get("http://" + r.http + "/status")
-	if err != nil {
-		return status{}, err
-	}
-	defer resp.Body.Close()
+func fetchStatus(r *replica) (status, error) {
 	var s status
-	err = json.NewDecoder(resp.Body).Decode(&s)
+	err := r.Status(&s)
 	return s, err
 }
 
@@ -173,10 +125,10 @@ func TestAClientKeepsItsLockWhenTheLeaderStops(t *testing.T) {
 		waited <- l
 	}()
 
-	l := leaderOf(t, rs[0])
+	l := rs[0].Leader(t, -1)
 	// Another process's table can only be watched: poll the status.
 	require.Eventually(t, func() bool {
-		s, err := rs[l].status()
+		s, err := fetchStatus(rs[l])
 		return err == nil && s.Role == "leader" && s.Held == 1 && s.Waiting == 1
 	}, 10*time.Second, 20*time.Millisecond, "bob queues behind alice")
 	s := getStatus(t, rs[l])
@@ -222,7 +174,7 @@ func TestRestartedClusterKeepsTheTokens(t *testing.T) {
 		require.NoError(t, r.Stop())
 	}
 	for _, r := range rs {
-		r.start(t)
+		r.Start(t)
 	}
 	l, err := c.Mutex("y").Lock(ctx)
 	require.NoError(t, err)
