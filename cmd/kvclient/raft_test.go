@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,23 +24,9 @@ import (
 // (it elects itself), on 127.0.0.1, and returns its client address. With
 // opts (TLS), clients must use them.
 func startReplica(t *testing.T, opts ...transport.Option) string {
-	t.Helper()
-	rl, err := transport.ListenTCP("127.0.0.1:0")
-	require.NoError(t, err)
-	cl, err := transport.ListenTCP("127.0.0.1:0", opts...)
-	require.NoError(t, err)
-	srv, err := kvraft.NewServer(kvraft.Config{
-		Raft: raft.NodeConfig{
-			Config:   raft.Config{ID: 1, Storage: raft.NewMemoryStorage()},
-			Addrs:    map[uint64]string{1: rl.Addr().String()},
-			Listener: rl,
-			Dialer:   transport.NewTCPDialer(),
-		},
-		Listener: cl,
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.Close() })
-	return cl.Addr().String()
+	return clitest.ServeOneReplica(t, func(ncfg raft.NodeConfig, l transport.Listener) (io.Closer, error) {
+		return kvraft.NewServer(kvraft.Config{Raft: ncfg, Listener: l})
+	}, opts...)
 }
 
 func TestRaftCommands(t *testing.T) {

@@ -3,6 +3,7 @@ package clitest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/distsys-kit/distsys/cmd/internal/cli"
+	"github.com/distsys-kit/distsys/raft"
+	"github.com/distsys-kit/distsys/transport"
 )
 
 // Replica is one replica of a replicated service's program (kvraftserver,
@@ -80,4 +83,25 @@ func (r *Replica) Status(v any) error {
 		return fmt.Errorf("GET /status: %s", resp.Status)
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// ServeOneReplica serves a replicated service on a cluster of one replica
+// (it elects itself), on 127.0.0.1, for a client program's tests: start
+// makes the server from a raft config and a client listener. It returns
+// the client address; with opts (TLS), clients must use them.
+func ServeOneReplica(tb testing.TB, start func(raft.NodeConfig, transport.Listener) (io.Closer, error), opts ...transport.Option) string {
+	tb.Helper()
+	rl, err := transport.ListenTCP("127.0.0.1:0")
+	require.NoError(tb, err)
+	cl, err := transport.ListenTCP("127.0.0.1:0", opts...)
+	require.NoError(tb, err)
+	srv, err := start(raft.NodeConfig{
+		Config:   raft.Config{ID: 1, Storage: raft.NewMemoryStorage()},
+		Addrs:    map[uint64]string{1: rl.Addr().String()},
+		Listener: rl,
+		Dialer:   transport.NewTCPDialer(),
+	}, cl)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { srv.Close() })
+	return cl.Addr().String()
 }
