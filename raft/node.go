@@ -94,6 +94,8 @@ type Node struct {
 	transfers  []*pendingTransfer           // loop: TransferLeadership calls waiting
 	lastTerm   uint64                       // loop: term and state when reads and
 	lastState  State                        // transfers were last checked
+	hard       HardState                    // loop: the newest hard state
+	saved      HardState                    // loop: the hard state saved last
 
 	done      chan struct{} // closed by Close
 	stopped   chan struct{} // closed when the loop exits
@@ -172,6 +174,8 @@ func newNode(cfg NodeConfig) (*Node, error) {
 		reads:     make(map[uint64]*pendingReadIndex),
 		lastTerm:  r.Term(),
 		lastState: r.State(),
+		hard:      r.hardState(),
+		saved:     r.hardState(),
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}

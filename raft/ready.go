@@ -11,6 +11,15 @@ package raft
 //     then apply CommittedEntries in order (skipping EntryNoop ones), and
 //     serve the ReadStates whose index has been applied.
 //  4. Advance(rd).
+//
+// Node bends this order twice (node_loop.go). It sends a leader's
+// AppendEntries before the save, since they promise nothing of the
+// leader's disk; that is safe only because Node steps no reply to them
+// before the save has returned (Raft counts the leader's own copy of an
+// entry as soon as it is appended, so a driver that stepped replies
+// meanwhile could commit an entry that only one follower holds). And it
+// leaves a HardState that changes only Commit to be saved with the next
+// entries, since the commit index is volatile state (Figure 2).
 type Ready struct {
 	// HardState is the term, vote and commit index to save; the zero
 	// HardState if they did not change.

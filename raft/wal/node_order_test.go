@@ -85,7 +85,9 @@ func durable(disk *vfs.Mem) (raft.HardState, uint64, error) {
 }
 
 // promiseKept returns an error if m promises what the durable state
-// hs, last does not hold: a term, a vote, or entries.
+// hs, last does not hold: a term, a vote, entries acknowledged, or
+// entries announced as committed. (A leader may send entries it has not
+// synced yet: its own copy counts toward a commit only once synced.)
 func promiseKept(m raft.Message, hs raft.HardState, last uint64) error {
 	switch {
 	case m.Type != raft.PreVote && m.Type != raft.PreVoteReply && m.Term > hs.Term:
@@ -96,8 +98,8 @@ func promiseKept(m raft.Message, hs raft.HardState, last uint64) error {
 		return fmt.Errorf("the vote it grants not synced (synced: %+v)", hs)
 	case m.Type == raft.AppendEntriesReply && m.Success && m.MatchIndex > last:
 		return fmt.Errorf("acknowledges entries up to %d, synced up to %d", m.MatchIndex, last)
-	case m.Type == raft.AppendEntries && len(m.Entries) > 0 && m.Entries[len(m.Entries)-1].Index > last:
-		return fmt.Errorf("sends entries synced only up to %d", last)
+	case m.Type == raft.AppendEntries && m.LeaderCommit > last:
+		return fmt.Errorf("announces commit index %d, synced only up to %d", m.LeaderCommit, last)
 	}
 	return nil
 }
@@ -134,8 +136,8 @@ func (c *syncCheckingConn) Send(ctx context.Context, b []byte) error {
 // from the disk: every message a Node sends is checked, at the moment it
 // leaves, against what a power cut at that moment would leave in the
 // sender's WAL (replayed from the file operations vfs.Mem recorded). A
-// node that sent a vote, an acknowledgement or an entry before its fsync
-// returned would be caught.
+// node that sent a vote, an acknowledgement or a commit index before its
+// fsync returned would be caught.
 func TestNodeSendsOnlyWhatItsWALHasSynced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex

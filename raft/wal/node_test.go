@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -174,7 +175,7 @@ func (c *walCluster) allApplied(cmd string) bool {
 	return true
 }
 
-// A server whose power is cut in the middle of a Save loses the write
+// A leader whose power is cut in the middle of a Save loses the write
 // that was not yet synced, restarts from its WAL, and catches up: the
 // cluster goes on committing, and the restarted server applies the same
 // commands in the same order as the others.
@@ -213,9 +214,13 @@ func TestNodeRestartsFromItsWALAfterACrash(t *testing.T) {
 
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		// "lost?" left the leader before its fsync (a leader sends while
+		// it saves), so the followers may hold it and the next leader
+		// commit it: its client never had an answer, so either outcome
+		// is right, as long as every server applies the same history.
 		want := c.applied[l%3+1]
-		assert.Subset(t, want, []string{"a", "b", "c", "d"})
-		assert.NotContains(t, want, "lost?", "an entry the leader never synced was never sent")
+		assert.Equal(t, []string{"a", "b", "c", "d"}, slices.DeleteFunc(slices.Clone(want), func(s string) bool { return s == "lost?" }))
+		assert.LessOrEqual(t, slices.Index(want, "lost?"), slices.Index(want, "c"), "lost? applied after c")
 		for id := range c.nodes {
 			assert.Equal(t, want, c.applied[id], "server %d applied another history", id)
 		}
