@@ -50,10 +50,11 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	var c config
 	c.Register(fs, "lock", "the lock table")
 	fs.DurationVar(&c.ttl, "ttl", lock.DefaultTTL, "how long a client's session, and its leases, last without a renewal (the same on every replica)")
-	fs.DurationVar(&c.lockDelay, "lock-delay", lock.DefaultLockDelay, "how long a lock whose holder's session expired stays ungranted, negative for none (the same on every replica)")
+	lockDelay := cli.LockDelayFlag(fs, "how long a lock whose holder's session expired stays ungranted (the same on every replica)")
 	if ok, err := cli.Parse(fs, args); !ok {
 		return nil, err
 	}
+	c.lockDelay = cli.LockDelay(*lockDelay)
 	if c.ttl <= 0 {
 		return nil, cli.Usagef(fs, "-ttl must be positive")
 	}

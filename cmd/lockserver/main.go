@@ -52,7 +52,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.listen, "listen", ":7070", "`address` to serve lock clients on")
 	fs.StringVar(&c.dir, "dir", "", "`directory` of the server's state file, the fencing tokens' high-water mark (required)")
 	fs.DurationVar(&c.ttl, "ttl", lock.DefaultTTL, "how long a client's session, and its leases, last without a renewal")
-	fs.DurationVar(&c.lockDelay, "lock-delay", lock.DefaultLockDelay, "how long a lock whose holder's session expired stays ungranted")
+	lockDelay := cli.LockDelayFlag(fs, "how long a lock whose holder's session expired stays ungranted")
 	fs.StringVar(&c.httpAddr, "http", "", "`address` of the JSON status endpoint, GET /status (default: none)")
 	fs.DurationVar(&c.grace, "shutdown-timeout", 5*time.Second, "how long a graceful shutdown waits for calls in progress")
 	c.cluster.Register(fs, "lock")
@@ -60,6 +60,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if ok, err := cli.Parse(fs, args); !ok {
 		return nil, err
 	}
+	c.lockDelay = cli.LockDelay(*lockDelay)
 	switch {
 	case fs.NArg() > 0:
 		return nil, cli.Usagef(fs, "lockserver takes no arguments, only flags (got %q)", fs.Arg(0))
