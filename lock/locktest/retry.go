@@ -17,19 +17,42 @@ import (
 // flakyCaller loses requests, loses replies and sends late duplicates of
 // requests, at random from a seed: the client sees timeouts and retries,
 // and the service sees every kind of repeated request.
+//
+// It loses at most two renewals of a session in a row. A lease is meant
+// to expire when its renewals keep failing (the cut-off tests check
+// that); here, with more than a quarter of calls failing, seven failed
+// renewals in a row would let it expire now and then, depending on how
+// the clients' calls interleave, and the test would fail for the lease
+// doing its job.
 type flakyCaller struct {
 	next lock.Caller
 	p    float64         // probability of each fault
 	wg   *sync.WaitGroup // duplicates in flight
 
-	mu                  sync.Mutex // protects r and the counts
+	mu                  sync.Mutex // protects the fields below
 	r                   *rand.Rand
 	lost, replies, dups int
+	renewals            int // renewal calls
+	renewalsLost        int // in a row
 }
+
+// keepAlive is the lock service's renewal method, as lock/wire.go names it.
+const keepAlive = "Lock.KeepAlive"
 
 func (c *flakyCaller) Call(ctx context.Context, method string, args, reply any) error {
 	c.mu.Lock()
 	dropRequest, dropReply, dup := c.r.Float64() < c.p, c.r.Float64() < c.p, c.r.Float64() < c.p
+	if method == keepAlive {
+		c.renewals++
+		if c.renewalsLost == 2 {
+			dropRequest, dropReply = false, false
+		}
+		if dropRequest || dropReply {
+			c.renewalsLost++
+		} else {
+			c.renewalsLost = 0
+		}
+	}
 	delay := time.Duration(c.r.Int64N(int64(2 * time.Second)))
 	c.lost += b2i(dropRequest)
 	c.replies += b2i(dropReply && !dropRequest)
@@ -110,13 +133,15 @@ func testRetriedAndDuplicatedRequests(t *testing.T, e *env) {
 		seen[tok] = true
 	}
 	assert.Len(t, seen, clients*rounds)
-	var lost, replies, dupCount int
+	var lost, replies, dupCount, renewals int
 	for _, c := range callers {
 		c.mu.Lock()
 		lost, replies, dupCount = lost+c.lost, replies+c.replies, dupCount+c.dups
+		renewals += c.renewals
 		c.mu.Unlock()
 	}
-	t.Logf("faults: %d requests lost, %d replies lost, %d duplicates", lost, replies, dupCount)
+	t.Logf("faults: %d requests lost, %d replies lost, %d duplicates; %d renewals", lost, replies, dupCount, renewals)
+	assert.Positive(t, renewals, "no call was a renewal: is keepAlive the method's name?")
 	assert.Positive(t, lost)
 	assert.Positive(t, replies)
 	assert.Positive(t, dupCount)
