@@ -212,6 +212,23 @@ func (n *Node) stoppedErr() error {
 	return ErrClosed
 }
 
+// Done returns a channel that is closed when the node has stopped: after
+// Close, or when its storage failed (then Err says why). A program that
+// serves through the node watches it, so as not to run on as a server
+// that can no longer do anything.
+func (n *Node) Done() <-chan struct{} { return n.stopped }
+
+// Err returns the storage error that stopped the node, once Done is
+// closed; before that, and after a plain Close, nil.
+func (n *Node) Err() error {
+	select {
+	case <-n.stopped:
+		return n.err
+	default:
+		return nil
+	}
+}
+
 // Close stops the node: its goroutines, its connections and its listener.
 // Calls waiting in other methods return ErrClosed, and later ones too.
 // Close waits for every goroutine to exit. It returns the storage error

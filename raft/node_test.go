@@ -153,6 +153,8 @@ func TestCloseStopsEverything(t *testing.T) {
 		_, open := <-n.Apply()
 		assert.False(t, open, "Apply is closed")
 		assert.Equal(t, raft.Leader, n.Status().State, "the status when it stopped")
+		<-n.Done()
+		assert.NoError(t, n.Err(), "closed, not failed")
 	})
 }
 
@@ -173,14 +175,16 @@ func (s *errStorage) Save(hs raft.HardState, ents []raft.Entry) error {
 }
 
 // A node that cannot save stops: it must not send what it could not make
-// durable. Its calls say why.
+// durable. Done tells, and Err and its calls say why.
 func TestNodeStopsWhenStorageFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCluster(t, 1, func(cfg *raft.NodeConfig) {
 			cfg.Storage = &errStorage{MemoryStorage: raft.NewMemoryStorage(), saves: 0}
 		})
-		time.Sleep(electionTimeout) // it campaigns, and fails to save its vote
 		n := c.nodes[1]
+		assert.NoError(t, n.Err(), "running")
+		<-n.Done() // it campaigns, and fails to save its vote
+		require.ErrorIs(t, n.Err(), errDiskFull)
 		_, _, err := n.Propose(context.Background(), []byte("x"))
 		require.ErrorIs(t, err, raft.ErrClosed)
 		require.ErrorIs(t, err, errDiskFull)

@@ -103,7 +103,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "raftnode: status on http://%s/status\n", hs.Addr())
 	}
 
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-node.Done(): // its disk failed: a server that cannot save is no use
+		if hs != nil {
+			_ = hs.Shutdown(context.Background())
+		}
+		return fmt.Errorf("raftnode: raft stopped: %w", node.Err())
+	}
 	fmt.Fprintln(stdout, "raftnode: shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.grace)
 	defer cancel()
