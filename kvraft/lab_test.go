@@ -158,10 +158,13 @@ func play(t *testing.T, w *world, sc scenario) {
 	if sc.maxRaftState > 0 {
 		synctest.Wait()
 		for id := range w.servers {
-			assert.LessOrEqual(t, w.logBytes(id), 2*sc.maxRaftState, "server %d's log", id)
-			first, err := w.servers[id].RSM().Node().Status().FirstIndex, error(nil)
-			require.NoError(t, err)
-			assert.Greater(t, first, uint64(1), "server %d's log was never compacted", id)
+			size := w.logBytes(id)
+			assert.LessOrEqual(t, size, 2*sc.maxRaftState, "server %d's log", id)
+			// A server that never compacted must never have needed to:
+			// with partitions and loss, some seeds commit too little.
+			if w.servers[id].RSM().Node().Status().FirstIndex == 1 {
+				assert.LessOrEqual(t, size, sc.maxRaftState, "server %d's log was never compacted", id)
+			}
 		}
 	}
 }
