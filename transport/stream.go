@@ -243,7 +243,10 @@ func (c *streamConn) wakeSenders() {
 }
 
 func (c *streamConn) Recv(ctx context.Context) ([]byte, error) {
-	return c.RecvInto(ctx, nil)
+	c.rmu.Lock() // as RecvInto does, not calling it: a call less per message
+	msg, err := c.recv(ctx, nil)
+	c.rmu.Unlock()
+	return msg, err
 }
 
 // RecvInto is Recv, storing the message in buf's memory when it fits in
@@ -264,8 +267,14 @@ func (c *streamConn) recv(ctx context.Context, buf []byte) ([]byte, error) {
 	if c.rerr != nil {
 		return nil, c.rerr
 	}
-	if msg, err := c.parse(buf); msg != nil || err != nil {
-		return msg, err
+	// c.parse, by hand: a call less per message.
+	msg, err := c.fr.parse(buf)
+	switch {
+	case err != nil:
+		c.desync(err)
+		return nil, err
+	case msg != nil:
+		return msg, nil
 	}
 	return c.wait(ctx, buf)
 }
@@ -302,11 +311,16 @@ func (c *streamConn) wait(ctx context.Context, buf []byte) ([]byte, error) {
 func (c *streamConn) parse(buf []byte) ([]byte, error) {
 	msg, err := c.fr.parse(buf)
 	if err != nil {
-		c.rerr = err
-		c.fr.release()
-		_ = c.nc.Close() // cut the peer off
+		c.desync(err)
 	}
 	return msg, err
+}
+
+// desync gives up on a stream that cannot be parsed.
+func (c *streamConn) desync(err error) {
+	c.rerr = err
+	c.fr.release()
+	_ = c.nc.Close() // cut the peer off
 }
 
 // recvErr turns a read error into Recv's error, remembering it if the

@@ -47,6 +47,30 @@ func TestPeerAnnouncingOversizedMessageIsCutOff(t *testing.T) {
 	require.Error(t, err)
 }
 
+// An oversized frame that arrives with a good message, in the same read, is
+// found by the Recv after the one that returns the message, without
+// reading: that Recv cuts the peer off too.
+func TestOversizedFrameAlreadyReadIsCutOff(t *testing.T) {
+	server, raw := rawPeer(t, transport.WithMaxMessageSize(1024))
+	stream := binary.BigEndian.AppendUint32(nil, 5)
+	stream = append(stream, "hello"...)
+	stream = binary.BigEndian.AppendUint32(stream, 1<<30)
+	_, err := raw.Write(stream)
+	require.NoError(t, err)
+
+	msg, err := server.Recv(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(msg))
+	_, err = server.Recv(context.Background())
+	require.ErrorIs(t, err, transport.ErrMessageTooLarge)
+
+	// The server hung up on the peer: it reads the end of the stream, not
+	// a timeout.
+	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = raw.Read(make([]byte, 1))
+	require.ErrorIs(t, err, io.EOF)
+}
+
 func TestStreamEndingMidFrameIsUnexpectedEOF(t *testing.T) {
 	server, raw := rawPeer(t)
 	var hdr [4]byte
