@@ -153,13 +153,13 @@ func (n *Node) handleReady() error {
 // leader's disk, and an entry counts as committed only once a majority
 // holds it durably, the leader included. Raft counts the leader's own
 // copy as soon as it is appended, but commits only on a follower's
-// acknowledgement, which this loop steps only after this Ready's save has
-// returned. Saving
-// then sending made each commit wait for two fsyncs in a row, the
-// leader's and then a follower's; now they overlap. The message's term
-// must be durable already (it always is, except in the Ready in which
-// the server stood for election), and so must its commit index's entries
-// (they are: the leader commits only what it had saved).
+// acknowledgement, which this loop steps only after this Ready's save
+// has returned. Saving then sending made each commit wait for two fsyncs
+// in a row, the leader's and then a follower's; now they overlap. The
+// message's term must be durable already (it always is, except in the
+// Ready in which the server stood for election), and so must the entries
+// up to its commit index (they are: the leader commits only what it had
+// saved).
 func (n *Node) sendEarly(msgs []Message) func(Message) bool {
 	early := func(m Message) bool {
 		return m.Type == AppendEntries && m.Term == n.saved.Term
