@@ -22,7 +22,7 @@ import (
 // etcdCluster is etcd raft's RawNode driven by the smallest loop that does
 // the job, per node: tick, step, propose, then for each Ready save
 // (MemoryStorage, and the fsync'd etcdLog when durable), send, apply,
-// advance. Batching is on: the loop takes every proposal and message
+// advance, with the two shortcuts of raft.Node's loop (see handleReady). Batching is on: the loop takes every proposal and message
 // already waiting before it asks for a Ready, so they share one fsync and
 // one MsgApp per follower. Messages travel over this library's TCP
 // transport, one connection and one sending goroutine per peer, as our
@@ -44,6 +44,8 @@ type etcdNode struct {
 	storage *etcd.MemoryStorage
 	log     *etcdLog // nil: in memory only
 	c       *etcdCluster
+	term    uint64 // owned by run: the term and vote written last
+	vote    uint64
 
 	propc chan etcdProposal
 	recvc chan *pb.Message // buffered: readers decode ahead while the loop saves
@@ -192,23 +194,39 @@ func (n *etcdNode) handleReady(rd etcd.Ready) error {
 		next := make(chan struct{})
 		close(*n.c.changed.Swap(&next))
 	}
-	if n.log != nil && (!etcd.IsEmptyHardState(rd.HardState) || len(rd.Entries) > 0) {
-		if err := n.log.save(rd.HardState, rd.Entries); err != nil {
+	// The two things raft.Node does to keep one fsync on a commit's path,
+	// both allowed by etcd raft: a leader's appends and heartbeats go out
+	// before its own write (etcd raft's doc.go, step 2; the thesis,
+	// §10.2.1), unless this Ready changes the term or vote; and a Ready
+	// that changes only the commit index is written without an fsync
+	// (rd.MustSync is false), as etcd's own WAL does.
+	hs := rd.HardState
+	early := etcd.IsEmptyHardState(hs) || hs.GetTerm() == n.term && hs.GetVote() == n.vote
+	isEarly := func(m *pb.Message) bool {
+		return early && (m.GetType() == pb.MsgApp || m.GetType() == pb.MsgHeartbeat)
+	}
+	for _, m := range rd.Messages {
+		if isEarly(m) {
+			n.send(m)
+		}
+	}
+	if n.log != nil && (!etcd.IsEmptyHardState(hs) || len(rd.Entries) > 0) {
+		if err := n.log.save(hs, rd.Entries, rd.MustSync); err != nil {
 			return err
 		}
 	}
-	if !etcd.IsEmptyHardState(rd.HardState) {
-		if err := n.storage.SetHardState(rd.HardState); err != nil {
+	if !etcd.IsEmptyHardState(hs) {
+		if err := n.storage.SetHardState(hs); err != nil {
 			return err
 		}
+		n.term, n.vote = hs.GetTerm(), hs.GetVote()
 	}
 	if err := n.storage.Append(rd.Entries); err != nil {
 		return err
 	}
 	for _, m := range rd.Messages {
-		select {
-		case n.peers[m.GetTo()] <- m:
-		default: // a full outbox: dropped, as raft.Node does
+		if !isEarly(m) {
+			n.send(m)
 		}
 	}
 	for _, e := range rd.CommittedEntries {
@@ -218,6 +236,14 @@ func (n *etcdNode) handleReady(rd etcd.Ready) error {
 	}
 	n.rn.Advance(rd)
 	return nil
+}
+
+// send queues m for its peer's sending goroutine.
+func (n *etcdNode) send(m *pb.Message) {
+	select {
+	case n.peers[m.GetTo()] <- m:
+	default: // a full outbox: dropped, as raft.Node does
+	}
 }
 
 // accept reads its peers' messages into recvc.
