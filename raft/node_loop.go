@@ -125,12 +125,17 @@ func (n *Node) handleReady() error {
 			return nil
 		}
 		rd := n.raft.ready(room)
-		early := n.sendEarly(rd.Messages)
+		synced := n.saved.Term // save may change it
+		for _, m := range rd.Messages {
+			if sendsEarly(m, synced) {
+				n.peers[m.To].enqueue(m)
+			}
+		}
 		if err := n.save(rd); err != nil {
 			return err
 		}
 		for _, m := range rd.Messages {
-			if !early(m) {
+			if !sendsEarly(m, synced) {
 				n.peers[m.To].enqueue(m)
 			}
 		}
@@ -145,8 +150,8 @@ func (n *Node) handleReady() error {
 	}
 }
 
-// sendEarly sends, before the save, the messages that may leave before
-// it, and returns the test that picks them out of msgs.
+// sendsEarly reports whether m may be sent before the save of its Ready,
+// syncedTerm being the term on disk before that save.
 //
 // A leader may send AppendEntries before its own disk has its entries
 // (the Raft thesis, §10.2.1): the message promises nothing about the
@@ -160,16 +165,8 @@ func (n *Node) handleReady() error {
 // Ready in which the server stood for election), and so must the entries
 // up to its commit index (they are: the leader commits only what it had
 // saved).
-func (n *Node) sendEarly(msgs []Message) func(Message) bool {
-	early := func(m Message) bool {
-		return m.Type == AppendEntries && m.Term == n.saved.Term
-	}
-	for _, m := range msgs {
-		if early(m) {
-			n.peers[m.To].enqueue(m)
-		}
-	}
-	return early
+func sendsEarly(m Message, syncedTerm uint64) bool {
+	return m.Type == AppendEntries && m.Term == syncedTerm
 }
 
 // save makes rd's snapshot, entries, term and vote durable.

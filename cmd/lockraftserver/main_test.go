@@ -61,6 +61,14 @@ func TestReplicasFromTheClusterFile(t *testing.T) {
 	assert.Equal(t, map[uint64]string{1: "10.0.0.1:7070", 2: "10.0.0.2:7170"}, cfg.Clients, "a single server's entry lock is not a replica")
 }
 
+// -lock-delay 0 reaches the replica as "none", not as lock.RaftConfig's
+// zero, which means the default.
+func TestLockDelayZeroMeansNone(t *testing.T) {
+	cfg, err := parse([]string{"-id", "1", "-data", "d", "-peers", "raft1=127.0.0.1:7001", "-listen", ":7070", "-lock-delay", "0"}, io.Discard)
+	require.NoError(t, err)
+	assert.Negative(t, cfg.lockDelay)
+}
+
 // replica is a replica running in the test.
 type replica = clitest.Replica
 

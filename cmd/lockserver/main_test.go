@@ -61,6 +61,14 @@ func TestListensOnItsClusterEntry(t *testing.T) {
 	require.ErrorContains(t, err, `-id: no peer "raft1"`)
 }
 
+// -lock-delay 0 reaches the server as "none", not as lock.Config's zero,
+// which means the default.
+func TestLockDelayZeroMeansNone(t *testing.T) {
+	cfg, err := parse([]string{"-dir", "d", "-lock-delay", "0"}, io.Discard)
+	require.NoError(t, err)
+	assert.Negative(t, cfg.lockDelay)
+}
+
 // start runs a lock server on 127.0.0.1 with a status endpoint and returns
 // it and its address.
 func start(t *testing.T, dir string, extra ...string) (*clitest.Proc, string) {
