@@ -94,7 +94,6 @@ type Node struct {
 	transfers  []*pendingTransfer           // loop: TransferLeadership calls waiting
 	lastTerm   uint64                       // loop: term and state when reads and
 	lastState  State                        // transfers were last checked
-	hard       HardState                    // loop: the newest hard state
 	saved      HardState                    // loop: the hard state saved last
 
 	done      chan struct{} // closed by Close
@@ -174,7 +173,6 @@ func newNode(cfg NodeConfig) (*Node, error) {
 		reads:     make(map[uint64]*pendingReadIndex),
 		lastTerm:  r.Term(),
 		lastState: r.State(),
-		hard:      r.hardState(),
 		saved:     r.hardState(),
 		done:      make(chan struct{}),
 		stopped:   make(chan struct{}),

@@ -186,16 +186,14 @@ func (n *Node) save(rd Ready) error {
 			return fmt.Errorf("raft: save snapshot: %w", err)
 		}
 	}
-	if !rd.HardState.IsEmpty() {
-		n.hard = rd.HardState
-	}
-	if len(rd.Entries) == 0 && n.hard.Term == n.saved.Term && n.hard.VotedFor == n.saved.VotedFor {
+	hs := n.raft.hardState() // rd's, or the one before if rd has none
+	if len(rd.Entries) == 0 && hs.Term == n.saved.Term && hs.VotedFor == n.saved.VotedFor {
 		return nil
 	}
-	if err := n.storage.Save(n.hard, rd.Entries); err != nil {
+	if err := n.storage.Save(hs, rd.Entries); err != nil {
 		return fmt.Errorf("raft: save: %w", err)
 	}
-	n.saved = n.hard
+	n.saved = hs
 	return nil
 }
 
