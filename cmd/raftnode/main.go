@@ -103,13 +103,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "raftnode: status on http://%s/status\n", hs.Addr())
 	}
 
-	select {
-	case <-ctx.Done():
-	case <-node.Done(): // its disk failed: a server that cannot save is no use
-		if hs != nil {
-			_ = hs.Shutdown(context.Background())
-		}
-		return fmt.Errorf("raftnode: raft stopped: %w", node.Err())
+	if err := cli.WaitRaft(ctx, "raftnode", node, hs); err != nil {
+		return err
 	}
 	fmt.Fprintln(stdout, "raftnode: shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.grace)

@@ -126,3 +126,19 @@ func WatchRaft(name string, node *raft.Node, out io.Writer) (stop func()) {
 		<-exited
 	}
 }
+
+// WaitRaft waits until ctx ends, and returns nil, or until node stops on
+// its own, which only a storage error does: a server that cannot save is
+// no use, so then it shuts hs down (if not nil) and returns the error
+// for the program to exit with.
+func WaitRaft(ctx context.Context, program string, node *raft.Node, hs *HTTPServer) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-node.Done():
+		if hs != nil {
+			_ = hs.Shutdown(context.Background())
+		}
+		return fmt.Errorf("%s: raft stopped: %w", program, node.Err())
+	}
+}

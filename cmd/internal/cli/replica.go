@@ -142,13 +142,8 @@ func RunReplica[R Replica](ctx context.Context, f *ReplicaFlags, p ReplicaProgra
 		fmt.Fprintf(stdout, "%s: status on http://%s/status\n", p.Name, hs.Addr())
 	}
 
-	select {
-	case <-ctx.Done():
-	case <-node.Done(): // its disk failed: a replica that cannot save is no use
-		if hs != nil {
-			_ = hs.Shutdown(context.Background())
-		}
-		return fmt.Errorf("%s: raft stopped: %w", p.Name, node.Err())
+	if err := WaitRaft(ctx, p.Name, node, hs); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "%s: shutting down\n", p.Name)
 	sctx, cancel := context.WithTimeout(context.Background(), f.Grace)
